@@ -1,0 +1,84 @@
+"""The tutorial's manifests and their in-cluster stand-ins, as files under manifests/.
+
+The YAML files are the tutorial's own objects, kept verbatim so a check can say which
+tutorial example it exercised; deploy code substitutes images and commands on the dicts
+returned here, never in the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST_DIR: Path = Path(__file__).resolve().parent.parent / "manifests"
+SUPPORT_DIR: Path = MANIFEST_DIR / "support"
+
+# Pattern id -> file under MANIFEST_DIR, in the order the tutorial shows them.
+PATTERNS: dict[str, str] = {
+    "wait-for-db": "wait-for-db.yaml",
+    "multiple-init-containers": "multiple-init-containers.yaml",
+    "git-clone-emptydir": "git-clone-emptydir.yaml",
+    "init-resources": "init-resources.yaml",
+    "log-shipper": "log-shipper.yaml",
+    "proxy-sidecar": "proxy-sidecar.yaml",
+    "git-sync-sidecar": "git-sync-sidecar.yaml",
+    "native-sidecar": "native-sidecar.yaml",
+    "webapp-deployment": "webapp-deployment.yaml",
+    "sidecar-probes": "sidecar-probes.yaml",
+}
+
+_SECTION_PREFIX = "# tutorial:"
+
+
+def all_patterns() -> list[str]:
+    """Pattern ids in tutorial order, so reports follow the tutorial's reading order."""
+    return list(PATTERNS)
+
+
+def pattern_path(pattern: str) -> Path:
+    """File of one pattern; an unknown id fails loudly rather than loading nothing."""
+    try:
+        return MANIFEST_DIR / PATTERNS[pattern]
+    except KeyError:
+        known = ", ".join(PATTERNS)
+        raise KeyError(f"unknown pattern {pattern!r}; known patterns: {known}") from None
+
+
+def _load_file(path: Path) -> list[dict[str, Any]]:
+    """Every object in a multi-document file; empty documents (stray `---`) are dropped."""
+    with path.open(encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc is not None]
+
+
+def load(pattern: str) -> list[dict[str, Any]]:
+    """Fresh objects of a pattern, safe for the caller to mutate (each call re-reads)."""
+    return _load_file(pattern_path(pattern))
+
+
+def load_one(pattern: str) -> dict[str, Any]:
+    """The single object of a pattern; every tutorial pattern is exactly one object."""
+    docs = load(pattern)
+    if len(docs) != 1:
+        raise ValueError(f"pattern {pattern!r} holds {len(docs)} objects, expected exactly 1")
+    return docs[0]
+
+
+def support(name: str) -> list[dict[str, Any]]:
+    """Objects of a stand-in under manifests/support/ ("postgres" or "postgres.yaml")."""
+    filename = name if name.endswith(".yaml") else f"{name}.yaml"
+    path = SUPPORT_DIR / filename
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in SUPPORT_DIR.glob("*.yaml")))
+        raise FileNotFoundError(f"no support manifest {filename!r} in {SUPPORT_DIR}; have: {known}")
+    return _load_file(path)
+
+
+def tutorial_section(pattern: str) -> str:
+    """Tutorial section a pattern comes from, read from its `# tutorial:` header line."""
+    with pattern_path(pattern).open(encoding="utf-8") as handle:
+        first = handle.readline().strip()
+    if not first.startswith(_SECTION_PREFIX):
+        raise ValueError(f"{PATTERNS[pattern]} does not start with a '{_SECTION_PREFIX}' line")
+    return first.removeprefix(_SECTION_PREFIX).strip()
