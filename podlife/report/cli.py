@@ -1,0 +1,88 @@
+"""Entry points behind `podlife report` and `podlife compare`.
+
+The main CLI parses arguments and prints PodlifeError; these functions do the work
+and turn every bad input into a PodlifeError that says what to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from podlife.errors import PodlifeError
+from podlife.report.compare import compare, print_comparison
+from podlife.report.html import write_html
+from podlife.report.junit import write_junit
+from podlife.results import Matrix, load_run, merge, verdict_counts
+
+
+def render_reports(
+    result_files: list[Path], out_dir: Path, *, console: Console | None = None
+) -> Path:
+    """Merge results files into matrix.html, matrix.json and junit-<version>.xml in out_dir.
+
+    Returns the path of matrix.html. With a console, also prints a summary table.
+    """
+    if not result_files:
+        raise PodlifeError(
+            "no results files were given",
+            "pass one or more files written by `pytest --podlife-results FILE`",
+        )
+    runs = [load_run(Path(path)) for path in result_files]
+    matrix = merge(runs)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PodlifeError(
+            f"cannot create the report directory {out_dir} ({exc.strerror})",
+            "choose another --out directory",
+        ) from exc
+    (out_dir / "matrix.json").write_text(matrix.to_json(), encoding="utf-8")
+    write_junit(matrix, out_dir)
+    html = write_html(matrix, out_dir)
+    if console is not None:
+        print_summary(matrix, console)
+        console.print(f"Report: {html}")
+    return html
+
+
+def print_summary(matrix: Matrix, console: Console) -> None:
+    """Verdict counts per version, and which file each version came from."""
+    table = Table(title="podlife matrix", title_justify="left")
+    for name in ("version", "pass", "fail", "unsupported", "skipped", "results file"):
+        table.add_column(name, justify="left" if name in ("version", "results file") else "right")
+    for column in matrix.columns:
+        counts = verdict_counts(
+            row.cells[column.version] for row in matrix.rows if column.version in row.cells
+        )
+        fail = str(counts["fail"])
+        table.add_row(
+            column.version,
+            str(counts["pass"]),
+            f"[bold red]{fail}[/]" if counts["fail"] else fail,
+            str(counts["unsupported"]),
+            str(counts["skipped"]),
+            column.source or "-",
+        )
+    console.print(table)
+
+
+def compare_files(
+    before: Path,
+    after: Path,
+    *,
+    json_out: Path | None = None,
+    console: Console | None = None,
+) -> int:
+    """Print what changed from `before` to `after`; 1 if any check went from pass to fail.
+
+    With json_out, the comparison is also written there as JSON (for CI annotations).
+    """
+    comparison = compare(load_run(Path(before)), load_run(Path(after)))
+    print_comparison(comparison, console or Console())
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(comparison.to_json(), encoding="utf-8")
+    return 1 if comparison.regressions else 0

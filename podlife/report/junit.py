@@ -1,0 +1,84 @@
+"""JUnit XML per Kubernetes version, for CI systems that chart test results over time.
+
+One file per version keeps each CI test history about one cluster version;
+unsupported and skipped both map to <skipped>, since JUnit has no richer verdict.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path, PurePosixPath
+
+from podlife.results import Column, Matrix, verdict_counts
+
+
+def junit_filename(version: str) -> str:
+    return f"junit-{version}.xml"
+
+
+def _classname(nodeid: str) -> str:
+    """'suites/test_x.py::test_y' -> 'suites.test_x', the dotted form CI tools group by."""
+    path = PurePosixPath(nodeid.split("::", 1)[0])
+    return ".".join((*path.parent.parts, path.stem)) if path.stem else nodeid
+
+
+def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
+    """The <testsuite> of one version: one <testcase> per check that ran on it."""
+    version = column.version
+    cells = [(row, row.cells[version]) for row in matrix.rows if version in row.cells]
+    counts = verdict_counts(cell for _, cell in cells)
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"podlife {version}",
+            "tests": str(len(cells)),
+            "failures": str(counts["fail"]),
+            "errors": "0",
+            "skipped": str(counts["skipped"] + counts["unsupported"]),
+            "time": f"{sum(cell.duration_s for _, cell in cells):.3f}",
+            "timestamp": column.started_at,
+            "hostname": column.host,
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("kubernetes_version", version),
+        ("provider", column.provider),
+        ("cluster", column.cluster),
+        ("run_id", column.run_id),
+        ("source", column.source or ""),
+    ):
+        ET.SubElement(props, "property", {"name": name, "value": value})
+    for row, cell in cells:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _classname(cell.nodeid),
+                "name": row.check_id,
+                "time": f"{cell.duration_s:.3f}",
+            },
+        )
+        if cell.verdict == "fail":
+            failure = ET.SubElement(
+                case, "failure", {"message": cell.reason.splitlines()[0] if cell.reason else ""}
+            )
+            lines = [cell.reason, *(f"dump: {d}" for d in cell.dumps)]
+            failure.text = "\n".join(line for line in lines if line)
+        elif cell.verdict == "unsupported":
+            message = f"unsupported: {cell.reason}" if cell.reason else "unsupported"
+            ET.SubElement(case, "skipped", {"message": message})
+        elif cell.verdict == "skipped":
+            ET.SubElement(case, "skipped", {"message": cell.reason})
+    ET.indent(suite)
+    return ET.ElementTree(suite)
+
+
+def write_junit(matrix: Matrix, out_dir: Path) -> list[Path]:
+    """Write junit-<version>.xml for every column; returns the paths written."""
+    paths = []
+    for column in matrix.columns:
+        path = out_dir / junit_filename(column.version)
+        build_junit(matrix, column).write(path, encoding="utf-8", xml_declaration=True)
+        paths.append(path)
+    return paths

@@ -1,0 +1,199 @@
+"""matrix.html in a real browser: it renders, and a #open= link opens a cell's evidence.
+
+Headless Chromium has no driver here, so the page's own script is exercised through the
+URL fragment and the DOM that Chromium dumps after running it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podlife.report.cli import render_reports
+from podlife.results import CheckResult, RunResult
+
+CHROMIUM = Path("/usr/bin/chromium")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _timeline(pod: str, offset: float) -> dict[str, Any]:
+    t = 1_700_000_000.0 + offset
+
+    def box(name: str, kind: str, start: float, end: float | None) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": kind,
+            "started": t + start,
+            "finished": None if end is None else t + end,
+            "exit_code": None if end is None else 0,
+            "restarts": 0,
+        }
+
+    return {
+        "pod": pod,
+        "events": [
+            {"t": t, "container": "", "event": "Scheduled", "detail": "kind-worker"},
+            {"t": t + 1, "container": "init-config", "event": "Started", "detail": ""},
+            {"t": t + 3, "container": "log-shipper", "event": "Started", "detail": ""},
+            {"t": t + 5, "container": "web", "event": "Started", "detail": ""},
+            {"t": t + 14, "container": "web", "event": "Terminated", "detail": "exit 0"},
+        ],
+        "containers": [
+            box("init-config", "init", 1, 2.5),
+            box("log-shipper", "sidecar", 3, 15),
+            box("web", "app", 5, 14),
+        ],
+    }
+
+
+def _check(check_id: str, verdict: str, area: str = "native_sidecars", **kw: Any) -> CheckResult:
+    return CheckResult(
+        nodeid=f"suites/test_{area}.py::{check_id}",
+        check_id=check_id,
+        area=area,
+        title=f"{check_id.removeprefix('test_').replace('_', ' ').capitalize()}.",
+        verdict=verdict,
+        duration_s=kw.pop("duration", 8.5),
+        **kw,
+    )
+
+
+def _run(version: str, checks: list[CheckResult]) -> RunResult:
+    return RunResult(
+        run_id=f"run-{version}",
+        provider="kind",
+        cluster=f"podlife-{version}",
+        kubernetes_version=version,
+        started_at="2025-03-01T10:00:00Z",
+        finished_at="2025-03-01T10:20:00Z",
+        host="ci-1",
+        checks=checks,
+    )
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> Path:
+    runs = {
+        "v1.28.15": [
+            _check("test_sidecars_start_before_main", "unsupported", reason="no restartPolicy"),
+            _check("test_sidecars_stop_after_main", "unsupported", reason="no restartPolicy"),
+            _check("test_init_runs_in_order", "pass", area="init_containers"),
+        ],
+        "v1.30.14": [
+            _check("test_sidecars_start_before_main", "pass", timelines=[_timeline("web-0", 0)]),
+            _check(
+                "test_sidecars_stop_after_main",
+                "fail",
+                duration=31.0,
+                reason="log-shipper still running 30s after web exited",
+                timelines=[_timeline("web-0", 0), _timeline("web-1", 2)],
+                dumps=["dumps/stop_after_main/pod.yaml"],
+            ),
+            _check("test_init_runs_in_order", "pass", area="init_containers"),
+        ],
+        "v1.9.11": [_check("test_init_runs_in_order", "skipped", area="init_containers")],
+    }
+    files = []
+    for version, checks in runs.items():
+        path = tmp_path / "runs" / f"{version}.json"
+        _run(version, checks).write(path)
+        files.append(path)
+    return render_reports(files, tmp_path / "out")
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test needs Debian's Chromium "
+            "(apt-get install chromium)"
+        )
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    profile.mkdir()
+    command = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+        *args,
+    ]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+def _open_url(report: Path, key: str | None = None) -> str:
+    url = report.resolve().as_uri()
+    return f"{url}#open={key}" if key else url
+
+
+def test_screenshot_renders(report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "matrix.png"
+    _chromium(
+        tmp_path,
+        f"--screenshot={shot}",
+        _open_url(report, "test_sidecars_stop_after_main/v1.30.14"),
+    )
+    data = shot.read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1400, 1000)
+    # A blank page compresses to a few kilobytes; a rendered matrix does not.
+    assert len(data) > 20_000
+
+
+def test_dom_has_matrix_cells_in_version_order(report: Path, tmp_path: Path) -> None:
+    dom = _chromium(tmp_path, "--dump-dom", _open_url(report)).stdout
+    versions = re.findall(r'<th class="version" data-version="([^"]+)"', dom)
+    assert versions == ["v1.9.11", "v1.28.15", "v1.30.14"]
+    cells = re.findall(r'<td class="cell ([a-z-]+)" data-key="([^"]+)"', dom)
+    assert len(cells) == 3 * 3
+    verdicts = dict((key, cls) for cls, key in cells)
+    assert verdicts["test_sidecars_stop_after_main/v1.30.14"] == "v-fail"
+    assert verdicts["test_init_runs_in_order/v1.9.11"] == "v-skipped"
+    assert verdicts["test_sidecars_stop_after_main/v1.9.11"] == "missing"
+    # Without a fragment the panel stays closed and empty.
+    assert re.search(r'<aside id="panel" hidden=""', dom)
+    assert '<div id="panel-body"></div>' in dom
+
+
+def _panel(dom: str) -> str:
+    match = re.search(r'<aside id="panel"([^>]*)>(.*?)</aside>', dom, re.S)
+    assert match, "no evidence panel in the DOM"
+    assert "hidden" not in match.group(1), "the evidence panel is still hidden"
+    return match.group(2)
+
+
+def test_fragment_opens_evidence_with_timelines(report: Path, tmp_path: Path) -> None:
+    key = "test_sidecars_stop_after_main/v1.30.14"
+    dom = _chromium(tmp_path, "--dump-dom", _open_url(report, key)).stdout
+    panel = _panel(dom)
+    assert f'data-key="{key}"' in panel
+    assert "log-shipper still running 30s after web exited" in panel
+    assert panel.count('<svg class="timeline"') == 2
+    for kind in ("init", "sidecar", "app"):
+        assert f'class="bar bar-{kind}' in panel
+    assert panel.count('<g class="tick"') == 2 * 5
+    assert "<title>+14.00s web: Terminated — exit 0</title>" in panel
+    assert 'href="../runs/dumps/stop_after_main/pod.yaml"' in panel
+    # The clicked cell is marked, so the panel and the matrix agree.
+    assert re.search(rf'<td class="cell v-fail selected" data-key="{re.escape(key)}"', dom)
+
+
+def test_fragment_for_a_cell_without_timeline(report: Path, tmp_path: Path) -> None:
+    dom = _chromium(
+        tmp_path, "--dump-dom", _open_url(report, "test_init_runs_in_order/v1.9.11")
+    ).stdout
+    panel = _panel(dom)
+    assert "No timeline was recorded" in panel
+    assert "<svg" not in panel
