@@ -1,0 +1,208 @@
+"""The `podlife` command: build, clusters, runs, reports.
+
+Every user-fixable failure is a PodlifeError, printed as one line with its fix and a
+non-zero exit; Ctrl-C exits 130 after the command has cleaned up after itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from podlife import versions
+from podlife.errors import PodlifeError
+
+console = Console(stderr=True)
+
+
+@contextmanager
+def build_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar with ETA per component while Go compiles (packages done / total)."""
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=console, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"build {label}", total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield update
+
+
+def step_printer() -> Callable[[str], None]:
+    started = time.monotonic()
+
+    def step(message: str) -> None:
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {message}")
+
+    return step
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from podlife import build
+
+    version = versions.resolve(args.version)
+    specs = [build.kubernetes_build(version), *build.support_builds()]
+    with build_progress() as progress:
+        for spec in specs:
+            started = time.monotonic()
+            entry = build.build(spec, progress=progress, force=args.force)
+            console.print(f"{spec.key}: {entry} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import LocalCluster, parse_gates
+
+    version = versions.resolve(args.version)
+    gates = parse_gates(args.feature_gates)
+    cluster = LocalCluster(args.name)
+    with build_progress() as progress:
+        info = cluster.up(version, api_port=args.api_port, gates=gates,
+                          kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
+                          step=step_printer(), progress=progress, timeout=args.timeout)
+    console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
+                  f"{info.boot_seconds:.1f}s[/green]")
+    print(info.kubeconfig)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from podlife import paths
+    from podlife.local.cluster import LocalCluster
+
+    cluster = LocalCluster(args.name)
+    if not paths.cluster_dir(args.name).exists() and not cluster.cgroups.exists():
+        console.print(f"no local cluster named '{args.name}': nothing to do")
+        return 0
+    started = time.monotonic()
+    cluster.down()
+    console.print(f"cluster '{args.name}' removed in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from podlife.local.cluster import LocalCluster, list_clusters
+
+    table = Table("name", "version", "api", "health", "kubeconfig")
+    for info in list_clusters():
+        health = LocalCluster(info.name).health()
+        down = [name for name, ok in health.items() if not ok]
+        table.add_row(info.name, info.version, info.server,
+                      "healthy" if health and not down else f"down: {', '.join(down)}",
+                      str(info.kubeconfig))
+    Console().print(table)
+    return 0
+
+
+def cmd_kubeconfig(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import ClusterInfo
+
+    print(ClusterInfo.load(args.name).kubeconfig)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import ClusterInfo
+
+    info = ClusterInfo.load(args.name)
+    log = Path(info.state_dir) / "logs" / f"{args.component}.log"
+    if not log.exists():
+        known = sorted(p.stem for p in log.parent.glob("*.log"))
+        raise PodlifeError(f"no log for component '{args.component}'",
+                           f"use one of {', '.join(known)}")
+    sys.stdout.write(log.read_text(errors="replace"))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from podlife.report.cli import render_reports
+
+    out = render_reports([Path(f) for f in args.results], Path(args.out))
+    console.print(f"report written: {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from podlife.report.cli import compare_files
+
+    return compare_files(Path(args.before), Path(args.after))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="podlife", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build a Kubernetes release's components into the cache")
+    b.add_argument("--version", default=None, help=f"e.g. 1.33 or 1.33.5 "
+                   f"(default {versions.DEFAULT_VERSION})")
+    b.add_argument("--force", action="store_true", help="rebuild even if cached")
+    b.set_defaults(func=cmd_build)
+
+    c = sub.add_parser("cluster", help="local clusters")
+    csub = c.add_subparsers(dest="action", required=True)
+    up = csub.add_parser("up", help="boot a local cluster")
+    up.add_argument("--name", default="podlife")
+    up.add_argument("--version", default=None)
+    up.add_argument("--feature-gates", default=None, help="K=V,... for every component")
+    up.add_argument("--api-port", type=int, default=None, help="host loopback port")
+    up.add_argument("--kube-bin-dir", default=None, help="official release binaries to use")
+    up.add_argument("--timeout", type=float, default=180.0)
+    up.set_defaults(func=cmd_up)
+    down = csub.add_parser("down", help="stop a local cluster and remove all its state")
+    down.add_argument("--name", default="podlife")
+    down.set_defaults(func=cmd_down)
+    status = csub.add_parser("status", help="list local clusters")
+    status.set_defaults(func=cmd_status)
+    kc = csub.add_parser("kubeconfig", help="print a cluster's kubeconfig path")
+    kc.add_argument("--name", default="podlife")
+    kc.set_defaults(func=cmd_kubeconfig)
+    logs = csub.add_parser("logs", help="print a component's log")
+    logs.add_argument("name")
+    logs.add_argument("component")
+    logs.set_defaults(func=cmd_logs)
+
+    r = sub.add_parser("report", help="merge result files into matrix.html/json and JUnit")
+    r.add_argument("results", nargs="+")
+    r.add_argument("--out", default="reports")
+    r.set_defaults(func=cmd_report)
+    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade)")
+    cmp.add_argument("before")
+    cmp.add_argument("after")
+    cmp.set_defaults(func=cmd_compare)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PodlifeError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: everything started was stopped[/yellow]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""What a check works with: a namespace of its own on the cluster, and ways to observe it.
+
+Modelled on Kubernetes' e2e framework: a check gets one `Framework` per test, creates
+objects through it, and waits on *observed* state (pod status, watch events, container
+events) with explicit timeouts. Nothing here sleeps for a fixed time to let things happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import utils, watch
+from kubernetes.client.rest import ApiException
+
+from podlife import instrument
+from podlife.images import ImageMap
+from podlife.timeline import Timeline, spans_from_status
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "podlife"}
+HOLD_FINALIZER = "podlife.dev/hold"
+
+
+class Unsupported(Exception):
+    """The cluster lacks a feature a check needs (reported as 'unsupported', not a failure)."""
+
+
+@dataclass
+class Framework:
+    """One check's view of the cluster: clients, its namespace, the image map."""
+
+    api: Any
+    namespace: str
+    images: ImageMap
+    may_change_nodes: bool = False
+    timelines: list[Timeline] = field(default_factory=list)
+
+    @property
+    def core(self) -> k8s.CoreV1Api:
+        return k8s.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> k8s.AppsV1Api:
+        return k8s.AppsV1Api(self.api)
+
+    @property
+    def batch(self) -> k8s.BatchV1Api:
+        return k8s.BatchV1Api(self.api)
+
+    # ----- creating things ------------------------------------------------------------
+    def create(self, obj: dict) -> dict:
+        """Create an object in the check's namespace; returns it as the server stored it."""
+        obj = instrument.with_namespace(obj, self.namespace)
+        created = utils.create_from_dict(self.api, obj, namespace=self.namespace)
+        return self.api.sanitize_for_serialization(created[0])
+
+    def create_all(self, objs: list[dict]) -> None:
+        for obj in objs:
+            self.create(obj)
+
+    def dry_run(self, obj: dict) -> dict:
+        """Server-side dry run: what the API server would store, without storing it."""
+        obj = instrument.with_namespace(obj, self.namespace)
+        kind = obj["kind"]
+        body = obj
+        if kind == "Pod":
+            out = self.core.create_namespaced_pod(self.namespace, body, dry_run="All")
+        elif kind == "Deployment":
+            out = self.apps.create_namespaced_deployment(self.namespace, body, dry_run="All")
+        elif kind == "Job":
+            out = self.batch.create_namespaced_job(self.namespace, body, dry_run="All")
+        elif kind == "Service":
+            out = self.core.create_namespaced_service(self.namespace, body, dry_run="All")
+        elif kind == "ConfigMap":
+            out = self.core.create_namespaced_config_map(self.namespace, body, dry_run="All")
+        elif kind == "Secret":
+            out = self.core.create_namespaced_secret(self.namespace, body, dry_run="All")
+        else:
+            raise ValueError(f"dry run of {kind} is not supported by podlife")
+        return self.api.sanitize_for_serialization(out)
+
+    # ----- observing pods -------------------------------------------------------------
+    def pod(self, name: str) -> dict:
+        return self.api.sanitize_for_serialization(
+            self.core.read_namespaced_pod(name, self.namespace))
+
+    def wait_pod(self, name: str, condition: Callable[[dict], bool], *, timeout: float,
+                 what: str) -> dict:
+        """Watch a pod until condition(pod) holds; fail naming `what` and the last status."""
+        last: dict = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"pod {name}: timed out after {timeout:.0f}s waiting for "
+                                     f"{what}; last status: {_brief(last)}")
+            w = watch.Watch()
+            try:
+                for ev in w.stream(self.core.list_namespaced_pod, self.namespace,
+                                   field_selector=f"metadata.name={name}",
+                                   timeout_seconds=max(1, int(remaining))):
+                    last = self.api.sanitize_for_serialization(ev["object"])
+                    if condition(last):
+                        return last
+            except ApiException as exc:
+                if exc.status != 410:  # an expired watch just restarts
+                    raise
+            finally:
+                w.stop()
+
+    def wait_phase(self, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict:
+        return self.wait_pod(name, lambda p: p.get("status", {}).get("phase") in phases,
+                             timeout=timeout, what=f"phase in {phases}")
+
+    def wait_ready(self, name: str, timeout: float = 90) -> dict:
+        return self.wait_pod(name, is_ready, timeout=timeout, what="Ready")
+
+    def events_for(self, name: str) -> list[dict]:
+        items = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}").items
+        return [self.api.sanitize_for_serialization(e) for e in items]
+
+    def wait_event(self, name: str, reason: str, *, timeout: float = 60,
+                   contains: str = "") -> dict:
+        """Watch events until one about `name` has `reason` (and message containing text)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events_for(name):
+                if event.get("reason") == reason and contains in (event.get("message") or ""):
+                    return event
+            w = watch.Watch()
+            try:
+                for ev in w.stream(self.core.list_namespaced_event, self.namespace,
+                                   field_selector=f"involvedObject.name={name}",
+                                   timeout_seconds=max(1, int(deadline - time.monotonic()))):
+                    event = self.api.sanitize_for_serialization(ev["object"])
+                    if event.get("reason") == reason and contains in (event.get("message") or ""):
+                        return event
+            finally:
+                w.stop()
+        seen = [e.get("reason") for e in self.events_for(name)]
+        raise AssertionError(f"{name}: no '{reason}' event containing '{contains}' within "
+                             f"{timeout:.0f}s; events: {seen}")
+
+    def logs(self, pod: str, container: str, *, previous: bool = False) -> str:
+        try:
+            return self.core.read_namespaced_pod_log(pod, self.namespace, container=container,
+                                                     timestamps=True, previous=previous)
+        except ApiException as exc:
+            if exc.status in (400, 404):
+                return ""
+            raise
+
+    def timeline(self, name: str) -> Timeline:
+        """The pod's timeline now: every container's events (current and previous instance)."""
+        pod = self.pod(name)
+        timeline = Timeline(name, containers=spans_from_status(pod))
+        for container in instrument.containers(pod):
+            timeline.add_log(self.logs(name, container["name"], previous=True))
+            timeline.add_log(self.logs(name, container["name"]))
+        self._remember(timeline)
+        return timeline
+
+    def _remember(self, timeline: Timeline) -> None:
+        self.timelines = [t for t in self.timelines if t.pod != timeline.pod] + [timeline]
+
+    def follow_logs(self, name: str) -> LogFollower:
+        """Start streaming every container's log now (to keep what deletion would lose)."""
+        follower = LogFollower(self, name)
+        follower.start()
+        return follower
+
+    def delete_pod_observed(self, name: str, *, grace: int | None = None,
+                            timeout: float = 120) -> Timeline:
+        """Delete a pod and return the timeline of its shutdown, with final statuses.
+
+        A finalizer holds the deleted pod in the API until its containers are all terminated,
+        so their final statuses can be read; logs are streamed while they stop.
+        """
+        self.core.patch_namespaced_pod(name, self.namespace,
+                                       {"metadata": {"finalizers": [HOLD_FINALIZER]}})
+        follower = self.follow_logs(name)
+        body = k8s.V1DeleteOptions(grace_period_seconds=grace)
+        self.core.delete_namespaced_pod(name, self.namespace, body=body)
+        try:
+            pod = self.wait_pod(name, all_terminated, timeout=timeout,
+                                what="every container to terminate after deletion")
+            follower.join(timeout=15)
+            timeline = Timeline(name, containers=spans_from_status(pod))
+            for text in follower.texts():
+                timeline.add_log(text)
+            self._remember(timeline)
+            return timeline
+        finally:
+            release_pod(self.core, name, self.namespace)
+
+
+def release_pod(core: k8s.CoreV1Api, name: str, namespace: str) -> None:
+    with contextlib.suppress(ApiException):
+        core.patch_namespaced_pod(name, namespace, {"metadata": {"finalizers": None}})
+
+
+class LogFollower:
+    """One thread per container following its log (with timestamps) until it ends."""
+
+    def __init__(self, f: Framework, pod: str) -> None:
+        self.f = f
+        self.pod = pod
+        self.buffers: dict[str, list[str]] = {}
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        pod = self.f.pod(self.pod)
+        for container in instrument.containers(pod):
+            name = container["name"]
+            self.buffers[name] = []
+            thread = threading.Thread(target=self._follow, args=(name,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _follow(self, container: str) -> None:
+        with contextlib.suppress(Exception):
+            resp = self.f.core.read_namespaced_pod_log(
+                self.pod, self.f.namespace, container=container, follow=True, timestamps=True,
+                _preload_content=False)
+            for line in resp.stream():
+                self.buffers[container].append(line.decode(errors="replace"))
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def texts(self) -> list[str]:
+        return ["".join(chunks) for chunks in self.buffers.values()]
+
+
+def is_ready(pod: dict) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in pod.get("status", {}).get("conditions") or [])
+
+
+def all_terminated(pod: dict) -> bool:
+    status = pod.get("status", {})
+    statuses = (status.get("initContainerStatuses") or []) + (
+        status.get("containerStatuses") or [])
+    return bool(statuses) and all(
+        (s.get("state") or {}).get("terminated") or (s.get("state") or {}).get("waiting")
+        for s in statuses) and not any((s.get("state") or {}).get("running") for s in statuses)
+
+
+def container_status(pod: dict, name: str) -> dict:
+    status = pod.get("status", {})
+    for s in (status.get("initContainerStatuses") or []) + (
+            status.get("containerStatuses") or []):
+        if s["name"] == name:
+            return s
+    return {}
+
+
+def _brief(pod: dict) -> str:
+    status = pod.get("status", {})
+    parts = [f"phase={status.get('phase')}"]
+    for s in (status.get("initContainerStatuses") or []) + (
+            status.get("containerStatuses") or []):
+        state = next(iter((s.get("state") or {}).keys()), "?")
+        reason = ((s.get("state") or {}).get(state) or {}).get("reason", "")
+        parts.append(f"{s['name']}={state}{'/' + reason if reason else ''}"
+                     f"(restarts={s.get('restartCount', 0)})")
+    return " ".join(parts)
+
+
+def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
+    """A fresh, labelled namespace: podlife only ever deletes namespaces with its label."""
+    name = f"pl-{prefix[:40].strip('-')}-{uuid.uuid4().hex[:6]}".lower()
+    core.create_namespace({"metadata": {"name": name, "labels": {
+        **MANAGED_BY, "podlife.dev/run": run_id}}})
+    return name
+
+
+def delete_namespace(core: k8s.CoreV1Api, name: str) -> None:
+    """Release held pods, then delete the namespace (only if podlife made it)."""
+    ns = core.read_namespace(name)
+    if (ns.metadata.labels or {}).get("app.kubernetes.io/managed-by") != "podlife":
+        return
+    for pod in core.list_namespaced_pod(name).items:
+        if HOLD_FINALIZER in (pod.metadata.finalizers or []):
+            release_pod(core, pod.metadata.name, name)
+    core.delete_namespace(name, body=k8s.V1DeleteOptions(grace_period_seconds=0))

@@ -1,0 +1,187 @@
+"""Where the cluster under test comes from: booted locally, kind, or an existing kubeconfig.
+
+A provider hands the suites a ClusterHandle; the checks never know which provider made it,
+only what the handle says it may do (e.g. whether podlife may change a node).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from podlife import paths, versions
+from podlife.errors import PodlifeError
+from podlife.images import ImageMap
+
+
+@dataclass
+class ClusterHandle:
+    """A ready cluster: how to reach it, and what podlife may do with it."""
+
+    name: str
+    provider: str
+    kubeconfig: str
+    version: str = ""
+    may_change_nodes: bool = False
+    image_registry: str | None = None
+    created_by_run: bool = False
+
+    def images(self) -> ImageMap:
+        return ImageMap(self.provider, self.image_registry)
+
+    def api_client(self):
+        from kubernetes import config
+
+        return config.new_client_from_config(self.kubeconfig)
+
+    def server_version(self) -> str:
+        from kubernetes import client
+
+        return client.VersionApi(self.api_client()).get_code().git_version
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+
+@dataclass
+class ProviderOptions:
+    provider: str = "local"
+    kube_version: str | None = None
+    reuse_cluster: str | None = None
+    keep_cluster: bool = False
+    feature_gates: str | None = None
+    kubeconfig: str | None = None
+    allow_node_changes: bool = False
+    image_registry: str | None = None
+
+
+def acquire(opts: ProviderOptions, run_id: str) -> ClusterHandle:
+    """Get the run's cluster once, even from several xdist workers (first one boots it)."""
+    runs = paths.state_root() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    record = runs / f"{run_id}.json"
+    with (runs / f"{run_id}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            return ClusterHandle(**json.loads(record.read_text()))
+        handle = _provide(opts, run_id)
+        handle.version = handle.server_version()
+        record.write_text(handle.to_json())
+        return handle
+
+
+def release(opts: ProviderOptions, run_id: str) -> None:
+    """Tear down what this run created (not reused or existing clusters), and its records."""
+    runs = paths.state_root() / "runs"
+    record = runs / f"{run_id}.json"
+    if record.exists():
+        handle = ClusterHandle(**json.loads(record.read_text()))
+        if handle.created_by_run and not opts.keep_cluster:
+            if handle.provider == "local":
+                from podlife.local.cluster import LocalCluster
+
+                LocalCluster(handle.name).down()
+            elif handle.provider == "kind":
+                _kind_delete(handle.name)
+        record.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        (runs / f"{run_id}.lock").unlink()
+
+
+def run_cluster_name(run_id: str) -> str:
+    return f"t{run_id[:8]}"
+
+
+def _provide(opts: ProviderOptions, run_id: str) -> ClusterHandle:
+    if opts.provider == "local":
+        return _local(opts, run_id)
+    if opts.provider == "kind":
+        return _kind(opts, run_id)
+    if opts.provider == "kubeconfig":
+        return _existing(opts)
+    raise PodlifeError(f"unknown provider '{opts.provider}'", "use local, kind or kubeconfig")
+
+
+def _local(opts: ProviderOptions, run_id: str) -> ClusterHandle:
+    from podlife.local.cluster import ClusterInfo, LocalCluster, parse_gates
+
+    if opts.reuse_cluster:
+        info = ClusterInfo.load(opts.reuse_cluster)
+        return ClusterHandle(info.name, "local", str(info.kubeconfig), may_change_nodes=True)
+    name = run_cluster_name(run_id)
+    version = versions.resolve(opts.kube_version)
+    info = LocalCluster(name).up(version, gates=parse_gates(opts.feature_gates))
+    return ClusterHandle(name, "local", str(info.kubeconfig), may_change_nodes=True,
+                         created_by_run=True)
+
+
+def kind_node_image(version: versions.KubeVersion) -> str:
+    """The kindest/node image of a release (kind publishes one per Kubernetes patch)."""
+    return f"kindest/node:{version.tag}"
+
+
+def _kind(opts: ProviderOptions, run_id: str) -> ClusterHandle:
+    """A kind cluster through pytest-kind; needs Docker and the kind binary (or downloads it)."""
+    if shutil.which("docker") is None or subprocess.run(
+            ["docker", "info"], capture_output=True).returncode != 0:
+        raise PodlifeError("the kind provider needs a running Docker engine",
+                           "start Docker, or use --provider local")
+    from pytest_kind import KindCluster
+
+    name = opts.reuse_cluster or f"podlife-{run_cluster_name(run_id)}"
+    version = versions.resolve(opts.kube_version)
+    cluster = KindCluster(name, image=kind_node_image(version))
+    if shutil.which("kind"):
+        cluster.kind_path = Path(shutil.which("kind") or "kind")
+    cluster.create()
+    _kind_preload(cluster)
+    return ClusterHandle(name, "kind", str(cluster.kubeconfig_path), may_change_nodes=True,
+                         created_by_run=opts.reuse_cluster is None)
+
+
+def _kind_preload(cluster) -> None:
+    """Load the suite's images into the nodes, so nothing is pulled during checks."""
+    from podlife.images import IMAGES
+
+    for image in IMAGES.values():
+        subprocess.run(["docker", "pull", image.public], check=False, capture_output=True)
+        cluster.load_docker_image(image.public)
+
+
+def _kind_delete(name: str) -> None:
+    from pytest_kind import KindCluster
+
+    with contextlib.suppress(Exception):
+        KindCluster(name).delete()
+
+
+def _existing(opts: ProviderOptions) -> ClusterHandle:
+    path = opts.kubeconfig or os.environ.get("KUBECONFIG")
+    if not path or not Path(path).exists():
+        raise PodlifeError("the kubeconfig provider needs a kubeconfig",
+                           "pass --kubeconfig PATH or set KUBECONFIG")
+    handle = ClusterHandle(name="existing", provider="kubeconfig", kubeconfig=path,
+                           may_change_nodes=opts.allow_node_changes,
+                           image_registry=opts.image_registry)
+    try:
+        handle.server_version()
+    except Exception as exc:
+        raise PodlifeError(f"the cluster in {path} does not answer ({type(exc).__name__})",
+                           "check the kubeconfig's server and credentials") from exc
+    return handle
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

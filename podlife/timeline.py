@@ -1,0 +1,143 @@
+"""A pod's timeline: every container's instrumented events, in the order they happened.
+
+Instrumented containers print lines `podlife-event <container> <event> [detail]`. The
+container runtime stamps each log line with a nanosecond timestamp (read back with
+`timestamps=True`), so the timeline orders events across containers by when the runtime
+saw them, not by any clock inside the containers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+MARKER = "podlife-event"
+_LINE = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s"
+                   r"(?P<text>.*)$")
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    """One thing a container reported, at the runtime's timestamp (unix seconds)."""
+
+    t: float
+    container: str
+    event: str
+    detail: str = ""
+
+
+@dataclass
+class ContainerSpan:
+    """A container's life as the pod status reports it, plus how podlife classifies it."""
+
+    name: str
+    kind: str  # "init", "sidecar" or "app"
+    started: float | None = None
+    finished: float | None = None
+    exit_code: int | None = None
+    restarts: int = 0
+
+
+@dataclass
+class Timeline:
+    pod: str
+    events: list[Event] = field(default_factory=list)
+    containers: list[ContainerSpan] = field(default_factory=list)
+
+    def add_log(self, log_text: str) -> None:
+        """Add the events found in one container log read with timestamps=True."""
+        self.events.extend(parse_log(log_text))
+        self.events.sort()
+
+    def of(self, container: str, event: str | None = None) -> list[Event]:
+        return [e for e in self.events
+                if e.container == container and (event is None or e.event == event)]
+
+    def first(self, container: str, event: str) -> Event:
+        """The first time a container reported an event; a clear AssertionError if never."""
+        found = self.of(container, event)
+        if not found:
+            seen = sorted({(e.container, e.event) for e in self.events})
+            raise AssertionError(f"{self.pod}: container '{container}' never reported "
+                                 f"'{event}' (seen: {seen})")
+        return found[0]
+
+    def last(self, container: str, event: str) -> Event:
+        found = self.of(container, event)
+        if not found:
+            raise AssertionError(f"{self.pod}: container '{container}' never reported '{event}'")
+        return found[-1]
+
+    def happened_before(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
+        """True if a's first (container, event) precedes b's first."""
+        return self.first(*a).t < self.first(*b).t
+
+    def order_of(self, event: str, containers: Iterable[str]) -> list[str]:
+        """The containers sorted by when each first reported `event`."""
+        return [c for _, c in sorted((self.first(c, event).t, c) for c in containers)]
+
+    def to_dict(self) -> dict:
+        return {"pod": self.pod, "events": [asdict(e) for e in self.events],
+                "containers": [asdict(c) for c in self.containers]}
+
+
+def parse_timestamp(text: str) -> float:
+    """RFC 3339 with up to nanoseconds (Python keeps microseconds) to unix seconds."""
+    text = text.replace("Z", "+00:00")
+    main, _, rest = text.partition(".")
+    if rest:
+        digits = re.match(r"\d+", rest)
+        assert digits
+        frac = digits.group(0)
+        tz = rest[len(frac):]
+        text = f"{main}.{frac[:6].ljust(6, '0')}{tz}"
+    return datetime.datetime.fromisoformat(text).timestamp()
+
+
+def parse_log(log_text: str) -> list[Event]:
+    """Events in a log read with timestamps; lines that are not events are ignored."""
+    events = []
+    for line in log_text.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            continue
+        words = match.group("text").split(maxsplit=3)
+        if len(words) < 3 or words[0] != MARKER:
+            continue
+        detail = words[3] if len(words) > 3 else ""
+        events.append(Event(parse_timestamp(match.group("ts")), words[1], words[2], detail))
+    return events
+
+
+def spans_from_status(pod: dict) -> list[ContainerSpan]:
+    """Container spans from a pod (as a dict from the API): what the kubelet reported."""
+    spec = pod.get("spec", {})
+    kinds = {c["name"]: ("sidecar" if c.get("restartPolicy") == "Always" else "init")
+             for c in spec.get("initContainers") or []}
+    kinds |= {c["name"]: "app" for c in spec.get("containers") or []}
+    statuses = (pod.get("status", {}).get("initContainerStatuses") or []) + (
+        pod.get("status", {}).get("containerStatuses") or [])
+    spans = []
+    for status in statuses:
+        span = ContainerSpan(status["name"], kinds.get(status["name"], "app"),
+                             restarts=status.get("restartCount", 0))
+        state = status.get("state") or {}
+        current = state.get("running") or state.get("terminated") or {}
+        if current.get("startedAt"):
+            span.started = _ts(current["startedAt"])
+        terminated = state.get("terminated")
+        if terminated:
+            span.finished = _ts(terminated.get("finishedAt"))
+            span.exit_code = terminated.get("exitCode")
+        spans.append(span)
+    return spans
+
+
+def _ts(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    return parse_timestamp(str(value))

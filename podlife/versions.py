@@ -1,0 +1,148 @@
+"""Kubernetes and component versions: which releases podlife pins, and how to resolve a request.
+
+Pinned patch releases keep runs reproducible and avoid asking the module proxy on
+every run; a release that is not pinned is looked up on the Go module proxy.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from functools import total_ordering
+
+from podlife.errors import PodlifeError
+
+#: Newest patch release of each minor that podlife knows, checked against the Go module proxy.
+PINNED: dict[str, str] = {
+    "1.28": "1.28.15",
+    "1.29": "1.29.15",
+    "1.30": "1.30.14",
+    "1.31": "1.31.14",
+    "1.32": "1.32.13",
+    "1.33": "1.33.13",
+    "1.34": "1.34.8",
+    "1.35": "1.35.8",
+    "1.36": "1.36.5",
+    "1.37": "1.37.2",
+}
+
+#: The newest release that boots here: what `podlife cluster up` starts without --version.
+DEFAULT_VERSION = "1.37.2"
+
+#: The versions `nox -s matrix` runs, oldest first.
+MATRIX_VERSIONS = ["1.28", "1.29", "1.31", "1.33", "1.35", "1.37"]
+
+#: Go toolchain per Kubernetes minor: the one its release was built with (older minors
+#: do not compile with a newer Go, whose linker rejects their dependencies' linknames).
+#: Anything not listed uses the installed Go.
+GO_TOOLCHAIN: dict[str, str] = {
+    "1.28": "go1.22.12",
+    "1.29": "go1.22.12",
+    "1.30": "go1.22.12",
+    "1.31": "go1.23.12",
+    "1.32": "go1.23.12",
+    "1.33": "go1.24.13",
+    "1.34": "go1.24.13",
+    "1.35": "go1.25.9",
+}
+
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class KubeVersion:
+    """A Kubernetes release, ordered semantically (1.9 < 1.28)."""
+
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> KubeVersion:
+        """Parse 'v1.33.5' or '1.33.5'; a missing patch is an error here (see resolve())."""
+        match = _VERSION_RE.match(text.strip())
+        if not match or match.group(3) is None:
+            raise PodlifeError(
+                f"'{text}' is not a Kubernetes release version",
+                "give one like 1.33 or 1.33.5",
+            )
+        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+    @property
+    def minor_key(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def tag(self) -> str:
+        """The release tag, as the Go module and `kubelet --version` spell it."""
+        return f"v{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def staging_tag(self) -> str:
+        """The matching tag of the k8s.io/* staging modules (v0.Y.Z for Kubernetes v1.Y.Z)."""
+        return f"v0.{self.minor}.{self.patch}"
+
+    def __str__(self) -> str:
+        return self.tag
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return (self.major, self.minor, self.patch) < (other.major, other.minor, other.patch)
+
+
+def resolve(requested: str | None) -> KubeVersion:
+    """Turn what the user typed (None, '1.33' or '1.33.5') into an exact release.
+
+    A minor alone maps to its pinned patch, or to the newest patch the module proxy has.
+    """
+    if not requested:
+        return KubeVersion.parse(DEFAULT_VERSION)
+    match = _VERSION_RE.match(requested.strip())
+    if not match:
+        raise PodlifeError(
+            f"'{requested}' is not a Kubernetes version", "give one like 1.33 or 1.33.5"
+        )
+    if match.group(3) is not None:
+        return KubeVersion.parse(requested)
+    key = f"{match.group(1)}.{match.group(2)}"
+    if key in PINNED:
+        return KubeVersion.parse(PINNED[key])
+    found = [v for v in proxy_versions() if v.minor_key == key]
+    if not found:
+        raise PodlifeError(
+            f"Kubernetes {key} has no release on the Go module proxy",
+            f"pick one of {', '.join(sorted(PINNED))} or an exact release like {DEFAULT_VERSION}",
+        )
+    return max(found)
+
+
+def proxy_versions() -> list[KubeVersion]:
+    """Releases of k8s.io/kubernetes the module proxy lists (it may omit some patches)."""
+    try:
+        out = subprocess.run(
+            ["go", "list", "-m", "-versions", "k8s.io/kubernetes"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+    except FileNotFoundError as exc:
+        raise PodlifeError("Go is not installed", "install Go 1.22 or newer") from exc
+    except subprocess.CalledProcessError as exc:
+        raise PodlifeError(
+            f"the Go module proxy did not answer ({exc.stderr.strip().splitlines()[-1:]})",
+            "check GOPROXY and the network, or pass an exact version that is already built",
+        ) from exc
+    versions = []
+    for word in out.split()[1:]:
+        if _VERSION_RE.match(word):
+            versions.append(KubeVersion.parse(word))
+    return versions
+
+
+def toolchain_for(version: KubeVersion) -> str:
+    """The GOTOOLCHAIN value for building this release ('local' = the installed Go)."""
+    return GO_TOOLCHAIN.get(version.minor_key, "local")
