@@ -13,13 +13,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
+import pytest
 from kubernetes import client as k8s
 from kubernetes import utils, watch
 from kubernetes.client.rest import ApiException
 
-from podlife import instrument
+from podlife import instrument, manifests
 from podlife.images import ImageMap
 from podlife.timeline import Timeline, spans_from_status
 
@@ -27,8 +28,9 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "podlife"}
 HOLD_FINALIZER = "podlife.dev/hold"
 
 
-class Unsupported(Exception):
-    """The cluster lacks a feature a check needs (reported as 'unsupported', not a failure)."""
+def unsupported(reason: str) -> NoReturn:
+    """End a check as 'unsupported': the cluster lacks a feature it needs (never a pass)."""
+    pytest.skip(f"unsupported: {reason}")
 
 
 @dataclass
@@ -63,6 +65,12 @@ class Framework:
     def create_all(self, objs: list[dict]) -> None:
         for obj in objs:
             self.create(obj)
+
+    def create_support(self, *names: str) -> None:
+        """Create stand-ins from manifests/support/ (their images mapped for this cluster)."""
+        for name in names:
+            for obj in manifests.support(name):
+                self.create(instrument.map_images(obj, self.images))
 
     def dry_run(self, obj: dict) -> dict:
         """Server-side dry run: what the API server would store, without storing it."""
@@ -147,6 +155,14 @@ class Framework:
         seen = [e.get("reason") for e in self.events_for(name)]
         raise AssertionError(f"{name}: no '{reason}' event containing '{contains}' within "
                              f"{timeout:.0f}s; events: {seen}")
+
+    def exec(self, pod: str, container: str, command: list[str]) -> str:
+        """Run a command in a running container (through the API server); returns its output."""
+        from kubernetes.stream import stream
+
+        return stream(self.core.connect_get_namespaced_pod_exec, pod, self.namespace,
+                      container=container, command=command, stderr=True, stdin=False,
+                      stdout=True, tty=False)
 
     def logs(self, pod: str, container: str, *, previous: bool = False) -> str:
         try:

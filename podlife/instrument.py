@@ -107,6 +107,17 @@ def instrument(obj: dict, scripts: dict[str, Script], images: ImageMap,
     return result
 
 
+def map_images(obj: dict, images: ImageMap) -> dict:
+    """A copy of obj whose containers' logical image names are resolved for this cluster."""
+    result = copy.deepcopy(obj)
+    if result.get("kind") not in ("Pod", "Deployment", "Job", "StatefulSet", "DaemonSet"):
+        return result
+    for container in containers(result):
+        container["image"] = images.ref(container["image"].split(":")[0])
+        container["imagePullPolicy"] = "IfNotPresent"
+    return result
+
+
 def with_namespace(obj: dict, namespace: str) -> dict:
     result = copy.deepcopy(obj)
     result["metadata"]["namespace"] = namespace

@@ -1,0 +1,130 @@
+"""pytest wiring: which cluster to test, a namespace per check, and evidence on failure.
+
+The run's cluster is obtained once (the first xdist worker to need it boots it, the others
+wait for it) and torn down by the controller at the end, also after Ctrl-C. Each check
+gets a `Framework` bound to a fresh labelled namespace that is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podlife import evidence, paths, providers
+from podlife.errors import PodlifeError
+from podlife.framework import Framework, delete_namespace, new_namespace
+from podlife.pytest_results import record_cluster
+
+RUN_ID_ENV = "PODLIFE_RUN_ID"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("podlife cluster")
+    group.addoption("--provider", default="local", choices=["local", "kind", "kubeconfig"],
+                    help="where the cluster under test comes from (default: local)")
+    group.addoption("--kube-version", default=None,
+                    help="Kubernetes version for local/kind clusters, e.g. 1.33 or 1.33.5")
+    group.addoption("--reuse-cluster", default=None, metavar="NAME",
+                    help="use a cluster that is already up instead of booting one")
+    # --keep-cluster (leave the booted cluster running) comes from pytest-kind, and podlife
+    # honours it for local clusters too.
+    group.addoption("--feature-gates", default=None, help="K=V,... for a booted local cluster")
+    # --kubeconfig (pytest-kind's option) names the existing cluster for --provider kubeconfig.
+    group.addoption("--allow-node-changes", action="store_true",
+                    help="existing clusters: allow the check that adds an extended resource "
+                         "to a node")
+    group.addoption("--image-registry", default=None,
+                    help="existing clusters: pull podlife's images from this registry mirror")
+
+
+def _options(config: pytest.Config) -> providers.ProviderOptions:
+    get = config.getoption
+    return providers.ProviderOptions(
+        provider=get("provider"), kube_version=get("kube_version"),
+        reuse_cluster=get("reuse_cluster"), keep_cluster=bool(get("keep_cluster", False)),
+        feature_gates=get("feature_gates"), kubeconfig=get("kubeconfig", None),
+        allow_node_changes=get("allow_node_changes"), image_registry=get("image_registry"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(feature): cluster feature a check needs")
+    if not hasattr(config, "workerinput"):
+        # Workers inherit the environment: they all find the same run id, so one cluster.
+        os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or RUN_ID_ENV not in os.environ:
+        return
+    providers.release(_options(config), os.environ[RUN_ID_ENV])
+
+
+def run_dir(config: pytest.Config) -> Path:
+    """Where this run's evidence goes: beside its results file, else reports/last-run/."""
+    results = config.getoption("podlife_results", None)
+    if results:
+        return Path(config.invocation_params.dir, results).parent
+    return paths.reports_dir() / "last-run"
+
+
+@pytest.fixture(scope="session")
+def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
+    """The cluster under test, ready (booted by this run, reused, kind or existing)."""
+    opts = _options(pytestconfig)
+    try:
+        handle = providers.acquire(opts, os.environ[RUN_ID_ENV])
+    except PodlifeError as exc:
+        pytest.exit(f"podlife could not get a cluster: {exc}", returncode=3)
+    record_cluster(pytestconfig, handle.provider, handle.version, handle.name)
+    return handle
+
+
+@pytest.fixture(scope="session")
+def api(cluster: providers.ClusterHandle) -> Any:
+    return cluster.api_client()
+
+
+@pytest.fixture
+def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
+      api: Any) -> Generator[Framework, None, None]:
+    """A Framework in a fresh namespace, deleted afterwards whatever happens."""
+    from kubernetes import client as k8s
+
+    core = k8s.CoreV1Api(api)
+    namespace = new_namespace(core, request.node.name.replace("_", "-").replace("[", "-")
+                              .replace("]", ""), os.environ[RUN_ID_ENV])
+    framework = Framework(api=api, namespace=namespace, images=cluster.images(),
+                          may_change_nodes=cluster.may_change_nodes)
+    request.node.podlife_framework = framework
+    try:
+        yield framework
+    finally:
+        for timeline in framework.timelines:
+            request.node.user_properties.append(("podlife_timeline", timeline.to_dict()))
+        if getattr(request.node, "podlife_failed", False):
+            out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
+            with contextlib.suppress(Exception):
+                evidence.dump_namespace(api, namespace, out)
+                (out / "timelines.json").write_text(json.dumps(
+                    [t.to_dict() for t in framework.timelines], indent=1))
+                request.node.user_properties.append(
+                    ("podlife_dump", str(out.relative_to(run_dir(request.config)))))
+        with contextlib.suppress(Exception):
+            delete_namespace(core, namespace)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Mark failed checks, so the namespace fixture saves their evidence before cleanup."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.podlife_failed = True  # type: ignore[attr-defined]
+    return report
