@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from podlife import manifests
 from podlife.framework import Framework, container_status
 from podlife.instrument import Script, instrument, run, serve
@@ -35,7 +37,7 @@ def test_init_containers_run_in_order(f: Framework) -> None:
     f.wait_ready("myapp")
     timeline = f.timeline("myapp")
     steps = [*ORDER, "app"]
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         assert timeline.first(before, "exiting").t <= timeline.first(after, "starting").t, (
             f"{after} started before {before} exited")
     pod = f.pod("myapp")
