@@ -221,6 +221,9 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
     cache = cache or BinaryCache()
     if not force and cache.is_complete(spec.key):
         return cache.entry(spec.key)
+    if shutil.which("go") is None:
+        raise PodlifeError(f"Go is needed to build {spec.key}, but there is no 'go' on PATH",
+                           "install Go 1.22 or newer (e.g. apt-get install golang-go)")
     workdir = paths.cache_dir() / "work" / spec.key
     workdir.mkdir(parents=True, exist_ok=True)
     staged = cache.root / f".{spec.key}.partial-{os.getpid()}"

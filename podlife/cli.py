@@ -13,29 +13,40 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from podlife import versions
 from podlife.errors import PodlifeError
 
-console = Console(stderr=True)
+
+class _Console:
+    """rich's console, imported on first use: errors print even without rich."""
+
+    def print(self, *args: object, **kwargs: object) -> None:
+        from rich.console import Console
+
+        Console(stderr=True).print(*args, **kwargs)
+
+
+console = _Console()
 
 
 @contextmanager
 def build_progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar with ETA per component while Go compiles (packages done / total)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=console, transient=False) as bar:
+                  console=Console(stderr=True), transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def update(label: str, done: int, total: int) -> None:
@@ -69,6 +80,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from podlife.local.preflight import preflight
+
+    preflight()
     from podlife.local.cluster import LocalCluster, parse_gates
 
     version = versions.resolve(args.version)
@@ -99,6 +113,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from rich.console import Console
     from rich.table import Table
 
     from podlife.local.cluster import LocalCluster, list_clusters
@@ -197,10 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PodlifeError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: everything started was stopped[/yellow]")
+        print("interrupted: everything started was stopped", file=sys.stderr)
         return 130
 
 

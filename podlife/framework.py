@@ -8,6 +8,8 @@ events) with explicit timeouts. Nothing here sleeps for a fixed time to let thin
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import threading
 import time
 import uuid
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import pytest
+import urllib3
 from kubernetes import client as k8s
 from kubernetes import utils, watch
 from kubernetes.client.rest import ApiException
@@ -90,7 +93,7 @@ class Framework:
         elif kind == "Secret":
             out = self.core.create_namespaced_secret(self.namespace, body, dry_run="All")
         else:
-            raise ValueError(f"dry run of {kind} is not supported by podlife")
+            return self.dry_run_raw(obj)
         return self.api.sanitize_for_serialization(out)
 
     # ----- observing pods -------------------------------------------------------------
@@ -216,6 +219,188 @@ class Framework:
         finally:
             release_pod(self.core, name, self.namespace)
 
+    def wait_log(self, pod: str, container: str, condition: Callable[[str], bool], *,
+                 timeout: float, what: str) -> str:
+        """Follow a container's log until condition(log so far) holds; returns that log.
+
+        For output a check cannot watch through the API (lines a tutorial command prints,
+        files a sidecar tails): the log is streamed as the runtime writes it, with
+        timestamps, so the wait ends on the observed line rather than after a guess.
+        """
+        deadline = time.monotonic() + timeout
+
+        def started(p: dict) -> bool:
+            state = container_status(p, container).get("state") or {}
+            return "running" in state or "terminated" in state
+
+        self.wait_pod(pod, started, timeout=timeout, what=f"container {container} to start")
+        text = ""
+        while (remaining := deadline - time.monotonic()) > 0:
+            text = ""
+            try:
+                resp = self.core.read_namespaced_pod_log(
+                    pod, self.namespace, container=container, follow=True, timestamps=True,
+                    _preload_content=False, _request_timeout=(10, remaining))
+                try:
+                    for chunk in resp.stream():
+                        text += chunk.decode(errors="replace")
+                        if condition(text):
+                            return text
+                finally:
+                    resp.release_conn()
+            except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError):
+                break
+            # The stream ended: the container exited. Give up unless it was restarted.
+            state = container_status(self.pod(pod), container).get("state") or {}
+            if "running" not in state:
+                break
+        tail = "\n".join(text.splitlines()[-10:])
+        raise AssertionError(f"pod {pod}: container {container}: no log showing {what} within "
+                             f"{timeout:.0f}s; last lines:\n{tail}")
+
+    def wait_support(self, name: str, timeout: float = 90) -> None:
+        """Wait until a stand-in's Deployment is available and its Service has a ready endpoint.
+
+        A pattern that fetches from a stand-in (git-source, config-server) is created only
+        once the stand-in can answer, so a check observes the pattern, not the stand-in's
+        start-up.
+        """
+        deadline = time.monotonic() + timeout
+        w = watch.Watch()
+        try:
+            for ev in w.stream(self.apps.list_namespaced_deployment, self.namespace,
+                               field_selector=f"metadata.name={name}",
+                               timeout_seconds=max(1, int(timeout))):
+                status = ev["object"].status
+                if status.available_replicas and status.available_replicas >= (
+                        ev["object"].spec.replicas or 1):
+                    break
+            else:
+                raise AssertionError(f"stand-in {name}: Deployment not available within "
+                                     f"{timeout:.0f}s")
+        finally:
+            w.stop()
+        discovery = k8s.DiscoveryV1Api(self.api)
+        remaining = max(1, int(deadline - time.monotonic()))
+        w = watch.Watch()
+        try:
+            for ev in w.stream(discovery.list_namespaced_endpoint_slice, self.namespace,
+                               label_selector=f"kubernetes.io/service-name={name}",
+                               timeout_seconds=remaining):
+                if any(e.conditions and e.conditions.ready
+                       for e in ev["object"].endpoints or []):
+                    return
+        finally:
+            w.stop()
+        raise AssertionError(f"stand-in {name}: Service has no ready endpoint within "
+                             f"{timeout:.0f}s")
+
+    def delete_pod_final(self, name: str, *, grace: int | None = None,
+                         timeout: float = 120) -> tuple[Timeline, dict]:
+        """Like delete_pod_observed, and also return the pod as last seen before release.
+
+        Checks that time the shutdown need the API's own record of the deletion request
+        (metadata.deletionTimestamp and deletionGracePeriodSeconds), which is gone once the
+        held pod is released.
+        """
+        self.core.patch_namespaced_pod(name, self.namespace,
+                                       {"metadata": {"finalizers": [HOLD_FINALIZER]}})
+        follower = self.follow_logs(name)
+        body = k8s.V1DeleteOptions(grace_period_seconds=grace)
+        self.core.delete_namespaced_pod(name, self.namespace, body=body)
+        try:
+            pod = self.wait_pod(name, all_terminated, timeout=timeout,
+                                what="every container to terminate after deletion")
+            follower.join(timeout=15)
+            timeline = Timeline(name, containers=spans_from_status(pod))
+            for text in follower.texts():
+                timeline.add_log(text)
+            self._remember(timeline)
+            return timeline, pod
+        finally:
+            release_pod(self.core, name, self.namespace)
+
+    def job(self, name: str) -> dict:
+        """A Job of the check's namespace, as a dict."""
+        return self.api.sanitize_for_serialization(
+            self.batch.read_namespaced_job(name, self.namespace))
+
+    def wait_job(self, name: str, condition: Callable[[dict], bool], *, timeout: float,
+                 what: str) -> dict:
+        """Watch a Job until condition(job) holds; fail naming `what` and its last status."""
+        last: dict = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"job {name}: timed out after {timeout:.0f}s waiting for "
+                                     f"{what}; last status: {last.get('status')}")
+            w = watch.Watch()
+            try:
+                for ev in w.stream(self.batch.list_namespaced_job, self.namespace,
+                                   field_selector=f"metadata.name={name}",
+                                   timeout_seconds=max(1, int(remaining))):
+                    last = self.api.sanitize_for_serialization(ev["object"])
+                    if condition(last):
+                        return last
+            except ApiException as exc:
+                if exc.status != 410:  # an expired watch just restarts
+                    raise
+            finally:
+                w.stop()
+
+    def job_pod_name(self, job: str, *, timeout: float = 60) -> str:
+        """The name of the first pod a Job created (found by its owner reference)."""
+
+        def owned(pod: Any) -> bool:
+            return any(ref.kind == "Job" and ref.name == job
+                       for ref in pod.metadata.owner_references or [])
+
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            w = watch.Watch()
+            try:
+                for ev in w.stream(self.core.list_namespaced_pod, self.namespace,
+                                   timeout_seconds=max(1, int(remaining))):
+                    if owned(ev["object"]):
+                        return ev["object"].metadata.name
+            except ApiException as exc:
+                if exc.status != 410:  # an expired watch just restarts
+                    raise
+            finally:
+                w.stop()
+        raise AssertionError(f"job {job}: no pod created within {timeout:.0f}s")
+
+
+    def as_sent(self, obj: dict) -> dict:
+        """The body podlife sends for obj: namespaced kinds moved into the check's namespace,
+        cluster-scoped kinds (Namespace, ClusterRole...) without a namespace."""
+        _, namespaced = api_resource(obj)
+        if namespaced:
+            return instrument.with_namespace(obj, self.namespace)
+        result = copy.deepcopy(obj)
+        result.get("metadata", {}).pop("namespace", None)
+        return result
+
+    def dry_run_raw(self, obj: dict) -> dict:
+        """Server-side dry run of any kind in API_RESOURCES, returning the server's JSON as is.
+
+        No client model sits between the server and the check (a model older than the
+        server would drop fields itself), and decoding is strict like `kubectl create
+        --dry-run=server`: an unknown field is an error, not a warning.
+        """
+        body = self.as_sent(obj)
+        path = api_path(body, self.namespace)
+        request = self.api.param_serialize(
+            method="POST", resource_path=path,
+            query_params=[("dryRun", "All"), ("fieldValidation", "Strict")],
+            header_params={"Accept": "application/json", "Content-Type": "application/json"},
+            body=body, auth_settings=["BearerToken"])
+        response = self.api.call_api(*request)
+        response.read()
+        if not 200 <= response.status <= 299:
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return json.loads(response.data)
 
 def release_pod(core: k8s.CoreV1Api, name: str, namespace: str) -> None:
     with contextlib.suppress(ApiException):
@@ -309,3 +494,53 @@ def delete_namespace(core: k8s.CoreV1Api, name: str) -> None:
         if HOLD_FINALIZER in (pod.metadata.finalizers or []):
             release_pod(core, pod.metadata.name, name)
     core.delete_namespace(name, body=k8s.V1DeleteOptions(grace_period_seconds=0))
+
+
+def job_condition(job: dict, kind: str) -> dict:
+    """A Job's condition of type `kind` when it is True, else {} (e.g. "Complete")."""
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return condition
+    return {}
+
+
+#: kind -> (plural, namespaced) of the API objects podlife's manifests (and the next
+#: tutorial's) hold, for requests made without a typed client.
+API_RESOURCES: dict[str, tuple[str, bool]] = {
+    "Pod": ("pods", True),
+    "Service": ("services", True),
+    "ConfigMap": ("configmaps", True),
+    "Secret": ("secrets", True),
+    "ServiceAccount": ("serviceaccounts", True),
+    "Namespace": ("namespaces", False),
+    "Deployment": ("deployments", True),
+    "ReplicaSet": ("replicasets", True),
+    "StatefulSet": ("statefulsets", True),
+    "DaemonSet": ("daemonsets", True),
+    "Job": ("jobs", True),
+    "CronJob": ("cronjobs", True),
+    "Role": ("roles", True),
+    "RoleBinding": ("rolebindings", True),
+    "ClusterRole": ("clusterroles", False),
+    "ClusterRoleBinding": ("clusterrolebindings", False),
+    "PodDisruptionBudget": ("poddisruptionbudgets", True),
+    "PriorityClass": ("priorityclasses", False),
+    "RuntimeClass": ("runtimeclasses", False),
+}
+
+
+def api_resource(obj: dict) -> tuple[str, bool]:
+    """(plural, namespaced) of an object's kind; a kind podlife does not know fails loudly."""
+    try:
+        return API_RESOURCES[obj["kind"]]
+    except KeyError:
+        raise ValueError(f"dry run of {obj.get('kind')} is not supported by podlife") from None
+
+
+def api_path(obj: dict, namespace: str) -> str:
+    """The collection URL that creates obj: /api/v1/... or /apis/GROUP/VERSION/..."""
+    plural, namespaced = api_resource(obj)
+    version = obj["apiVersion"]
+    prefix = f"/api/{version}" if "/" not in version else f"/apis/{version}"
+    scope = f"/namespaces/{namespace}" if namespaced else ""
+    return f"{prefix}{scope}/{plural}"

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,8 +197,11 @@ def write_oci_archive(out: Path, ref: str, layer: bytes, *, entrypoint: list[str
     return out
 
 
-def image_archives(kube_module_dir: Path) -> dict[str, Path]:
-    """The archives of every local image, built once into the cache and reused."""
+def image_archives(kube_module_dir: Callable[[], Path]) -> dict[str, Path]:
+    """The archives of every local image, built once into the cache and reused.
+
+    kube_module_dir is called only when the pause image must be built (it may download).
+    """
     root = paths.cache_dir() / "images"
     root.mkdir(parents=True, exist_ok=True)
     archives = {"busybox": root / "busybox.oci.tar", "pause": root / "pause.oci.tar"}
@@ -205,7 +209,7 @@ def image_archives(kube_module_dir: Path) -> dict[str, Path]:
         write_oci_archive(archives["busybox"], IMAGES["busybox"].local, busybox_layer(),
                           entrypoint=[], cmd=["sh"])
     if not archives["pause"].exists():
-        binary = build_pause_binary(kube_module_dir, root / "pause-bin" / "pause")
+        binary = build_pause_binary(kube_module_dir(), root / "pause-bin" / "pause")
         write_oci_archive(archives["pause"], IMAGES["pause"].local, pause_layer(binary),
                           entrypoint=["/pause"])
     return archives

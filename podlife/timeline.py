@@ -26,6 +26,13 @@ class Event:
     container: str
     event: str
     detail: str = ""
+    #: The runtime's exact timestamp in unix nanoseconds (0 if unknown): `t` is a float and
+    #: keeps only microseconds, too coarse to order lines written back to back.
+    ns: int = field(default=0, compare=False)
+
+    def sort_key(self) -> int:
+        """Nanoseconds since the epoch, from `ns` when known, else from `t`."""
+        return self.ns or round(self.t * 1_000_000_000)
 
 
 @dataclass
@@ -49,7 +56,8 @@ class Timeline:
     def add_log(self, log_text: str) -> None:
         """Add the events found in one container log read with timestamps=True."""
         self.events.extend(parse_log(log_text))
-        self.events.sort()
+        # Stable sort on the exact time: lines stamped in the same instant keep log order.
+        self.events.sort(key=Event.sort_key)
 
     def of(self, container: str, event: str | None = None) -> list[Event]:
         return [e for e in self.events
@@ -72,11 +80,11 @@ class Timeline:
 
     def happened_before(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
         """True if a's first (container, event) precedes b's first."""
-        return self.first(*a).t < self.first(*b).t
+        return self.first(*a).sort_key() < self.first(*b).sort_key()
 
     def order_of(self, event: str, containers: Iterable[str]) -> list[str]:
         """The containers sorted by when each first reported `event`."""
-        return [c for _, c in sorted((self.first(c, event).t, c) for c in containers)]
+        return [c for _, c in sorted((self.first(c, event).sort_key(), c) for c in containers)]
 
     def to_dict(self) -> dict:
         return {"pod": self.pod, "events": [asdict(e) for e in self.events],
@@ -96,6 +104,19 @@ def parse_timestamp(text: str) -> float:
     return datetime.datetime.fromisoformat(text).timestamp()
 
 
+def parse_timestamp_ns(text: str) -> int:
+    """RFC 3339 with up to nanoseconds to exact unix nanoseconds (no float in between)."""
+    main, _, rest = text.replace("Z", "+00:00").partition(".")
+    frac = ""
+    if rest:
+        digits = re.match(r"\d+", rest)
+        assert digits
+        frac = digits.group(0)
+        main += rest[len(frac):]
+    seconds = int(datetime.datetime.fromisoformat(main).timestamp())
+    return seconds * 1_000_000_000 + int(frac[:9].ljust(9, "0"))
+
+
 def parse_log(log_text: str) -> list[Event]:
     """Events in a log read with timestamps; lines that are not events are ignored."""
     events = []
@@ -107,7 +128,9 @@ def parse_log(log_text: str) -> list[Event]:
         if len(words) < 3 or words[0] != MARKER:
             continue
         detail = words[3] if len(words) > 3 else ""
-        events.append(Event(parse_timestamp(match.group("ts")), words[1], words[2], detail))
+        stamp = match.group("ts")
+        events.append(Event(parse_timestamp(stamp), words[1], words[2], detail,
+                            ns=parse_timestamp_ns(stamp)))
     return events
 
 

@@ -13,15 +13,16 @@ from functools import total_ordering
 
 from podlife.errors import PodlifeError
 
-#: Newest patch release of each minor that podlife knows, checked against the Go module proxy.
+#: The patch release of each minor that podlife builds: the newest whose modules (the
+#: kubernetes module and every staging module it imports) the Go module proxy serves here.
 PINNED: dict[str, str] = {
     "1.28": "1.28.15",
     "1.29": "1.29.15",
     "1.30": "1.30.14",
-    "1.31": "1.31.14",
-    "1.32": "1.32.13",
+    "1.31": "1.31.13",
+    "1.32": "1.32.2",
     "1.33": "1.33.13",
-    "1.34": "1.34.8",
+    "1.34": "1.34.4",
     "1.35": "1.35.8",
     "1.36": "1.36.5",
     "1.37": "1.37.2",

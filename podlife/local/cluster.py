@@ -26,21 +26,12 @@ from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local import pki
 from podlife.local.node import CgroupTree, Network, NodeSandbox, cgroup_v1, kill_all
+from podlife.local.preflight import preflight
 from podlife.versions import KubeVersion
 
 Step = Callable[[str], None]
 """Called with a short description as each boot step starts (for progress output)."""
 
-REQUIRED_TOOLS = {
-    "runc": "runc", "socat": "socat", "iptables": "iptables", "conntrack": "conntrack",
-    "ip": "iproute2", "unshare": "util-linux", "nsenter": "util-linux", "gcc": "gcc",
-}
-REQUIRED_FILES = {
-    "/usr/lib/cni/ptp": "containernetworking-plugins",
-    "/usr/lib/cni/portmap": "containernetworking-plugins",
-    "/usr/lib/cni/host-local": "containernetworking-plugins",
-    "/bin/busybox": "busybox-static",
-}
 NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
@@ -94,21 +85,6 @@ def parse_gates(text: str | None) -> dict[str, bool]:
                                "write gates like SidecarContainers=false,OtherGate=true")
         gates[key.strip()] = value.lower() == "true"
     return gates
-
-
-def preflight() -> None:
-    """Everything a boot needs that is not podlife's to install, checked before touching state."""
-    if os.geteuid() != 0:
-        raise PodlifeError("the local cluster needs root (namespaces, cgroups, mounts)",
-                           "run podlife as root, e.g. with sudo")
-    missing = {pkg for tool, pkg in REQUIRED_TOOLS.items() if shutil.which(tool) is None}
-    missing |= {pkg for path, pkg in REQUIRED_FILES.items() if not Path(path).exists()}
-    if missing:
-        names = " ".join(sorted(missing))
-        raise PodlifeError(f"missing Debian packages: {names}", f"apt-get install -y {names}")
-    if shutil.which("go") is None:
-        raise PodlifeError("Go is not installed (no 'go' on PATH)",
-                           "install Go 1.22 or newer (apt-get install golang-go, or go.dev)")
 
 
 def free_port(preferred: int | None) -> int:
@@ -180,7 +156,7 @@ class LocalCluster:
                                f"{self.name}'")
         step(f"building components for Kubernetes {version} (cached after the first time)")
         bins = ensure_binaries(version, kube_bin_dir, progress)
-        archives = images.image_archives(kube_module_dir(version))
+        archives = images.image_archives(lambda: kube_module_dir(version))
         port = free_port(api_port)
         started = time.monotonic()
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,

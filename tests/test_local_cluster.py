@@ -1,0 +1,320 @@
+"""The local cluster provider, tested for real: boot, pods, DNS, containment, teardown, errors.
+
+These tests boot real clusters (root, the Debian packages, built binaries). They test the
+provider itself, so they drive `LocalCluster` and the `podlife` command directly rather
+than through the suites' `cluster` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+
+from podlife import images, versions
+from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.local.node import CgroupTree, processes_in
+
+pytestmark = pytest.mark.cluster
+
+SECOND_VERSION = os.environ.get("PODLIFE_SECOND_VERSION", "1.31")
+
+
+def podlife(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run the podlife command as a user would, capturing what it prints."""
+    return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def netns_of(pids: set[int]) -> set[str]:
+    """The network namespaces (as 'net:[inode]') that these processes are in."""
+    found = set()
+    for pid in pids:
+        try:
+            found.add(os.readlink(f"/proc/{pid}/ns/net"))
+        except OSError:
+            continue
+    return found
+
+
+def netns_in_use() -> set[str]:
+    """Every network namespace some process on the host is in, or that is mounted."""
+    pids = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    used = netns_of(pids)
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        if " nsfs " in line:
+            used.add(line.split()[3].strip("/"))
+    return used
+
+
+def cluster_netns(name: str) -> set[str]:
+    """The namespaces of a running cluster: its node's and every pod's (not the host's,
+    where its loopback port forward runs)."""
+    own = netns_of(CgroupTree(name).pids()) - {os.readlink("/proc/self/ns/net")}
+    assert own, f"cluster {name} has no processes"
+    return own
+
+
+def host_iptables() -> str:
+    return subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+
+
+def leftovers(name: str) -> list[str]:
+    """Everything a cluster could leave behind, described; empty when nothing is left."""
+    cluster = LocalCluster(name)
+    found = [f"process {pid}: {cmd[:80]}" for pid, cmd in processes_in(cluster.state)]
+    mounts = Path("/proc/mounts").read_text()
+    found += [f"mount {line.split()[1]}" for line in mounts.splitlines()
+              if str(cluster.state) in line]
+    found += [f"cgroup {d}" for d in CgroupTree(name).dirs() if d.exists()]
+    if cluster.state.exists():
+        found.append(f"state dir {cluster.state}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def booted() -> Iterator[ClusterInfo]:
+    """One cluster of the default version for the tests that only look at it."""
+    rules = host_iptables()
+    cluster = LocalCluster("ci-main")
+    cluster.down()
+    info = cluster.up(versions.resolve(None))
+    yield info
+    namespaces = cluster_netns("ci-main")
+    cluster.down()
+    assert leftovers("ci-main") == []
+    assert not namespaces & netns_in_use(), "a network namespace was left behind"
+    assert host_iptables() == rules, "host iptables rules changed"
+
+
+@pytest.fixture(scope="module")
+def core(booted: ClusterInfo) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(api_client(booted.kubeconfig))
+
+
+def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = None,
+            timeout: float = 90) -> k8s.V1Pod:
+    """Run a one-shot busybox pod to completion and return its final state."""
+    image = images.IMAGES["busybox"].local
+    spec: dict = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                  "containers": [{"name": "main", "image": image,
+                                  "command": ["sh", "-c", script]}]}
+    if init:
+        spec["initContainers"] = [{"name": "init", "image": image,
+                                   "command": ["sh", "-c", init]}]
+    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                           "metadata": {"name": name}, "spec": spec})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pod = core.read_namespaced_pod(name, "default")
+        if pod.status.phase in ("Succeeded", "Failed"):
+            return pod
+        time.sleep(0.2)
+    raise AssertionError(f"pod {name} did not finish in {timeout}s: {pod.status}")
+
+
+def logs(core: k8s.CoreV1Api, name: str, container: str = "main") -> str:
+    return core.read_namespaced_pod_log(name, "default", container=container)
+
+
+def test_node_reports_the_built_version(booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
+    """The node is Ready and its kubelet reports the exact release podlife built."""
+    node = core.read_node(booted.node_name)
+    assert node.status.node_info.kubelet_version == f"v{versions.DEFAULT_VERSION}"
+    assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+    server = k8s.VersionApi(api_client(booted.kubeconfig)).get_code()
+    assert server.git_version == f"v{versions.DEFAULT_VERSION}"
+    assert booted.boot_seconds > 0
+
+
+def test_init_container_then_app_complete_in_order(core: k8s.CoreV1Api) -> None:
+    """A pod with an init container and an app container completes, init first."""
+    pod = run_pod(core, "ordered", "date +%s > /dev/null; echo app-ran",
+                  init="echo init-ran")
+    assert pod.status.phase == "Succeeded"
+    init = pod.status.init_container_statuses[0].state.terminated
+    app = pod.status.container_statuses[0].state.terminated
+    assert init.exit_code == 0 and app.exit_code == 0
+    assert init.finished_at <= app.started_at
+    assert logs(core, "ordered", "init").strip() == "init-ran"
+
+
+def test_service_name_resolves_and_nothing_else(core: k8s.CoreV1Api) -> None:
+    """Cluster DNS answers Service names, and forwards nothing outside the cluster."""
+    pod = run_pod(core, "dns", "nslookup kubernetes.default.svc.cluster.local; echo rc=$?; "
+                  "nslookup example.com; echo rc=$?")
+    out = logs(core, "dns")
+    codes = re.findall(r"rc=(\d+)", out)
+    assert codes == ["0", "1"], out
+    assert "10.96.0.1" in out
+    assert pod.status.phase == "Succeeded"
+
+
+def test_pod_cannot_reach_outside(booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
+    """A pod's packets to an address outside the machine are dropped inside the cluster."""
+    # 192.0.2.1 is TEST-NET-1: nobody's host. The node namespace has no route to it.
+    run_pod(core, "egress", "timeout 5 wget -q -O- http://192.0.2.1/ 2>&1; echo rc=$?")
+    out = logs(core, "egress")
+    assert "rc=0" not in out
+    assert re.search(r"unreachable|No route", out, re.I), out
+    cluster = LocalCluster(booted.name)
+    routes = cluster.sandbox.run(["ip", "route"]).stdout
+    assert "default" not in routes, routes
+
+
+def test_only_loopback_is_exposed_on_the_host(booted: ClusterInfo) -> None:
+    """On the host, the cluster listens on 127.0.0.1 only; its files are owner-only."""
+    pids = CgroupTree(booted.name).pids()
+    listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+    ours = [line for line in listening.splitlines()
+            if any(f"pid={pid}," in line for pid in pids)]
+    assert ours, "the API port forward is not listening on the host"
+    for line in ours:
+        assert line.split()[3].startswith("127.0.0.1:"), line
+    state = Path(booted.state_dir)
+    for secret in [*state.glob("pki/*.key"), *state.glob("kubeconfig/*")]:
+        assert secret.stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
+
+
+def test_two_versions_side_by_side(booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
+    """A cluster of another version runs beside the default one, sharing nothing."""
+    second = LocalCluster("ci-second")
+    second.down()
+    version = versions.resolve(SECOND_VERSION)
+    try:
+        info = second.up(version)
+        other = k8s.CoreV1Api(api_client(info.kubeconfig))
+        node = other.read_node(info.node_name)
+        assert node.status.node_info.kubelet_version == version.tag
+        assert info.api_port != booted.api_port
+        assert run_pod(other, "side", "echo hello").status.phase == "Succeeded"
+        # The first cluster is unaffected and still schedules pods.
+        assert run_pod(core, "still-here", "echo ok").status.phase == "Succeeded"
+        assert CgroupTree("ci-second").pids().isdisjoint(CgroupTree(booted.name).pids())
+    finally:
+        second.down()
+    assert leftovers("ci-second") == []
+
+
+def test_down_leaves_nothing() -> None:
+    """After down: no process, mount, cgroup, network namespace, iptables rule or state."""
+    rules = host_iptables()
+    cluster = LocalCluster("ci-down")
+    cluster.down()
+    info = cluster.up(versions.resolve(None))
+    run_pod(k8s.CoreV1Api(api_client(info.kubeconfig)), "with-netns", "echo hi")
+    namespaces = cluster_netns("ci-down")
+    assert len(namespaces) >= 1 and leftovers("ci-down") != []
+    assert podlife("cluster", "down", "--name", "ci-down").returncode == 0
+    assert leftovers("ci-down") == []
+    assert not namespaces & netns_in_use(), "a network namespace was left behind"
+    assert host_iptables() == rules
+
+
+# ----- bad input and faults: one clear line, non-zero exit, nothing half-started ----------
+
+def assert_clear_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode not in (0, None), result
+    lines = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+    error = [ln for ln in lines if ln.startswith("error:")]
+    assert error, result.stderr
+    assert "Fix:" in " ".join(lines[lines.index(error[0]):])
+    for word in words:
+        assert word.lower() in result.stderr.lower(), result.stderr
+
+
+def test_error_not_root() -> None:
+    """Not root: says root is needed."""
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             sys.executable, "-m", "podlife.cli", "cluster", "up",
+                             "--name", "ci-nonroot"], capture_output=True, text=True,
+                            env={**os.environ, "HOME": "/tmp"})
+    assert_clear_error(result, "root")
+    assert leftovers("ci-nonroot") == []
+
+
+def test_error_missing_debian_package(tmp_path: Path) -> None:
+    """A missing Debian package is named, with the apt-get line that installs it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("runc", "iptables", "conntrack", "ip", "unshare", "nsenter", "gcc", "go"):
+        found = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    result = podlife("cluster", "up", "--name", "ci-nosocat", env={"PATH": str(bin_dir)})
+    assert_clear_error(result, "socat", "apt-get install")
+    assert leftovers("ci-nosocat") == []
+
+
+def test_error_go_missing(tmp_path: Path) -> None:
+    """Building without Go says so."""
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PODLIFE_CACHE": str(tmp_path)}
+    result = podlife("build", "--version", versions.DEFAULT_VERSION, env=env)
+    assert_clear_error(result, "go")
+
+
+def test_error_go_proxy_unreachable(tmp_path: Path) -> None:
+    """An unreachable module proxy is named as the cause."""
+    env = {"PODLIFE_CACHE": str(tmp_path / "cache"), "GOPROXY": "http://127.0.0.1:9",
+           "GOMODCACHE": str(tmp_path / "mod"), "GOSUMDB": "off", "GOFLAGS": "-mod=mod"}
+    result = podlife("build", "--version", versions.DEFAULT_VERSION, env=env, timeout=120)
+    assert_clear_error(result, "proxy")
+
+
+def test_error_version_does_not_exist() -> None:
+    """A version with no release gets a clear error naming it."""
+    assert_clear_error(podlife("cluster", "up", "--version", "1.99"), "1.99")
+    assert_clear_error(podlife("cluster", "up", "--version", "banana"), "banana")
+
+
+def test_error_port_in_use() -> None:
+    """A taken API port is named, with the flag that picks another."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = podlife("cluster", "up", "--name", "ci-port", "--api-port", str(port))
+    assert_clear_error(result, str(port), "--api-port")
+    assert leftovers("ci-port") == []
+
+
+def test_error_component_crash_during_boot() -> None:
+    """A component that dies while booting is named, with its log; nothing is left."""
+    result = podlife("cluster", "up", "--name", "ci-crash", "--feature-gates",
+                     "NoSuchPodlifeGate=true")
+    assert_clear_error(result, "exited during boot", "log:")
+    log = re.search(r"log: (\S+?)\)", result.stderr)
+    assert log and Path(log.group(1)).exists(), result.stderr
+    assert leftovers("ci-crash") == []
+
+
+def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
+    """Ctrl-C in the middle of a boot stops everything; the next boot succeeds."""
+    proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name",
+                             "ci-int"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    apiserver_log = LocalCluster("ci-int").layout.logs / "kube-apiserver.log"
+    deadline = time.monotonic() + 120
+    while not apiserver_log.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the observed moment to interrupt, not a fixed wait
+    assert apiserver_log.exists(), "the boot never reached the API server"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert leftovers("ci-int") == []
+    again = podlife("cluster", "up", "--name", "ci-int")
+    try:
+        assert again.returncode == 0, again.stderr
+    finally:
+        podlife("cluster", "down", "--name", "ci-int")
+    assert leftovers("ci-int") == []
