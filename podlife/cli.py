@@ -151,10 +151,91 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from podlife.report.cli import render_reports
+    from podlife.runner import render_all
 
-    out = render_reports([Path(f) for f in args.results], Path(args.out))
+    if args.all:
+        out = render_all(Path(args.out))
+        if out is None:
+            raise PodlifeError("no saved results under reports/runs/",
+                               "run 'nox -s conformance' (or 'podlife run') first")
+    elif args.results:
+        out = render_reports([Path(f) for f in args.results], Path(args.out))
+    else:
+        raise PodlifeError("no results files given", "pass results.json files, or --all")
     console.print(f"report written: {out}")
     return 0
+
+
+def _provider_args(args: argparse.Namespace) -> list[str]:
+    """The pytest options that pick the cluster, from `podlife run`'s own flags."""
+    out = ["--provider", args.provider]
+    for flag, value in (("--kube-version", args.kube_version),
+                        ("--reuse-cluster", args.reuse_cluster),
+                        ("--kubeconfig", args.kubeconfig),
+                        ("--feature-gates", args.feature_gates),
+                        ("--image-registry", args.image_registry)):
+        if value:
+            out += [flag, value]
+    if args.allow_node_changes:
+        out.append("--allow-node-changes")
+    return out
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    from podlife.runner import render_all, run_suite
+
+    version = versions.resolve(args.kube_version) if args.provider != "kubeconfig" else None
+    if args.provider == "local" and not args.reuse_cluster:
+        from podlife.local.preflight import preflight
+
+        preflight()
+        assert version is not None
+        args.kube_version = version.tag
+        with build_progress() as progress:
+            from podlife.runner import build_versions
+
+            build_versions([version], progress)
+    label = version.tag if version else "existing"
+    outcome = run_suite(_provider_args(args) + extra, label=label, workers=args.workers,
+                        quiet=args.quiet)
+    print(f"results: {outcome.results}")
+    if not args.no_render:
+        out = render_all()
+        if out:
+            console.print(f"reports: {out}")
+    return outcome.exit_code
+
+
+def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TimeRemainingColumn as Eta
+
+    from podlife.local.preflight import preflight
+    from podlife.runner import build_versions, render_all, run_matrix
+
+    preflight()
+    wanted = [versions.resolve(v) for v in args.versions.split(",")]
+    started = time.monotonic()
+    with build_progress() as progress:
+        build_versions(wanted, progress)
+    failed = False
+    with Progress(TextColumn("[bold]matrix"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), Eta(), console=Console(stderr=True)) as bar:
+        task = bar.add_task("matrix", total=len(wanted))
+
+        def done(outcome, output: str) -> None:
+            nonlocal failed
+            failed |= outcome.exit_code != 0
+            bar.console.print(f"{outcome.version}: exit {outcome.exit_code}, "
+                              f"{outcome.counts()}, {outcome.seconds:.0f}s")
+            bar.advance(task)
+
+        run_matrix(wanted, parallel=args.parallel, workers=args.workers, extra=extra,
+                   on_done=done)
+    out = render_all()
+    console.print(f"matrix of {len(wanted)} versions in {time.monotonic() - started:.0f}s: {out}")
+    return 1 if failed else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -196,8 +277,29 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("component")
     logs.set_defaults(func=cmd_logs)
 
+    run = sub.add_parser("run", help="run the conformance suite on one cluster "
+                         "(extra arguments go to pytest)")
+    run.add_argument("--provider", default="local", choices=["local", "kind", "kubeconfig"])
+    run.add_argument("--kube-version", default=None)
+    run.add_argument("--reuse-cluster", default=None)
+    run.add_argument("--kubeconfig", default=None)
+    run.add_argument("--feature-gates", default=None)
+    run.add_argument("--image-registry", default=None)
+    run.add_argument("--allow-node-changes", action="store_true")
+    run.add_argument("--workers", type=int, default=4, help="pytest-xdist workers")
+    run.add_argument("--no-render", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    run.set_defaults(func=cmd_run, passthrough=True)
+
+    m = sub.add_parser("matrix", help="the suite on several versions, merged into one matrix")
+    m.add_argument("--versions", default=",".join(versions.MATRIX_VERSIONS))
+    m.add_argument("--parallel", type=int, default=2, help="local clusters at a time")
+    m.add_argument("--workers", type=int, default=3, help="pytest-xdist workers per version")
+    m.set_defaults(func=cmd_matrix, passthrough=True)
+
     r = sub.add_parser("report", help="merge result files into matrix.html/json and JUnit")
-    r.add_argument("results", nargs="+")
+    r.add_argument("results", nargs="*")
+    r.add_argument("--all", action="store_true", help="every run saved under reports/runs/")
     r.add_argument("--out", default="reports")
     r.set_defaults(func=cmd_report)
     cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade)")
@@ -208,8 +310,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, extra = parser().parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser().parse_args(argv)  # reports the unknown arguments and exits 2
     try:
+        if getattr(args, "passthrough", False):
+            return int(args.func(args, extra) or 0)
         return int(args.func(args) or 0)
     except PodlifeError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 import threading
 import time
 import uuid
@@ -401,6 +402,21 @@ class Framework:
         if not 200 <= response.status <= 299:
             raise ApiException.from_response(http_resp=response, body=None, data=None)
         return json.loads(response.data)
+
+    def wait_reported(self, pod: str, container: str, event: str = "ready", *,
+                      timeout: float = 90) -> Timeline:
+        """Wait until a container reported an event; returns the pod's timeline then.
+
+        A pod is Ready as soon as its containers run, before their scripts have reported
+        anything; a check that asserts on what a script reports waits for that report
+        (by default `ready`, which a `serve` script prints once its body is done).
+        """
+        line = re.compile(rf"^\S+ {re.escape(instrument.MARKER)} {re.escape(container)} "
+                          rf"{re.escape(event)}( |$)", re.MULTILINE)
+        self.wait_log(pod, container, lambda text: bool(line.search(text)), timeout=timeout,
+                      what=f"event '{event}'")
+        return self.timeline(pod)
+
 
 def release_pod(core: k8s.CoreV1Api, name: str, namespace: str) -> None:
     with contextlib.suppress(ApiException):

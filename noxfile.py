@@ -1,0 +1,69 @@
+"""nox sessions: what podlife's users (and its CI) run.
+
+    nox -s tests                                   podlife's own tests (boots real clusters)
+    nox -s conformance -- --kube-version 1.33      the suite on one version (local cluster)
+    nox -s matrix                                  the suite on every pinned version
+    nox -s upgrade -- --from 1.36 --to 1.37        upgrade a cluster in place, check workloads
+    nox -s report                                  render reports from saved results
+    nox -s lint                                    ruff
+    nox -s bench                                   build, boot, suite and matrix timings
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """podlife's own tests: pure logic, reports in a real browser, and real local clusters."""
+    install(session)
+    session.run("pytest", "tests", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Every check on one cluster (default: a local cluster of the default version)."""
+    install(session)
+    session.run("podlife", "run", *session.posargs)
+
+
+@nox.session
+def matrix(session: nox.Session) -> None:
+    """The suite on every version of the pinned list, merged into reports/matrix.html."""
+    install(session)
+    session.run("podlife", "matrix", *session.posargs)
+
+
+@nox.session
+def upgrade(session: nox.Session) -> None:
+    """Boot the older version, start workloads, upgrade in place, check they survived."""
+    install(session)
+    session.run("podlife", "upgrade", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge every saved result under reports/runs/ into the matrix reports."""
+    install(session)
+    session.run("podlife", "report", "--all", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Measured speed: cold builds, boot, teardown, peak memory, suite and matrix time."""
+    install(session)
+    session.run("python", "-m", "podlife.bench", *session.posargs)

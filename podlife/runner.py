@@ -1,0 +1,143 @@
+"""Run the conformance suite on one cluster, or on a matrix of versions, and render reports.
+
+Each run lands in reports/runs/<run>/ (results.json, JUnit, evidence); the matrix reports
+in reports/ are re-rendered from every saved run, the latest run per version winning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from podlife import paths, versions
+from podlife.errors import PodlifeError
+
+PYTEST_NO_TESTS = 5
+
+
+@dataclass
+class RunOutcome:
+    version: str
+    exit_code: int
+    results: Path
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Verdict counts from the results file (empty if the run wrote none)."""
+        try:
+            checks = json.loads(self.results.read_text())["checks"]
+        except (OSError, ValueError, KeyError):
+            return {}
+        counts: dict[str, int] = {}
+        for check in checks:
+            counts[check["verdict"]] = counts.get(check["verdict"], 0) + 1
+        return counts
+
+
+def new_run_dir(label: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run = paths.reports_dir() / "runs" / f"{stamp}-{label}"
+    run.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+def suite_command(results: Path, pytest_args: list[str], workers: int) -> list[str]:
+    suites = paths.repo_root() / "suites"
+    return [sys.executable, "-m", "pytest", str(suites), "-p", "no:cacheprovider",
+            "-n", str(workers), f"--podlife-results={results}", *pytest_args]
+
+
+def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
+              quiet: bool = False) -> RunOutcome:
+    """One pytest run of the suites; exit 5 (nothing collected) is an error, not a pass."""
+    run = new_run_dir(label)
+    results = run / "results.json"
+    started = time.monotonic()
+    with (run / "pytest.log").open("w") as log:
+        proc = subprocess.Popen(suite_command(results, pytest_args, workers),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                cwd=paths.repo_root())
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if not quiet:
+                sys.stdout.write(line)
+        code = proc.wait()
+    if code == PYTEST_NO_TESTS:
+        raise PodlifeError("pytest collected no checks", "check the -k/-m filters you passed")
+    return RunOutcome(label, code, results, time.monotonic() - started)
+
+
+def render_all(out: Path | None = None) -> Path | None:
+    """Re-render reports/ from every saved run's results."""
+    from podlife.report.cli import render_reports
+
+    files = sorted((paths.reports_dir() / "runs").glob("*/results.json"))
+    usable = [f for f in files if _has_version(f)]
+    if not usable:
+        return None
+    return render_reports(usable, out or paths.reports_dir())
+
+
+def _has_version(results: Path) -> bool:
+    try:
+        return bool(json.loads(results.read_text()).get("kubernetes_version"))
+    except (OSError, ValueError):
+        return False
+
+
+def build_versions(wanted: list[versions.KubeVersion], progress) -> None:
+    """Build every version first, so the matrix runs only boot (and failures show early)."""
+    from podlife import build
+
+    for version in wanted:
+        build.build(build.kubernetes_build(version), progress=progress)
+    for spec in build.support_builds():
+        build.build(spec, progress=progress)
+
+
+def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: int,
+               extra: list[str], on_done) -> list[RunOutcome]:
+    """The suite on each version, `parallel` local clusters at a time, each its own run."""
+    pending = list(wanted)
+    running: list[tuple[versions.KubeVersion, subprocess.Popen[str], float]] = []
+    outcomes: list[RunOutcome] = []
+    try:
+        while pending or running:
+            while pending and len(running) < parallel:
+                version = pending.pop(0)
+                cmd = [sys.executable, "-m", "podlife.cli", "run", "--kube-version", version.tag,
+                       "--workers", str(workers), "--no-render", "--quiet", *extra]
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, cwd=paths.repo_root(),
+                                        env={**os.environ})
+                running.append((version, proc, time.monotonic()))
+            for item in list(running):
+                version, proc, started = item
+                if proc.poll() is None:
+                    continue
+                running.remove(item)
+                output = proc.stdout.read() if proc.stdout else ""
+                results = _results_path(output)
+                outcome = RunOutcome(version.tag, proc.returncode, results,
+                                     time.monotonic() - started)
+                outcomes.append(outcome)
+                on_done(outcome, output)
+            time.sleep(0.5)  # polling child processes, not waiting for a cluster state
+    finally:
+        for _, proc, _ in running:
+            proc.terminate()
+            proc.wait()
+    return outcomes
+
+
+def _results_path(output: str) -> Path:
+    for line in output.splitlines():
+        if line.startswith("results: "):
+            return Path(line.split(": ", 1)[1].strip())
+    return Path("/nonexistent")
