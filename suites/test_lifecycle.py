@@ -1,0 +1,164 @@
+"""Container lifecycle from the tutorial: SIGTERM on deletion, SIGKILL after the grace
+period, readiness gating Ready, and probes on sidecars."""
+
+from __future__ import annotations
+
+from podlife import manifests
+from podlife.features import require_native_sidecars
+from podlife.framework import Framework, container_status, is_ready
+from podlife.instrument import Script, instrument, serve
+from podlife.timeline import parse_timestamp
+
+LOGGING_POD = "app-with-logging"
+PROXY_POD = "app-with-proxy"
+PROBES_POD = "sidecar-probes"
+# Seconds past the grace period allowed from deletion request to SIGKILL: the kubelet's
+# reaction to the deletion (up to ~2s seen on a loaded node) plus whole-second timestamps.
+GRACE_TOLERANCE = 4.0
+
+
+def logging_pod(f: Framework, app: Script, *, grace: int) -> dict:
+    """The tutorial's basic log-shipper Pod (two plain containers), instrumented."""
+    f.create_support("configmaps")
+    pod = manifests.load_one("log-shipper")
+    pod["spec"]["terminationGracePeriodSeconds"] = grace
+    return instrument(pod, {"app": app, "log-shipper": serve()}, f.images)
+
+
+def probes_pod(f: Framework, proxy_body: str, *, native: bool = False,
+               liveness_delay: int | None = None) -> dict:
+    """The tutorial's Probe Configuration pod; the proxy answers /ready on 15021 with httpd.
+
+    The readiness period is shortened to 1s (the default is 10s). The liveness probe is
+    the tutorial's unless liveness_delay is given: then it starts after that delay and
+    checks every second. native=True makes the proxy a native sidecar.
+    """
+    pod = manifests.load_one("sidecar-probes")
+    spec = pod["spec"]
+    spec["terminationGracePeriodSeconds"] = 2
+    proxy = spec["containers"][0]
+    proxy["readinessProbe"]["periodSeconds"] = 1
+    if liveness_delay is not None:
+        proxy["livenessProbe"].update(initialDelaySeconds=liveness_delay, periodSeconds=1,
+                                      failureThreshold=2)
+    if native:
+        spec["containers"].remove(proxy)
+        proxy["restartPolicy"] = "Always"
+        spec["initContainers"] = [proxy]
+    httpd = "mkdir -p /www; httpd -f -p 15021 -h /www &\n"
+    return instrument(pod, {"proxy": serve(httpd + proxy_body), "app": serve()}, f.images)
+
+
+def running(pod: dict, name: str) -> bool:
+    """Whether a container of an observed pod is running now."""
+    return "running" in (container_status(pod, name).get("state") or {})
+
+
+def test_containers_get_sigterm_on_deletion(f: Framework) -> None:
+    """Deleting a pod sends SIGTERM to all its (plain) containers at once; each exits 0."""
+    f.create(logging_pod(f, serve(), grace=5))
+    f.wait_ready(LOGGING_POD)
+    timeline = f.delete_pod_observed(LOGGING_POD)
+    terms = {c: timeline.first(c, "sigterm").t for c in ("app", "log-shipper")}
+    spread = max(terms.values()) - min(terms.values())
+    assert spread < 2.0, f"SIGTERMs {spread:.2f}s apart; plain containers are signalled together"
+    for span in timeline.containers:
+        assert span.exit_code == 0, (
+            f"{span.name} exited {span.exit_code}, not 0: it was killed, not stopped by SIGTERM")
+
+
+def test_container_ignoring_sigterm_is_killed_after_grace_period(f: Framework) -> None:
+    """A container ignoring SIGTERM is SIGKILLed (137) after terminationGracePeriodSeconds.
+
+    Timed from the deletion request (deletionTimestamp - grace) to the container's finishedAt.
+    """
+    grace = 3
+    f.create(logging_pod(f, serve(on_term="ignore"), grace=grace))
+    f.wait_ready(LOGGING_POD)
+    timeline, pod = f.delete_pod_final(LOGGING_POD)
+    assert timeline.of("app", "ignoring-sigterm"), "app never got (and ignored) SIGTERM"
+    app = container_status(pod, "app")["state"]["terminated"]
+    assert app["exitCode"] == 137, f"app ended {app}, expected SIGKILL (137)"
+    meta = pod["metadata"]
+    assert meta["deletionGracePeriodSeconds"] == grace
+    # The API stores deletionTimestamp as request time + grace (whole seconds).
+    requested = parse_timestamp(meta["deletionTimestamp"]) - grace
+    took = parse_timestamp(app["finishedAt"]) - requested
+    assert grace <= took <= grace + GRACE_TOLERANCE, (
+        f"app killed {took:.0f}s after the deletion request; expected {grace}s "
+        f"(+{GRACE_TOLERANCE:.0f}s tolerance)")
+    shipper = container_status(pod, "log-shipper")["state"]["terminated"]
+    assert shipper["exitCode"] == 0, "the shipper should have stopped on SIGTERM"
+
+
+def test_readiness_probe_gates_ready(f: Framework) -> None:
+    """A pod is not Ready until its app's readinessProbe passes (its ready file exists)."""
+    f.create_support("configmaps")
+    pod = manifests.load_one("proxy-sidecar")
+    pod["spec"]["terminationGracePeriodSeconds"] = 2
+    pod["spec"]["containers"][0]["readinessProbe"] = {
+        "exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
+    f.create(instrument(pod, {"app": serve(), "proxy": serve()}, f.images))
+    f.wait_pod(PROXY_POD, lambda p: running(p, "app") and running(p, "proxy"), timeout=90,
+               what="both containers running")
+    event = f.wait_event(PROXY_POD, "Unhealthy", contains="Readiness probe failed")
+    assert "{app}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
+    before = f.pod(PROXY_POD)
+    assert not is_ready(before), "pod Ready although the app's readiness probe fails"
+    assert container_status(before, "app").get("ready") is False
+    assert container_status(before, "proxy").get("ready") is True
+    f.exec(PROXY_POD, "app", ["touch", "/tmp/ready"])
+    after = f.wait_ready(PROXY_POD, timeout=30)
+    assert container_status(after, "app").get("ready") is True
+
+
+def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
+    """A sidecar's failing readinessProbe keeps the pod not Ready though the app is ready.
+
+    The proxy's /ready on 15021 answers only once the check creates the file.
+    """
+    f.create(probes_pod(f, ""))  # serves nothing yet: /ready is 404
+    f.wait_pod(PROBES_POD, lambda p: running(p, "app") and running(p, "proxy"), timeout=90,
+               what="both containers running")
+    event = f.wait_event(PROBES_POD, "Unhealthy", contains="Readiness probe failed")
+    assert "{proxy}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
+    before = f.pod(PROBES_POD)
+    assert not is_ready(before), "pod Ready although the proxy's readiness probe fails"
+    assert container_status(before, "app").get("ready") is True
+    assert container_status(before, "proxy").get("ready") is False
+    f.exec(PROBES_POD, "proxy", ["touch", "/www/ready"])
+    after = f.wait_ready(PROBES_POD, timeout=30)
+    assert container_status(after, "proxy").get("ready") is True
+    assert container_status(after, "proxy").get("restartCount", 0) == 0
+
+
+def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
+    """Fail the proxy's liveness probe (remove /ready) and check only the proxy restarts."""
+    f.create(probes_pod(f, "touch /www/ready", native=native, liveness_delay=1))
+    ready = f.wait_ready(PROBES_POD)
+    app_before = container_status(ready, "app")
+    f.exec(PROBES_POD, "proxy", ["rm", "/www/ready"])
+    pod = f.wait_pod(PROBES_POD, lambda p: container_status(p, "proxy").get(
+        "restartCount", 0) >= 1 and running(p, "proxy"), timeout=60,
+        what="the proxy restarted after failing liveness")
+    event = f.wait_event(PROBES_POD, "Killing", contains="liveness probe")
+    assert "{proxy}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
+    proxy = container_status(pod, "proxy")
+    assert "terminated" in (proxy.get("lastState") or {}), f"no previous proxy: {proxy}"
+    app = container_status(pod, "app")
+    assert running(pod, "app") and app.get("restartCount", 0) == 0, f"app disturbed: {app}"
+    assert app.get("containerID") == app_before.get("containerID"), "app was replaced"
+    assert "sigterm" in f.logs(PROBES_POD, "proxy", previous=True), (
+        "the failed proxy was not stopped with SIGTERM")
+    f.wait_ready(PROBES_POD, timeout=30)  # the new proxy serves /ready again
+
+
+def test_failing_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> None:
+    """A sidecar failing its livenessProbe is restarted while the app keeps running."""
+    liveness_restarts_only_the_sidecar(f, native=False)
+
+
+def test_failing_native_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> None:
+    """A native sidecar failing its livenessProbe is restarted while the app keeps running."""
+    require_native_sidecars(f)
+    liveness_restarts_only_the_sidecar(f, native=True)
