@@ -244,6 +244,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return compare_files(Path(args.before), Path(args.after))
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from podlife.local.preflight import preflight
+    from podlife.upgrade import validate
+
+    preflight()
+    from_v, to_v = versions.resolve(args.from_version), versions.resolve(args.to_version)
+    if not from_v < to_v:
+        raise PodlifeError(f"--from {from_v} is not older than --to {to_v}",
+                           "give the older release to --from and the newer to --to")
+    with build_progress() as progress:
+        from podlife.runner import build_versions
+
+        build_versions([from_v, to_v], progress)
+    report = validate(from_v, to_v, name=args.name, workers=args.workers, step=step_printer())
+    console.print(f"upgrade {from_v} -> {to_v} took {report.upgrade_seconds}s; workloads "
+                  f"{'survived' if report.survival.survived else 'DID NOT survive'}")
+    for problem in report.survival.problems:
+        console.print(f"  [red]{problem}[/red]")
+    changed = report.changes.get("verdict_changes", [])
+    console.print(f"checks whose verdict changed: {len(changed)}")
+    for change in changed:
+        console.print(f"  {change}")
+    regressions = [c for c in changed if c.get("regression")]
+    return 0 if report.survival.survived and not regressions else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="podlife", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -296,6 +322,13 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--parallel", type=int, default=2, help="local clusters at a time")
     m.add_argument("--workers", type=int, default=3, help="pytest-xdist workers per version")
     m.set_defaults(func=cmd_matrix, passthrough=True)
+
+    up_v = sub.add_parser("upgrade", help="validate an in-place upgrade of a local cluster")
+    up_v.add_argument("--from", dest="from_version", required=True)
+    up_v.add_argument("--to", dest="to_version", required=True)
+    up_v.add_argument("--name", default="upgrade")
+    up_v.add_argument("--workers", type=int, default=4)
+    up_v.set_defaults(func=cmd_upgrade)
 
     r = sub.add_parser("report", help="merge result files into matrix.html/json and JUnit")
     r.add_argument("results", nargs="*")

@@ -381,6 +381,70 @@ class LocalCluster:
             time.sleep(0.2)
         core.delete_namespaced_pod("podlife-boot-check", "default", grace_period_seconds=0)
 
+    # ----- in-place upgrade -------------------------------------------------------------
+    def upgrade(self, version: KubeVersion, *, step: Step | None = None,
+                progress: build.Progress | None = None, timeout: float = 180.0) -> float:
+        """Move a running cluster to another release, keeping etcd's data and the containers.
+
+        The control plane goes first (API server, then controllers), then the node (kubelet,
+        kube-proxy); containerd and every container keep running throughout, as in a
+        real node upgrade. Returns the seconds taken.
+        """
+        step = step or (lambda _msg: None)
+        info = ClusterInfo.load(self.name)
+        step(f"building Kubernetes {version} (cached after the first time)")
+        bins = ensure_binaries(version, None, progress)
+        started = time.monotonic()
+        gates = info.feature_gates
+        step(f"upgrading the control plane {info.version} -> {version.tag}")
+        for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
+            self._stop(name)
+        self.procs["kube-apiserver"] = self.sandbox.spawn(
+            "kube-apiserver",
+            comp.apiserver_args(bins["kube-apiserver"], self.layout, self.net, gates))
+        client = self._wait_api(info, timeout)
+        self._wait(f"the API server to report {version.tag}", lambda: _server_version(
+            client) == version.tag, timeout)
+        self._start_controllers(bins, gates)
+        step("upgrading the node: kubelet and kube-proxy (containers keep running)")
+        for name in ("kube-proxy", "kubelet"):
+            self._stop(name)
+        (self.state / "kubelet-config.yaml").write_text(comp.kubelet_config(
+            self.layout, self.net, version, self.cgroups.kubelet_root, cgroup_v1(), gates))
+        self.procs["kubelet"] = self.sandbox.spawn(
+            "kubelet", comp.kubelet_args(bins["kubelet"], self.layout, self.net,
+                                         info.node_name))
+        self.procs["kube-proxy"] = self.sandbox.spawn(
+            "kube-proxy", comp.kube_proxy_args(bins["kube-proxy"], self.layout))
+        self._wait_node_version(client, info, version, timeout)
+        info.version = version.tag
+        info.save()
+        return time.monotonic() - started
+
+    def _stop(self, name: str, grace: float = 15.0) -> None:
+        """Stop one component (it may belong to another process: poll, don't wait())."""
+        pid_file = self.state / "pids" / f"{name}.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            return
+        kill_all({pid}, grace=grace)
+        self.procs.pop(name, None)
+
+    def _wait_node_version(self, client, info: ClusterInfo, version: KubeVersion,
+                           timeout: float) -> None:
+        from kubernetes import client as k8s
+
+        core = k8s.CoreV1Api(client)
+
+        def upgraded() -> bool:
+            node = core.read_node(info.node_name)
+            ready = any(c.type == "Ready" and c.status == "True"
+                        for c in node.status.conditions or [])
+            return ready and node.status.node_info.kubelet_version == version.tag
+
+        self._wait(f"node {info.node_name} Ready on {version.tag}", upgraded, timeout, 0.2)
+
     # ----- teardown ---------------------------------------------------------------------
     def down(self, *, keep_logs: bool = False) -> Path | None:
         """Stop every process of the cluster and remove its state.
@@ -425,6 +489,12 @@ class LocalCluster:
             with contextlib.suppress(OSError, ValueError):
                 result[pid_file.stem] = Path(f"/proc/{int(pid_file.read_text())}").exists()
         return result
+
+
+def _server_version(client) -> str:
+    from kubernetes import client as k8s
+
+    return k8s.VersionApi(client).get_code().git_version
 
 
 def _unmount_under(path: Path) -> None:
