@@ -1,0 +1,109 @@
+"""An init container that waits for a dependency holds the app back until it answers.
+
+The tutorial's `wait-for-db` loops on `nc -z postgres 5432`; these checks keep that very
+command and change only what can be reached at the other end.
+"""
+
+from __future__ import annotations
+
+from kubernetes import client as k8s
+
+from podlife import manifests
+from podlife.framework import Framework, container_status
+from podlife.instrument import instrument, map_images, serve
+
+WAITING = "waiting for db"
+# The loop polls every 2 s; kube-proxy and the endpoint controller add a little more.
+MAX_START_DELAY = 15.0
+
+
+def wait_for_db_pod(f: Framework) -> dict:
+    """The tutorial's Basic Init Container pod, with its own wait-for-db command kept.
+
+    One change: `nc` is called as /bin/nc. The local image's busybox shell runs its own
+    applets before searching PATH, so a bare `nc` would bypass the image's /bin/nc (the
+    wrapper that gives Debian's small nc the -z the tutorial needs) and fail on every
+    attempt, looking exactly like an unreachable database. Upstream busybox images have
+    /bin/nc as well, so the path works everywhere.
+    """
+    pod = instrument(manifests.load_one("wait-for-db"), {"app": serve()}, f.images,
+                     keep_command=("wait-for-db",))
+    (init,) = pod["spec"]["initContainers"]
+    shell, flag, script = init["command"]
+    assert "until nc -z postgres 5432;" in script, f"tutorial command changed: {script}"
+    init["command"] = [shell, flag, script.replace("until nc -z", "until /bin/nc -z", 1)]
+    return pod
+
+
+def assert_still_waiting(f: Framework, lines: int) -> dict:
+    """Wait for `lines` 'waiting for db' lines, then check the app has not started."""
+    log = f.wait_log("myapp", "wait-for-db", lambda text: text.count(WAITING) >= lines,
+                     timeout=90, what=f"{lines} '{WAITING}' lines")
+    # `nc -z` prints nothing: any other line (a usage message, an error) means the probe
+    # itself is broken, and the app would wait forever whatever the database did.
+    other = [line for line in log.splitlines() if line.split(" ", 1)[-1] != WAITING]
+    assert other == [], f"wait-for-db printed more than '{WAITING}': {other[:5]}"
+    pod = f.pod("myapp")
+    status = pod["status"]
+    init = container_status(pod, "wait-for-db")
+    app = container_status(pod, "app")
+    assert status["phase"] == "Pending", f"pod is {status['phase']} while the db is unreachable"
+    assert "running" in (init.get("state") or {}), f"wait-for-db is not looping: {init}"
+    assert init.get("restartCount", 0) == 0, f"wait-for-db restarted: {init}"
+    assert not {"running", "terminated"} & set(app.get("state") or {}), (
+        f"app started while the db is unreachable: {app}")
+    assert f.timeline("myapp").of("app") == [], "app reported events before the db answered"
+    return pod
+
+
+def test_app_waits_for_missing_database_then_starts(f: Framework) -> None:
+    """The app does not start while Service postgres is missing, and starts soon after the
+    postgres stand-in becomes Ready."""
+    f.create(wait_for_db_pod(f))
+    assert_still_waiting(f, lines=2)
+
+    f.create_support("postgres")
+    service_created = f.core.read_namespaced_service(
+        "postgres", f.namespace).metadata.creation_timestamp.timestamp()
+    timeline = f.wait_reported("myapp", "app", timeout=120)
+    started = timeline.first("app", "starting").t
+    assert started > service_created, "app started before the postgres Service existed"
+
+    (db,) = f.core.list_namespaced_pod(
+        f.namespace, label_selector="app.kubernetes.io/name=postgres").items
+    ready = next(c for c in db.status.conditions if c.type == "Ready")
+    assert ready.status == "True", f"postgres stand-in not Ready: {ready}"
+    # lastTransitionTime has whole seconds, so it is at most 1 s before the real moment.
+    db_ready = ready.last_transition_time.timestamp()
+    assert started >= db_ready, (
+        f"app started {db_ready - started:.1f}s before postgres became Ready")
+    assert started - db_ready <= MAX_START_DELAY + 1, (
+        f"app started {started - db_ready:.1f}s after postgres became Ready "
+        f"(expected within {MAX_START_DELAY:.0f}s with a 2s loop)")
+    pod = f.pod("myapp")
+    init = container_status(pod, "wait-for-db")
+    assert init["state"]["terminated"]["exitCode"] == 0, f"wait-for-db: {init}"
+    assert init.get("restartCount", 0) == 0, f"wait-for-db restarted: {init}"
+
+
+def test_service_without_endpoints_keeps_app_waiting(f: Framework) -> None:
+    """A postgres Service that exists but has no ready endpoint keeps the app waiting."""
+    standin = {o["kind"]: o for o in manifests.support("postgres")}
+    f.create(standin["Service"])  # the Service only: nothing behind it listens on 5432
+    f.create(wait_for_db_pod(f))
+    assert_still_waiting(f, lines=2)
+
+    service = f.core.read_namespaced_service("postgres", f.namespace)
+    assert service.spec.cluster_ip, "the postgres Service has no cluster IP to connect to"
+    slices = k8s.DiscoveryV1Api(f.api).list_namespaced_endpoint_slice(
+        f.namespace, label_selector="kubernetes.io/service-name=postgres").items
+    ready = [e for s in slices for e in s.endpoints or [] if e.conditions and e.conditions.ready]
+    assert ready == [], f"the postgres Service unexpectedly has ready endpoints: {ready}"
+    assert_still_waiting(f, lines=3)
+
+    # The same pod goes on once something listens behind the Service: the wait above was
+    # for the endpoint, not a probe that can never succeed.
+    f.create(map_images(standin["Deployment"], f.images))
+    f.wait_ready("myapp", timeout=120)
+    init = container_status(f.pod("myapp"), "wait-for-db")
+    assert init["state"]["terminated"]["exitCode"] == 0, f"wait-for-db: {init}"
