@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -69,6 +70,22 @@ class ImageMap:
         if self.registry:
             return f"{self.registry}/{image.public.rsplit('/', 1)[-1]}"
         return image.public
+
+
+_BARE_NC_PROBE = re.compile(r"(?<![/\w-])nc -z")
+
+
+def adapt_command(command: list[str], provider: str) -> list[str]:
+    """A manifest's own command, adjusted to the image it will run on.
+
+    Debian's static busybox shell runs its built-in small `nc` in preference to anything on
+    PATH, so the tutorial's `nc -z host port` would never reach the image's -z-capable
+    /bin/nc. On the local image (only) a bare `nc -z` is therefore called by its path. The
+    public busybox image understands `nc -z` as written, so other providers run it unchanged.
+    """
+    if provider != "local":
+        return list(command)
+    return [_BARE_NC_PROBE.sub("/bin/nc -z", arg) for arg in command]
 
 
 def _tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:

@@ -13,7 +13,7 @@ import copy
 import shlex
 from dataclasses import dataclass
 
-from podlife.images import ImageMap
+from podlife.images import ImageMap, adapt_command
 from podlife.timeline import MARKER
 
 ORIGINAL_IMAGE = "podlife.dev/original-image."
@@ -104,6 +104,8 @@ def instrument(obj: dict, scripts: dict[str, Script], images: ImageMap,
             container["command"] = ["sh", "-c", scripts[container["name"]].render(
                 container["name"])]
             container.pop("args", None)
+        elif container.get("command"):
+            container["command"] = adapt_command(container["command"], images.provider)
     return result
 
 

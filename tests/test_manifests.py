@@ -390,6 +390,8 @@ def test_rbac_grants_exactly_what_podlife_needs() -> None:
         ("", "secrets"): crud,
         ("", "pods/log"): {"get"},
         ("", "pods/status"): {"get"},
+        ("", "pods/exec"): {"create", "get"},
+        ("discovery.k8s.io", "endpointslices"): {"get", "list", "watch"},
         ("", "events"): {"get", "list", "watch"},
         ("apps", "deployments"): crud,
         ("apps", "replicasets"): crud,

@@ -1,0 +1,115 @@
+"""Providers other than the booted local cluster: an existing cluster under podlife's minimal
+RBAC identity, and kind (as far as it can be tested without a Docker engine)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client as k8s
+from kubernetes import utils
+
+from podlife import paths, providers, versions
+from podlife.errors import PodlifeError
+from podlife.framework import delete_namespace, new_namespace
+from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def existing() -> Iterator[ClusterInfo]:
+    """A local cluster standing in for a user's existing cluster."""
+    cluster = LocalCluster("ci-existing")
+    cluster.down()
+    info = cluster.up(versions.resolve(None))
+    yield info
+    cluster.down()
+
+
+def service_account_kubeconfig(info: ClusterInfo, out: Path) -> Path:
+    """Apply manifests/rbac.yaml and write a kubeconfig for its `podlife` ServiceAccount."""
+    api = api_client(info.kubeconfig)
+    rbac = list(yaml.safe_load_all((paths.repo_root() / "manifests" / "rbac.yaml").read_text()))
+    for obj in filter(None, rbac):
+        utils.create_from_dict(api, obj)
+    token = k8s.CoreV1Api(api).create_namespaced_service_account_token(
+        "podlife", "podlife-system", {"spec": {"expirationSeconds": 3600}}).status.token
+    admin = yaml.safe_load(info.kubeconfig.read_text())
+    ca = Path(admin["clusters"][0]["cluster"]["certificate-authority"]).read_bytes()
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "podlife",
+        "clusters": [{"name": "c", "cluster": {
+            "server": info.server, "certificate-authority-data": base64.b64encode(ca).decode()}}],
+        "users": [{"name": "podlife", "user": {"token": token}}],
+        "contexts": [{"name": "podlife", "context": {"cluster": "c", "user": "podlife"}}],
+    }
+    out.write_text(yaml.safe_dump(config))
+    out.chmod(0o600)
+    return out
+
+
+def test_suite_runs_under_the_minimal_rbac_identity(existing: ClusterInfo,
+                                                    tmp_path: Path) -> None:
+    """With only manifests/rbac.yaml's permissions, checks pass and the node check skips."""
+    kubeconfig = service_account_kubeconfig(existing, tmp_path / "podlife.kubeconfig")
+    results = tmp_path / "results.json"
+    suites = paths.repo_root() / "suites"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", str(suites / "test_init_ordering.py"),
+         str(suites / "test_native_sidecars.py"), str(suites / "test_resource_scheduling.py"),
+         "-p", "no:cacheprovider", "-n", "2", "--provider", "kubeconfig",
+         "--kubeconfig", str(kubeconfig), f"--podlife-results={results}"],
+        capture_output=True, text=True, timeout=900, cwd=paths.repo_root(),
+        env={**os.environ, "PODLIFE_RUN_ID": ""})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    checks = json.loads(results.read_text())["checks"]
+    verdicts = {c["check_id"]: (c["verdict"], c["reason"]) for c in checks}
+    assert sum(v == "pass" for v, _ in verdicts.values()) >= 8, verdicts
+    node_checks = [v for k, v in verdicts.items() if "schedul" in k or "widget" in k]
+    assert node_checks and all(v == "skipped" and "--allow-node-changes" in r
+                               for v, r in node_checks), node_checks
+
+
+def test_only_labelled_namespaces_are_deleted(existing: ClusterInfo) -> None:
+    """podlife deletes the namespaces it made, never one it did not label."""
+    core = k8s.CoreV1Api(api_client(existing.kubeconfig))
+    core.create_namespace({"metadata": {"name": "users-own"}})
+    delete_namespace(core, "users-own")
+    assert core.read_namespace("users-own").status.phase == "Active"
+    ours = new_namespace(core, "probe", "run-x")
+    labels = core.read_namespace(ours).metadata.labels
+    assert labels["app.kubernetes.io/managed-by"] == "podlife"
+    delete_namespace(core, ours)
+    assert core.read_namespace(ours).status.phase == "Terminating"
+
+
+def test_kind_without_docker_is_a_clear_error() -> None:
+    """The kind provider explains that it needs a Docker engine (none runs here)."""
+    if shutil.which("docker") and subprocess.run(["docker", "info"],
+                                                 capture_output=True).returncode == 0:
+        pytest.skip("a Docker engine runs here: the kind provider would really start")
+    opts = providers.ProviderOptions(provider="kind", kube_version="1.33")
+    with pytest.raises(PodlifeError, match="Docker"):
+        providers._provide(opts, "run-kind")
+
+
+def test_kind_node_image_per_version() -> None:
+    """kind runs the kindest/node image of the exact release podlife resolved."""
+    assert providers.kind_node_image(versions.resolve("1.33")) == (
+        f"kindest/node:v{versions.PINNED['1.33']}")
+
+
+def test_kubeconfig_provider_needs_a_kubeconfig(tmp_path: Path) -> None:
+    opts = providers.ProviderOptions(provider="kubeconfig",
+                                     kubeconfig=str(tmp_path / "missing"))
+    with pytest.raises(PodlifeError, match="kubeconfig"):
+        providers._provide(opts, "run-missing")
