@@ -72,7 +72,7 @@ class ImageMap:
         return image.public
 
 
-_BARE_NC_PROBE = re.compile(r"(?<![/\w-])nc -z")
+_BARE_NC_PROBE = re.compile(r"(?<![/\w-])(?<!busybox )nc -z")
 
 
 def adapt_command(command: list[str], provider: str) -> list[str]:
