@@ -35,7 +35,7 @@ def test_init_containers_run_in_order(f: Framework) -> None:
     f.create_support("secrets")
     f.create(multiple_init_pod(f))
     f.wait_ready("myapp")
-    timeline = f.timeline("myapp")
+    timeline = f.wait_reported("myapp", "app", "ready")
     steps = [*ORDER, "app"]
     for before, after in itertools.pairwise(steps):
         assert timeline.first(before, "exiting").t <= timeline.first(after, "starting").t, (
