@@ -403,6 +403,24 @@ class Framework:
             raise ApiException.from_response(http_resp=response, body=None, data=None)
         return json.loads(response.data)
 
+    def dry_run_apply_raw(self, obj: dict) -> dict:
+        """Server-side-apply dry run (forced, strict): for an object that already exists,
+        where a dry-run create only answers 409. Returns the server's JSON as is."""
+        body = self.as_sent(obj)
+        path = f"{api_path(body, self.namespace)}/{body['metadata']['name']}"
+        request = self.api.param_serialize(
+            method="PATCH", resource_path=path,
+            query_params=[("dryRun", "All"), ("fieldManager", "podlife"), ("force", "true"),
+                          ("fieldValidation", "Strict")],
+            header_params={"Accept": "application/json",
+                           "Content-Type": "application/apply-patch+yaml"},
+            body=json.dumps(body), auth_settings=["BearerToken"])
+        response = self.api.call_api(*request)
+        response.read()
+        if not 200 <= response.status <= 299:
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return json.loads(response.data)
+
     def wait_reported(self, pod: str, container: str, event: str = "ready", *,
                       timeout: float = 90) -> Timeline:
         """Wait until a container reported an event; returns the pod's timeline then.
@@ -495,7 +513,8 @@ def _brief(pod: dict) -> str:
 
 def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
     """A fresh, labelled namespace: podlife only ever deletes namespaces with its label."""
-    name = f"pl-{prefix[:40].strip('-')}-{uuid.uuid4().hex[:6]}".lower()
+    clean = re.sub(r"[^a-z0-9-]+", "-", prefix.lower())[:40].strip("-")
+    name = f"pl-{clean}-{uuid.uuid4().hex[:6]}"
     core.create_namespace({"metadata": {"name": name, "labels": {
         **MANAGED_BY, "podlife.dev/run": run_id}}})
     return name

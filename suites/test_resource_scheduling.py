@@ -1,0 +1,220 @@
+"""The scheduler reserves a pod's *effective* request, exactly at the boundary.
+
+The tutorial: "the pod's effective resource request is the max of the sum of all app
+container requests and the max of any single init container request". Native sidecars
+refine it (they keep running, so they add to the app containers and to every init
+container declared after them). cpu and memory are shared with whatever else runs on the
+node, so the boundary is tested with an extended resource only this check uses: the node
+advertises exactly 10 widgets, and pods whose effective request is 10 schedule while pods
+needing 11 stay Pending with "Insufficient". podlife.resources states the request each
+case means to create before the scheduler gives its verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from kubernetes import watch
+from kubernetes.client.rest import ApiException
+
+from podlife import manifests
+from podlife.features import require_native_sidecars, require_node_changes
+from podlife.framework import Framework, unsupported
+from podlife.instrument import Script, instrument, run, serve
+from podlife.resources import effective_request
+
+CAPACITY = 10
+POD = "init-resources"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pod: widgets per container, and the effective request it is meant to have."""
+
+    id: str
+    setup: int
+    apps: tuple[int, ...]
+    sidecar: int | None = None  # a native sidecar declared before `setup`
+    effective: int = CAPACITY
+
+    @property
+    def fits(self) -> bool:
+        return self.effective <= CAPACITY
+
+
+CASES = [
+    # (a) the largest init container dominates
+    Case("init-dominates-fits", setup=10, apps=(2,), effective=10),
+    Case("init-dominates-exceeds", setup=11, apps=(2,), effective=11),
+    # (b) the sum of the app containers dominates
+    Case("app-sum-fits", setup=1, apps=(6, 4), effective=10),
+    Case("app-sum-exceeds", setup=1, apps=(6, 5), effective=11),
+    # (c) a native sidecar adds to the app containers...
+    Case("sidecar-plus-app-fits", sidecar=4, setup=1, apps=(6,), effective=10),
+    Case("sidecar-plus-app-exceeds", sidecar=4, setup=1, apps=(7,), effective=11),
+    # ... and to an init container declared after it
+    Case("init-after-sidecar-fits", sidecar=4, setup=6, apps=(1,), effective=10),
+    Case("init-after-sidecar-exceeds", sidecar=4, setup=7, apps=(1,), effective=11),
+]
+
+
+def schedulable_node(f: Framework) -> str:
+    """The first Ready node that takes pods (no cordon, no NoSchedule/NoExecute taint)."""
+    for node in sorted(f.core.list_node().items, key=lambda n: n.metadata.name):
+        ready = any(c.type == "Ready" and c.status == "True"
+                    for c in node.status.conditions or [])
+        tainted = any(t.effect in ("NoSchedule", "NoExecute") for t in node.spec.taints or [])
+        if ready and not node.spec.unschedulable and not tainted:
+            return node.metadata.name
+    unsupported("no Ready, schedulable, untainted node to advertise an extended resource on")
+
+
+def wait_node(f: Framework, name: str, condition, *, timeout: float, what: str) -> None:
+    """Watch a node until condition(node) holds."""
+    deadline = time.monotonic() + timeout
+    node = f.core.read_node(name)
+    if condition(node):
+        return
+    while (remaining := deadline - time.monotonic()) > 0:
+        w = watch.Watch()
+        try:
+            for ev in w.stream(f.core.list_node, field_selector=f"metadata.name={name}",
+                               resource_version=node.metadata.resource_version,
+                               timeout_seconds=max(1, int(remaining))):
+                node = ev["object"]
+                if condition(node):
+                    return
+        except ApiException as exc:
+            if exc.status != 410:
+                raise
+            node = f.core.read_node(name)
+        finally:
+            w.stop()
+    raise AssertionError(f"node {name}: timed out after {timeout:.0f}s waiting for {what}; "
+                         f"allocatable: {node.status.allocatable}")
+
+
+@contextlib.contextmanager
+def advertised(f: Framework, quantity: int) -> Iterator[tuple[str, str]]:
+    """Advertise `quantity` of a widget resource unique to this check on one node.
+
+    The name carries the namespace's suffix, so checks running in parallel each count their
+    own widgets. The resource is removed from the node afterwards, whatever happened.
+    """
+    node = schedulable_node(f)
+    resource = f"podlife.dev/widget-{f.namespace.rsplit('-', 1)[-1]}"
+    f.core.patch_node_status(node, {"status": {"capacity": {resource: str(quantity)}}})
+    try:
+        wait_node(f, node, lambda n: (n.status.allocatable or {}).get(resource) == str(quantity),
+                  timeout=60, what=f"allocatable {resource}={quantity}")
+        yield node, resource
+    finally:
+        remove_resource(f, node, resource)
+
+
+def remove_resource(f: Framework, node: str, resource: str) -> None:
+    """JSON-patch the resource out of the node's capacity (and allocatable, if the kubelet
+    copied it there already)."""
+    key = resource.replace("~", "~0").replace("/", "~1")
+    status = f.core.read_node(node).status
+    ops = [{"op": "remove", "path": f"/status/{part}/{key}"}
+           for part in ("capacity", "allocatable")
+           if resource in (getattr(status, part) or {})]
+    if ops:
+        f.core.patch_node_status(node, ops)
+
+
+def widget_pod(f: Framework, resource: str, case: Case) -> dict:
+    """The tutorial's init-resources pod, asking for widgets as the case says.
+
+    Extended resources are requested with requests == limits. The tutorial's cpu/memory
+    requests are scaled down tenfold (same shape), so on a busy 2-core node nothing but
+    the widgets can decide the verdict. A second app container is a copy of `app`; the
+    sidecar is a native one (restartPolicy Always) declared before `setup`.
+    """
+    pod = manifests.load_one(POD)
+    spec = pod["spec"]
+    spec["terminationGracePeriodSeconds"] = 1
+    setup = spec["initContainers"][0]
+    setup["resources"] = {"requests": {"memory": "100Mi", "cpu": "50m"},
+                          "limits": {"memory": "200Mi", "cpu": "100m"}}
+    app = spec["containers"][0]
+    app["resources"] = {"requests": {"memory": "25Mi", "cpu": "10m"}}
+    for extra in range(2, len(case.apps) + 1):
+        spec["containers"].append({**copy.deepcopy(app), "name": f"app-{extra}"})
+    if case.sidecar is not None:
+        spec["initContainers"].insert(0, {"name": "sidecar", "image": "fluent/fluent-bit",
+                                          "restartPolicy": "Always", "resources": {}})
+    widgets = {"setup": case.setup, "sidecar": case.sidecar}
+    widgets |= {c["name"]: n for c, n in zip(spec["containers"], case.apps, strict=True)}
+    for container in spec["initContainers"] + spec["containers"]:
+        resources = container.setdefault("resources", {})
+        for part in ("requests", "limits"):
+            resources.setdefault(part, {})[resource] = str(widgets[container["name"]])
+    scripts: dict[str, Script] = {"setup": run()}
+    scripts |= {c["name"]: serve() for c in spec["containers"]}
+    if case.sidecar is not None:
+        scripts["sidecar"] = serve()
+    return instrument(pod, scripts, f.images)
+
+
+def scheduled(pod: dict) -> bool:
+    return any(c.get("type") == "PodScheduled" and c.get("status") == "True"
+               for c in pod.get("status", {}).get("conditions") or [])
+
+
+def tutorial_formula(case: Case) -> int:
+    """What the tutorial's two-line rule (sidecars unknown) would say."""
+    inits = [case.setup] + ([case.sidecar] if case.sidecar is not None else [])
+    return max(sum(case.apps), max(inits))
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
+    """A pod is scheduled exactly when its effective request (max of the app+sidecar sum
+    and each init container with the sidecars before it) fits the node."""
+    require_node_changes(f)
+    if case.sidecar is not None:
+        require_native_sidecars(f)
+    with advertised(f, CAPACITY) as (node, resource):
+        pod = widget_pod(f, resource, case)
+        computed = effective_request(pod, resource)
+        assert computed == case.effective, (
+            f"podlife.resources says this pod requests {computed} widgets, the case meant "
+            f"{case.effective}: the pod or the formula is wrong")
+        f.create(pod)
+        if case.fits:
+            try:
+                seen = f.wait_pod(POD, scheduled, timeout=60,
+                                  what=f"PodScheduled=True with effective request {computed} "
+                                       f"of {CAPACITY} {resource}")
+            except AssertionError as exc:
+                said = [e.get("message") for e in f.events_for(POD)
+                        if e.get("reason") == "FailedScheduling"]
+                raise AssertionError(f"{exc}; scheduler said: {said}") from None
+            assert seen["spec"].get("nodeName") == node, (
+                f"scheduled on {seen['spec'].get('nodeName')}, the only node with "
+                f"{resource} is {node}")
+            # The kubelet admits it too (its own fit check) and every container comes up.
+            f.wait_ready(POD, timeout=90)
+        else:
+            try:
+                event = f.wait_event(POD, "FailedScheduling",
+                                     contains=f"Insufficient {resource}", timeout=60)
+            except AssertionError as exc:
+                bound = f.pod(POD)["spec"].get("nodeName")
+                raise AssertionError(
+                    f"{exc}; pod needing {computed} of {CAPACITY} {resource} bound to "
+                    f"{bound!r} (the tutorial's formula, which ignores sidecars, gives "
+                    f"{tutorial_formula(case)})") from None
+            current = f.pod(POD)
+            assert not current["spec"].get("nodeName"), (
+                f"pod needing {computed} of {CAPACITY} {resource} was bound to "
+                f"{current['spec']['nodeName']}")
+            assert current["status"].get("phase") == "Pending"
+            assert not scheduled(current), f"PodScheduled is True: {event.get('message')}"
