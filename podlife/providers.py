@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,9 +31,12 @@ class ClusterHandle:
     may_change_nodes: bool = False
     image_registry: str | None = None
     created_by_run: bool = False
+    image_set: str | None = None
 
     def images(self) -> ImageMap:
-        return ImageMap(self.provider, self.image_registry)
+        """The image map: podlife's own imported images on local clusters (or when asked
+        with --images local), public (or mirrored) images elsewhere."""
+        return ImageMap(self.image_set or self.provider, self.image_registry)
 
     def api_client(self):
         from kubernetes import config
@@ -60,6 +62,7 @@ class ProviderOptions:
     kubeconfig: str | None = None
     allow_node_changes: bool = False
     image_registry: str | None = None
+    image_set: str | None = None
 
 
 def acquire(opts: ProviderOptions, run_id: str) -> ClusterHandle:
@@ -169,7 +172,7 @@ def _existing(opts: ProviderOptions) -> ClusterHandle:
                            "pass --kubeconfig PATH or set KUBECONFIG")
     handle = ClusterHandle(name="existing", provider="kubeconfig", kubeconfig=path,
                            may_change_nodes=opts.allow_node_changes,
-                           image_registry=opts.image_registry)
+                           image_registry=opts.image_registry, image_set=opts.image_set)
     try:
         handle.server_version()
     except Exception as exc:
@@ -177,11 +180,3 @@ def _existing(opts: ProviderOptions) -> ClusterHandle:
                            "check the kubeconfig's server and credentials") from exc
     return handle
 
-
-def wait_for(predicate, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False

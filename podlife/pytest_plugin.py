@@ -40,6 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-node-changes", action="store_true",
                     help="existing clusters: allow the check that adds an extended resource "
                          "to a node")
+    group.addoption("--images", default=None, choices=["local", "public"],
+                    help="existing clusters: 'local' if podlife's own images are imported "
+                         "there (e.g. a podlife local cluster), else public images")
     group.addoption("--image-registry", default=None,
                     help="existing clusters: pull podlife's images from this registry mirror")
 
@@ -50,7 +53,8 @@ def _options(config: pytest.Config) -> providers.ProviderOptions:
         provider=get("provider"), kube_version=get("kube_version"),
         reuse_cluster=get("reuse_cluster"), keep_cluster=bool(get("keep_cluster", False)),
         feature_gates=get("feature_gates"), kubeconfig=get("kubeconfig", None),
-        allow_node_changes=get("allow_node_changes"), image_registry=get("image_registry"))
+        allow_node_changes=get("allow_node_changes"), image_registry=get("image_registry"),
+        image_set=get("images"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -67,9 +67,10 @@ def test_suite_runs_under_the_minimal_rbac_identity(existing: ClusterInfo,
         [sys.executable, "-m", "pytest", str(suites / "test_init_ordering.py"),
          str(suites / "test_native_sidecars.py"), str(suites / "test_resource_scheduling.py"),
          "-p", "no:cacheprovider", "-n", "2", "--provider", "kubeconfig",
-         "--kubeconfig", str(kubeconfig), f"--podlife-results={results}"],
+         "--kubeconfig", str(kubeconfig), "--images", "local",
+         f"--podlife-results={results}"],
         capture_output=True, text=True, timeout=900, cwd=paths.repo_root(),
-        env={**os.environ, "PODLIFE_RUN_ID": ""})
+        env={k: v for k, v in os.environ.items() if k != "PODLIFE_RUN_ID"})
     assert proc.returncode == 0, proc.stdout[-3000:]
     checks = json.loads(results.read_text())["checks"]
     verdicts = {c["check_id"]: (c["verdict"], c["reason"]) for c in checks}
