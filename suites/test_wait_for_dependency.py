@@ -10,6 +10,7 @@ from kubernetes import client as k8s
 
 from podlife import manifests
 from podlife.framework import Framework, container_status
+from podlife.images import adapt_command
 from podlife.instrument import instrument, map_images, serve
 
 WAITING = "waiting for db"
@@ -20,18 +21,16 @@ MAX_START_DELAY = 15.0
 def wait_for_db_pod(f: Framework) -> dict:
     """The tutorial's Basic Init Container pod, with its own wait-for-db command kept.
 
-    One change: `nc` is called as /bin/nc. The local image's busybox shell runs its own
-    applets before searching PATH, so a bare `nc` would bypass the image's /bin/nc (the
-    wrapper that gives Debian's small nc the -z the tutorial needs) and fail on every
-    attempt, looking exactly like an unreachable database. Upstream busybox images have
-    /bin/nc as well, so the path works everywhere.
+    The image map adapts one thing on podlife's local image: `nc -z` is called as /bin/nc,
+    since Debian's busybox shell would otherwise run its built-in nc, which lacks -z, and
+    fail every attempt exactly like an unreachable database (see images.adapt_command).
     """
-    pod = instrument(manifests.load_one("wait-for-db"), {"app": serve()}, f.images,
-                     keep_command=("wait-for-db",))
+    tutorial = manifests.load_one("wait-for-db")
+    pod = instrument(tutorial, {"app": serve()}, f.images, keep_command=("wait-for-db",))
     (init,) = pod["spec"]["initContainers"]
-    shell, flag, script = init["command"]
-    assert "until nc -z postgres 5432;" in script, f"tutorial command changed: {script}"
-    init["command"] = [shell, flag, script.replace("until nc -z", "until /bin/nc -z", 1)]
+    expected = adapt_command(tutorial["spec"]["initContainers"][0]["command"],
+                             f.images.provider)
+    assert init["command"] == expected, f"tutorial command changed: {init['command']}"
     return pod
 
 
