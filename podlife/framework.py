@@ -102,29 +102,50 @@ class Framework:
         return self.api.sanitize_for_serialization(
             self.core.read_namespaced_pod(name, self.namespace))
 
-    def wait_pod(self, name: str, condition: Callable[[dict], bool], *, timeout: float,
-                 what: str) -> dict:
-        """Watch a pod until condition(pod) holds; fail naming `what` and the last status."""
+    def watch_until(self, lister: Callable[..., Any], name: str,
+                    condition: Callable[[dict], bool], *, timeout: float, what: str,
+                    describe: Callable[[dict], str]) -> dict:
+        """Watch one object of the namespace until condition(obj) holds, or fail naming `what`
+        and describing the last state seen. Expired watches are simply restarted."""
         last: dict = {}
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"pod {name}: timed out after {timeout:.0f}s waiting for "
-                                     f"{what}; last status: {_brief(last)}")
+                raise AssertionError(f"{name}: timed out after {timeout:.0f}s waiting for "
+                                     f"{what}; last seen: {describe(last)}")
             w = watch.Watch()
             try:
-                for ev in w.stream(self.core.list_namespaced_pod, self.namespace,
-                                   field_selector=f"metadata.name={name}",
+                for ev in w.stream(lister, self.namespace, field_selector=f"metadata.name={name}",
                                    timeout_seconds=max(1, int(remaining))):
                     last = self.api.sanitize_for_serialization(ev["object"])
                     if condition(last):
                         return last
             except ApiException as exc:
-                if exc.status != 410:  # an expired watch just restarts
+                if exc.status != 410:
                     raise
             finally:
                 w.stop()
+
+    def wait_pod(self, name: str, condition: Callable[[dict], bool], *, timeout: float,
+                 what: str) -> dict:
+        """Watch a pod until condition(pod) holds; fail naming `what` and the last status."""
+        return self.watch_until(self.core.list_namespaced_pod, name, condition, timeout=timeout,
+                                what=what, describe=_brief)
+
+    def wait_deployment_available(self, name: str, replicas: int, *,
+                                  timeout: float = 120) -> dict:
+        """Watch a Deployment until its rollout is complete with `replicas` available."""
+        def done(d: dict) -> bool:
+            status = d.get("status") or {}
+            return (status.get("observedGeneration", 0) >= d["metadata"]["generation"]
+                    and status.get("updatedReplicas") == replicas
+                    and status.get("availableReplicas") == replicas
+                    and status.get("replicas") == replicas)
+
+        return self.watch_until(self.apps.list_namespaced_deployment, name, done,
+                                timeout=timeout, what=f"{replicas} available replicas",
+                                describe=lambda d: str(d.get("status")))
 
     def wait_phase(self, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict:
         return self.wait_pod(name, lambda p: p.get("status", {}).get("phase") in phases,
@@ -329,26 +350,9 @@ class Framework:
     def wait_job(self, name: str, condition: Callable[[dict], bool], *, timeout: float,
                  what: str) -> dict:
         """Watch a Job until condition(job) holds; fail naming `what` and its last status."""
-        last: dict = {}
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"job {name}: timed out after {timeout:.0f}s waiting for "
-                                     f"{what}; last status: {last.get('status')}")
-            w = watch.Watch()
-            try:
-                for ev in w.stream(self.batch.list_namespaced_job, self.namespace,
-                                   field_selector=f"metadata.name={name}",
-                                   timeout_seconds=max(1, int(remaining))):
-                    last = self.api.sanitize_for_serialization(ev["object"])
-                    if condition(last):
-                        return last
-            except ApiException as exc:
-                if exc.status != 410:  # an expired watch just restarts
-                    raise
-            finally:
-                w.stop()
+        return self.watch_until(self.batch.list_namespaced_job, name, condition,
+                                timeout=timeout, what=what,
+                                describe=lambda j: str(j.get("status")))
 
     def job_pod_name(self, job: str, *, timeout: float = 60) -> str:
         """The name of the first pod a Job created (found by its owner reference)."""

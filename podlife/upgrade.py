@@ -10,9 +10,11 @@ completes), run the suite again and report what changed.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import tenacity
+from kubernetes.client.rest import ApiException
 
 from podlife import instrument, manifests, paths, versions
 from podlife.framework import Framework, container_status, is_ready
@@ -67,12 +69,7 @@ def start_workloads(f: Framework) -> None:
 
 def wait_workloads(f: Framework, timeout: float = 180) -> None:
     f.wait_ready("app-with-native-sidecar", timeout=timeout)
-    deadline = time.monotonic() + timeout
-    while (f.apps.read_namespaced_deployment("webapp", f.namespace).status.available_replicas
-           or 0) < 3:
-        if time.monotonic() > deadline:
-            raise AssertionError("webapp did not become available before the upgrade")
-        time.sleep(1)  # polling the Deployment's observed status
+    f.wait_deployment_available("webapp", 3, timeout=timeout)
     job_pod = job_pod_name(f)
     f.wait_pod(job_pod, lambda p: "running" in (container_status(p, "app").get("state") or {}),
                timeout=timeout, what="the in-flight Job's app to run")
@@ -116,17 +113,23 @@ def check_survival(f: Framework, before: dict[str, dict[str, str]]) -> Survival:
     if (available.available_replicas or 0) < 3:
         result.problems.append(f"webapp has {available.available_replicas} available replicas")
     job_pod = job_pod_name(f)
-    f.exec(job_pod, "app", ["touch", "/var/log/app/go"])
-    deadline = time.monotonic() + 120
-    while True:
-        job = f.batch.read_namespaced_job("in-flight", f.namespace)
-        conditions = {c.type: c.status for c in job.status.conditions or []}
-        if conditions.get("Complete") == "True":
-            break
-        if conditions.get("Failed") == "True" or time.monotonic() > deadline:
-            result.problems.append(f"the in-flight Job did not complete: {conditions}")
-            break
-        time.sleep(1)  # polling the Job's observed conditions
+    # A restarted kubelet serves exec only once it has re-synced its pods: retry until then.
+    for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(120),
+                                     wait=tenacity.wait_fixed(1), reraise=True,
+                                     retry=tenacity.retry_if_exception_type(ApiException)):
+        with attempt:
+            f.exec(job_pod, "app", ["touch", "/var/log/app/go"])
+    def finished(job: dict) -> bool:
+        return any(c["type"] in ("Complete", "Failed") and c["status"] == "True"
+                   for c in (job.get("status") or {}).get("conditions") or [])
+
+    try:
+        job = f.wait_job("in-flight", finished, timeout=120, what="the Job to finish")
+        if not any(c["type"] == "Complete" and c["status"] == "True"
+                   for c in job["status"]["conditions"]):
+            result.problems.append(f"the in-flight Job failed: {job['status']}")
+    except AssertionError as exc:
+        result.problems.append(str(exc))
     return result
 
 

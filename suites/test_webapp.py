@@ -10,10 +10,6 @@ the fluent-bit ConfigMap) take the place of the tutorial's external services.
 from __future__ import annotations
 
 import itertools
-import time
-
-from kubernetes import watch
-from kubernetes.client.rest import ApiException
 
 from podlife import manifests
 from podlife.framework import Framework, container_status, is_ready
@@ -68,36 +64,6 @@ def webapp(f: Framework) -> dict:
     return deployment
 
 
-def wait_available(f: Framework, name: str, replicas: int, timeout: float) -> dict:
-    """Watch a Deployment until its rollout is complete with `replicas` available."""
-    last: dict = {}
-    deadline = time.monotonic() + timeout
-
-    def done(d: dict) -> bool:
-        status = d.get("status") or {}
-        return (status.get("observedGeneration", 0) >= d["metadata"]["generation"]
-                and status.get("updatedReplicas") == replicas
-                and status.get("availableReplicas") == replicas
-                and status.get("replicas") == replicas)
-
-    while (remaining := deadline - time.monotonic()) > 0:
-        w = watch.Watch()
-        try:
-            for ev in w.stream(f.apps.list_namespaced_deployment, f.namespace,
-                               field_selector=f"metadata.name={name}",
-                               timeout_seconds=max(1, int(remaining))):
-                last = f.api.sanitize_for_serialization(ev["object"])
-                if done(last):
-                    return last
-        except ApiException as exc:
-            if exc.status != 410:
-                raise
-        finally:
-            w.stop()
-    raise AssertionError(f"deployment {name}: rollout not complete within {timeout:.0f}s; "
-                         f"status: {last.get('status')}")
-
-
 def test_webapp_rollout(f: Framework) -> None:
     """The webapp rolls out 3 ready replicas, each running its init steps in order before the
     app, with both sidecars running beside it."""
@@ -107,7 +73,7 @@ def test_webapp_rollout(f: Framework) -> None:
     deployment = webapp(f)
     assert effective_requests(deployment) == {"cpu": 55, "memory": 88 * 1024**2}
     f.create(deployment)
-    status = wait_available(f, "webapp", REPLICAS, timeout=120)
+    status = f.wait_deployment_available("webapp", REPLICAS, timeout=120)
     assert status["status"]["availableReplicas"] == REPLICAS
 
     pods = [f.api.sanitize_for_serialization(p) for p in f.core.list_namespaced_pod(
