@@ -336,21 +336,24 @@ def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
 def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -> None:
     """Ctrl-C while Go compiles stops the compiler, leaves no partial cache entry, and the
     next build completes (the Go build cache makes it quick)."""
-    env = {"PODLIFE_CACHE": str(tmp_path)}
+    env = {"PODLIFE_CACHE": str(tmp_path / "cache")}
+    # An empty Go build cache makes sure Go is really compiling when the interrupt comes.
+    cold = {**os.environ, **env, "GOCACHE": str(tmp_path / "gocache")}
     proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "build", "--version",
                              versions.DEFAULT_VERSION], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
-    log = tmp_path / "work" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "build.log"
+                            stderr=subprocess.PIPE, text=True, env=cold)
+    log = tmp_path / "cache" / "work" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "build.log"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and (not log.exists() or log.read_text().count(
             "\n") < 3):
         time.sleep(0.1)  # polling for the observed moment: Go is compiling
-    assert log.exists(), "the build never started compiling"
+    assert log.exists() and proc.poll() is None, "the build never started compiling"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert processes_working_in(tmp_path) == [], "a compiler outlived the interrupted build"
-    assert not list((tmp_path / "bin").glob(".*partial*")), "a partial cache entry was left"
+    assert not list((tmp_path / "cache" / "bin").glob(".*partial*")), "a partial entry was left"
     again = podlife("build", "--version", versions.DEFAULT_VERSION, env=env, timeout=1800)
     assert again.returncode == 0, again.stderr
-    assert (tmp_path / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet").exists()
+    kubelet = tmp_path / "cache" / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet"
+    assert kubelet.exists()
