@@ -86,6 +86,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     from podlife.local.cluster import LocalCluster, parse_gates
 
     version = versions.resolve(args.version)
+    if args.kube_bin_dir:
+        # Official binaries say which release they are; that, not --version, configures them.
+        from podlife.build import kube_binaries_from_dir
+
+        _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
+        version = versions.KubeVersion.parse(reported)
     gates = parse_gates(args.feature_gates)
     cluster = LocalCluster(args.name)
     with build_progress() as progress:
