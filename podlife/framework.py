@@ -219,27 +219,8 @@ class Framework:
 
     def delete_pod_observed(self, name: str, *, grace: int | None = None,
                             timeout: float = 120) -> Timeline:
-        """Delete a pod and return the timeline of its shutdown, with final statuses.
-
-        A finalizer holds the deleted pod in the API until its containers are all terminated,
-        so their final statuses can be read; logs are streamed while they stop.
-        """
-        self.core.patch_namespaced_pod(name, self.namespace,
-                                       {"metadata": {"finalizers": [HOLD_FINALIZER]}})
-        follower = self.follow_logs(name)
-        body = k8s.V1DeleteOptions(grace_period_seconds=grace)
-        self.core.delete_namespaced_pod(name, self.namespace, body=body)
-        try:
-            pod = self.wait_pod(name, all_terminated, timeout=timeout,
-                                what="every container to terminate after deletion")
-            follower.join(timeout=15)
-            timeline = Timeline(name, containers=spans_from_status(pod))
-            for text in follower.texts():
-                timeline.add_log(text)
-            self._remember(timeline)
-            return timeline
-        finally:
-            release_pod(self.core, name, self.namespace)
+        """Delete a pod and return the timeline of its shutdown, with final statuses."""
+        return self.delete_pod_final(name, grace=grace, timeout=timeout)[0]
 
     def wait_log(self, pod: str, container: str, condition: Callable[[str], bool], *,
                  timeout: float, what: str) -> str:
@@ -319,11 +300,11 @@ class Framework:
 
     def delete_pod_final(self, name: str, *, grace: int | None = None,
                          timeout: float = 120) -> tuple[Timeline, dict]:
-        """Like delete_pod_observed, and also return the pod as last seen before release.
+        """Delete a pod; return its shutdown timeline and the pod as last seen.
 
-        Checks that time the shutdown need the API's own record of the deletion request
-        (metadata.deletionTimestamp and deletionGracePeriodSeconds), which is gone once the
-        held pod is released.
+        A finalizer holds the deleted pod in the API until its containers are all terminated,
+        so their final statuses (and the API's record of the deletion request, which checks
+        that time the shutdown need) can be read; logs are streamed while they stop.
         """
         self.core.patch_namespaced_pod(name, self.namespace,
                                        {"metadata": {"finalizers": [HOLD_FINALIZER]}})

@@ -99,17 +99,26 @@ def test_readiness_probe_gates_ready(f: Framework) -> None:
     pod["spec"]["containers"][0]["readinessProbe"] = {
         "exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1}
     f.create(instrument(pod, {"app": serve(), "proxy": serve()}, f.images))
-    f.wait_pod(PROXY_POD, lambda p: running(p, "app") and running(p, "proxy"), timeout=90,
+    readiness_gates_pod(f, PROXY_POD, gated="app", other="proxy", ready_file="/tmp/ready")
+
+
+def readiness_gates_pod(f: Framework, pod: str, *, gated: str, other: str,
+                        ready_file: str) -> dict:
+    """While `gated`'s readiness probe fails the pod is not Ready (though `other` is);
+    once the check creates its ready file, the pod becomes Ready."""
+    f.wait_pod(pod, lambda p: running(p, gated) and running(p, other), timeout=90,
                what="both containers running")
-    event = f.wait_event(PROXY_POD, "Unhealthy", contains="Readiness probe failed")
-    assert "{app}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
-    before = f.pod(PROXY_POD)
-    assert not is_ready(before), "pod Ready although the app's readiness probe fails"
-    assert container_status(before, "app").get("ready") is False
-    assert container_status(before, "proxy").get("ready") is True
-    f.exec(PROXY_POD, "app", ["touch", "/tmp/ready"])
-    after = f.wait_ready(PROXY_POD, timeout=30)
-    assert container_status(after, "app").get("ready") is True
+    event = f.wait_event(pod, "Unhealthy", contains="Readiness probe failed")
+    assert f"{{{gated}}}" in event["involvedObject"].get("fieldPath", ""), (
+        event["involvedObject"])
+    before = f.pod(pod)
+    assert not is_ready(before), f"pod Ready although {gated}'s readiness probe fails"
+    assert container_status(before, gated).get("ready") is False
+    assert container_status(before, other).get("ready") is True
+    f.exec(pod, gated, ["touch", ready_file])
+    after = f.wait_ready(pod, timeout=30)
+    assert container_status(after, gated).get("ready") is True
+    return after
 
 
 def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
@@ -118,17 +127,8 @@ def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
     The proxy's /ready on 15021 answers only once the check creates the file.
     """
     f.create(probes_pod(f, ""))  # serves nothing yet: /ready is 404
-    f.wait_pod(PROBES_POD, lambda p: running(p, "app") and running(p, "proxy"), timeout=90,
-               what="both containers running")
-    event = f.wait_event(PROBES_POD, "Unhealthy", contains="Readiness probe failed")
-    assert "{proxy}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
-    before = f.pod(PROBES_POD)
-    assert not is_ready(before), "pod Ready although the proxy's readiness probe fails"
-    assert container_status(before, "app").get("ready") is True
-    assert container_status(before, "proxy").get("ready") is False
-    f.exec(PROBES_POD, "proxy", ["touch", "/www/ready"])
-    after = f.wait_ready(PROBES_POD, timeout=30)
-    assert container_status(after, "proxy").get("ready") is True
+    after = readiness_gates_pod(f, PROBES_POD, gated="proxy", other="app",
+                                ready_file="/www/ready")
     assert container_status(after, "proxy").get("restartCount", 0) == 0
 
 
