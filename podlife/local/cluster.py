@@ -94,8 +94,8 @@ class LocalCluster:
                                f"use it, or remove it with 'podlife cluster down --name "
                                f"{self.name}'")
         step(f"building components for Kubernetes {version} (cached after the first time)")
-        launch = Launcher(self.supervisor, self.net, ensure_binaries(version, kube_bin_dir,
-                                                                     progress))
+        bins = ensure_binaries(version, kube_bin_dir, progress)
+        launch = Launcher(self.supervisor, self.net, bins)
         archives = images.image_archives(lambda: kube_module_dir(version))
         port = free_port(api_port)
         started = time.monotonic()
@@ -147,7 +147,8 @@ class LocalCluster:
         step = step or (lambda _msg: None)
         info = ClusterInfo.load(self.name)
         step(f"building Kubernetes {version} (cached after the first time)")
-        launch = Launcher(self.supervisor, self.net, ensure_binaries(version, None, progress))
+        bins = ensure_binaries(version, None, progress)
+        launch = Launcher(self.supervisor, self.net, bins)
         started = time.monotonic()
         gates = info.feature_gates
         step(f"upgrading the control plane {info.version} -> {version.tag}")
