@@ -119,9 +119,9 @@ class ProviderOptions:
 
 
 def _check_fields_match() -> None:
-    """Fail at import if OPTIONS and ProviderOptions drift apart (one name per option)."""
-    declared = {o.dest for o in OPTIONS}
-    held = {f.name for f in fields(ProviderOptions)}
+    """Fail at import if OPTIONS and ProviderOptions drift apart (names or defaults)."""
+    declared = {(o.dest, o.default) for o in OPTIONS}
+    held = {(f.name, f.default) for f in fields(ProviderOptions)}
     if declared != held:
         raise AssertionError(f"options.OPTIONS and ProviderOptions differ: {declared ^ held}")
 
