@@ -83,6 +83,13 @@ def test_every_option_states_its_default() -> None:
                 assert "default" in action.help, f"{name} {action.option_strings[0]}"
 
 
+def test_pytest_arguments_after_a_double_dash() -> None:
+    """`podlife run --workers 2 -- -k NAME`: pytest gets `-k NAME`, not `-- -k NAME`."""
+    args, extra = cli.split_arguments(["run", "--workers", "2", "--", "-k", "x"])
+    assert (args.workers, extra) == (2, ["-k", "x"])
+    assert cli.split_arguments(["run", "-k", "x"])[1] == ["-k", "x"]
+
+
 def test_matrix_passes_on_only_its_cluster_options() -> None:
     parsed, extra = cli.parser().parse_known_args(
         ["matrix", "--feature-gates", "A=true", "--keep-cluster", "-k", "init"])

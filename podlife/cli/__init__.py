@@ -23,11 +23,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None) -> int:
+def split_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """podlife's own arguments, and those for pytest (after an optional `--`)."""
     args, extra = parser().parse_known_args(argv)
-    passthrough = getattr(args, "passthrough", False)
-    if extra and not passthrough:
+    if extra and not getattr(args, "passthrough", False):
         parser().parse_args(argv)  # reports the unknown arguments and exits 2
+    # argparse keeps the `--` that ends podlife's own options; pytest would read what
+    # follows it as file names.
+    return args, extra[1:] if extra[:1] == ["--"] else extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = split_arguments(argv)
+    passthrough = getattr(args, "passthrough", False)
     try:
         if passthrough:
             return int(args.func(args, extra) or 0)
