@@ -27,35 +27,14 @@ RUN_ID_ENV = "PODLIFE_RUN_ID"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("podlife cluster")
-    group.addoption("--provider", default="local", choices=["local", "kind", "kubeconfig"],
-                    help="where the cluster under test comes from (default: local)")
-    group.addoption("--kube-version", default=None,
-                    help="Kubernetes version for local/kind clusters, e.g. 1.33 or 1.33.5")
-    group.addoption("--reuse-cluster", default=None, metavar="NAME",
-                    help="use a cluster that is already up instead of booting one")
-    # --keep-cluster (leave the booted cluster running) comes from pytest-kind, and podlife
-    # honours it for local clusters too.
-    group.addoption("--feature-gates", default=None, help="K=V,... for a booted local cluster")
-    # --kubeconfig (pytest-kind's option) names the existing cluster for --provider kubeconfig.
-    group.addoption("--allow-node-changes", action="store_true",
-                    help="existing clusters: allow the check that adds an extended resource "
-                         "to a node")
-    group.addoption("--images", default=None, choices=["local", "public"],
-                    help="existing clusters: 'local' if podlife's own images are imported "
-                         "there (e.g. a podlife local cluster), else public images")
-    group.addoption("--image-registry", default=None,
-                    help="existing clusters: pull podlife's images from this registry mirror")
+    """The cluster options, declared once in podlife.options (shared with `podlife run`)."""
+    from podlife.options import add_to_pytest
+
+    add_to_pytest(parser)
 
 
 def _options(config: pytest.Config) -> providers.ProviderOptions:
-    get = config.getoption
-    return providers.ProviderOptions(
-        provider=get("provider"), kube_version=get("kube_version"),
-        reuse_cluster=get("reuse_cluster"), keep_cluster=bool(get("keep_cluster", False)),
-        feature_gates=get("feature_gates"), kubeconfig=get("kubeconfig", None),
-        allow_node_changes=get("allow_node_changes"), image_registry=get("image_registry"),
-        image_set=get("images"))
+    return providers.ProviderOptions.from_pytest(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
