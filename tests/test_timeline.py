@@ -260,3 +260,14 @@ def test_spans_of_a_pod_without_status() -> None:
     pod = {"spec": {}, "status": {"containerStatuses": [{"name": "ghost", "state": {}}]}}
     (span,) = spans_from_status(pod)
     assert span.kind == "app" and span.started is None
+
+
+def test_timeline_round_trips_through_its_dict() -> None:
+    """The evidence form reads back into the same typed timeline, nanoseconds included."""
+    timeline = Timeline("p", containers=spans_from_status(POD))
+    timeline.add_log("\n".join([line("100000001", "setup", "starting"),
+                                line("100000002", "app", "exiting", "137")]))
+    again = Timeline.from_dict(timeline.to_dict())
+    assert again == timeline
+    assert [e.ns for e in again.events] == [e.ns for e in timeline.events]
+    assert again.first("app", "exiting").detail == "137"
