@@ -19,7 +19,8 @@ import pytest
 
 from podlife import evidence, paths, providers
 from podlife.errors import PodlifeError
-from podlife.framework import Framework, delete_namespace, new_namespace
+from podlife.framework import Framework
+from podlife.namespaces import delete_namespace, new_namespace
 from podlife.pytest_results import record_cluster
 
 RUN_ID_ENV = "PODLIFE_RUN_ID"
@@ -95,6 +96,10 @@ def api(cluster: providers.ClusterHandle) -> Any:
     return cluster.api_client()
 
 
+#: Set on a check's item when its call failed, so the fixture saves the evidence.
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
 def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
       api: Any) -> Generator[Framework, None, None]:
@@ -102,26 +107,35 @@ def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
     from kubernetes import client as k8s
 
     core = k8s.CoreV1Api(api)
-    namespace = new_namespace(core, request.node.name.replace("_", "-").replace("[", "-")
-                              .replace("]", ""), os.environ[RUN_ID_ENV])
+    namespace = new_namespace(core, request.node.name, os.environ[RUN_ID_ENV])
     framework = Framework(api=api, namespace=namespace, images=cluster.images(),
                           may_change_nodes=cluster.may_change_nodes)
-    request.node.podlife_framework = framework
     try:
         yield framework
     finally:
         for timeline in framework.timelines:
             request.node.user_properties.append(("podlife_timeline", timeline.to_dict()))
-        if getattr(request.node, "podlife_failed", False):
-            out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
-            with contextlib.suppress(Exception):
-                evidence.dump_namespace(api, namespace, out)
-                (out / "timelines.json").write_text(json.dumps(
-                    [t.to_dict() for t in framework.timelines], indent=1))
-                request.node.user_properties.append(
-                    ("podlife_dump", str(out.relative_to(run_dir(request.config)))))
+        if request.node.stash.get(FAILED, False):
+            save_evidence(request, api, namespace, framework)
         with contextlib.suppress(Exception):
             delete_namespace(core, namespace)
+
+
+def save_evidence(request: pytest.FixtureRequest, api: Any, namespace: str,
+                  framework: Framework) -> None:
+    """Dump the failed check's namespace; a dump that fails is reported, not swallowed."""
+    out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
+    try:
+        evidence.dump_namespace(api, namespace, out)
+        (out / "timelines.json").write_text(json.dumps(
+            [t.to_dict() for t in framework.timelines], indent=1))
+    except Exception as exc:  # any failure: the evidence is incomplete and must say so
+        request.node.user_properties.append(
+            ("podlife_dump_error", f"saving evidence to {out} failed: "
+                                   f"{type(exc).__name__}: {exc}"))
+    if out.is_dir():
+        request.node.user_properties.append(
+            ("podlife_dump", str(out.relative_to(run_dir(request.config)))))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -130,5 +144,5 @@ def pytest_runtest_makereport(item: pytest.Item,
     """Mark failed checks, so the namespace fixture saves their evidence before cleanup."""
     report = yield
     if report.when == "call" and report.failed:
-        item.podlife_failed = True  # type: ignore[attr-defined]
+        item.stash[FAILED] = True
     return report

@@ -19,7 +19,7 @@ from kubernetes import utils
 
 from podlife import paths, providers, versions
 from podlife.errors import PodlifeError
-from podlife.framework import delete_namespace, new_namespace
+from podlife.namespaces import delete_namespace, new_namespace
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
 
 pytestmark = pytest.mark.cluster
