@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,14 +120,6 @@ class Timeline:
         if not found:
             raise AssertionError(f"{self.pod}: container '{container}' never reported '{event}'")
         return found[-1]
-
-    def happened_before(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
-        """True if a's first (container, event) precedes b's first."""
-        return self.first(*a).sort_key() < self.first(*b).sort_key()
-
-    def order_of(self, event: str, containers: Iterable[str]) -> list[str]:
-        """The containers sorted by when each first reported `event`."""
-        return [c for _, c in sorted((self.first(c, event).sort_key(), c) for c in containers)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"pod": self.pod, "events": [e.to_dict() for e in self.events],
