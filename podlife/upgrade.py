@@ -144,7 +144,7 @@ def validate(from_v: versions.KubeVersion, to_v: versions.KubeVersion, *, name: 
              workers: int, step) -> UpgradeReport:
     """The whole flow; the cluster is torn down at the end whatever happens."""
     from podlife.report.compare import compare
-    from podlife.results import load_run
+    from podlife.results_file import load_run
     from podlife.runner import run_suite
 
     cluster = LocalCluster(name)
