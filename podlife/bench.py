@@ -23,6 +23,7 @@ from rich.table import Table
 
 from podlife import build, paths, versions
 from podlife.local.cluster import LocalCluster
+from podlife.options import ProviderOptions, pytest_args
 from podlife.runner import run_suite
 
 console = Console()
@@ -79,8 +80,8 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
     cluster.down()
     cluster.up(version)
     try:
-        outcome = run_suite(["--reuse-cluster", "bench-suite"], label=f"bench-{version.tag}",
-                            workers=workers, quiet=True)
+        outcome = run_suite(pytest_args(ProviderOptions(reuse_cluster="bench-suite")),
+                            label=f"bench-{version.tag}", workers=workers, quiet=True)
         peak = cluster.cgroups.peak_memory_bytes()
     finally:
         cluster.down()
@@ -97,16 +98,27 @@ def matrix(list_: str, parallel: int) -> float:
     return round(time.monotonic() - started, 1)
 
 
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="podlife.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default=None, help="Kubernetes release to measure "
+                        f"(default: {versions.DEFAULT_VERSION})")
+    parser.add_argument("--boots", type=int, default=3,
+                        help="boots and teardowns to time (default: 3)")
+    parser.add_argument("--workers", type=int, default=4,
+                        help="pytest-xdist workers for the suite (default: 4)")
+    parser.add_argument("--cold", action="store_true",
+                        help="measure cold builds, slow (default: off, recorded times only)")
+    parser.add_argument("--no-suite", action="store_true",
+                        help="skip timing the suite (default: off, it is timed)")
+    parser.add_argument("--matrix", default=None, metavar="V,V,...",
+                        help="versions to time as a matrix (default: none, no matrix)")
+    parser.add_argument("--parallel", type=int, default=2,
+                        help="the matrix's clusters at a time (default: 2)")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="podlife.bench")
-    parser.add_argument("--version", default=None)
-    parser.add_argument("--boots", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--cold", action="store_true", help="measure cold builds (slow)")
-    parser.add_argument("--no-suite", action="store_true")
-    parser.add_argument("--matrix", default=None, help="versions to time as a matrix")
-    parser.add_argument("--parallel", type=int, default=2)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     version = versions.resolve(args.version)
     result: dict = {"version": version.tag, "host_cpus": os.cpu_count()}
     result["builds_recorded_s"] = recorded_builds()

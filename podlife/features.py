@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from kubernetes.client.rest import ApiException
 
-from podlife.framework import Framework, unsupported
+from podlife.framework import Framework
+from podlife.outcomes import unsupported
 
 _PROBE_POD = {
     "apiVersion": "v1",

@@ -66,6 +66,14 @@ def run(body: str = "", exit_code: int = 0) -> Script:
     return Script(body=body, exit_code=exit_code)
 
 
+def default_script(container: dict, is_init: bool) -> Script:
+    """What an unlisted container does: an init container reports and exits 0; a sidecar
+    (restartPolicy Always) or an app container reports and stays up until SIGTERM."""
+    if is_init and container.get("restartPolicy") != "Always":
+        return run()
+    return serve()
+
+
 def pod_spec(obj: dict) -> dict:
     """The pod spec inside a Pod, Deployment, Job (or any object with a pod template)."""
     if obj["kind"] == "Pod":
@@ -80,19 +88,22 @@ def containers(obj: dict) -> list[dict]:
 
 def instrument(obj: dict, scripts: dict[str, Script], images: ImageMap,
                keep_command: tuple[str, ...] = ()) -> dict:
-    """A copy of obj where every container runs its script on the podlife busybox image.
+    """A copy of obj where every container runs a script on the podlife busybox image.
 
-    Every container must have a script (or be named in keep_command, which keeps the
-    manifest's own command on the busybox image): no container runs an image podlife did
-    not choose. The original image is kept in an annotation, for the evidence.
+    A container named in neither `scripts` nor keep_command (which keeps the manifest's
+    own command) gets `default_script`: no container runs an image podlife did not choose.
+    A script for a container the manifest lacks is a mistake in the check and fails.
+    The original image is kept in an annotation, for the evidence.
     """
     result = copy.deepcopy(obj)
     names = {c["name"] for c in containers(result)}
-    missing = names - set(scripts) - set(keep_command)
     unknown = set(scripts) - names
-    if missing or unknown:
-        raise ValueError(f"{obj['metadata']['name']}: scripts missing for {sorted(missing)}, "
-                         f"unknown containers {sorted(unknown)}")
+    if unknown:
+        raise ValueError(f"{obj['metadata']['name']}: scripts for unknown containers "
+                         f"{sorted(unknown)}; it has {sorted(names)}")
+    init_names = {c["name"] for c in pod_spec(result).get("initContainers") or []}
+    scripts = {c["name"]: default_script(c, c["name"] in init_names)
+               for c in containers(result) if c["name"] not in keep_command} | scripts
     meta = result["metadata"] if obj["kind"] == "Pod" else result["spec"]["template"].setdefault(
         "metadata", {})
     annotations = meta.setdefault("annotations", {})

@@ -15,35 +15,31 @@ import yaml
 MANIFEST_DIR: Path = Path(__file__).resolve().parent.parent / "manifests"
 SUPPORT_DIR: Path = MANIFEST_DIR / "support"
 
-# Pattern id -> file under MANIFEST_DIR, in the order the tutorial shows them.
-PATTERNS: dict[str, str] = {
-    "wait-for-db": "wait-for-db.yaml",
-    "multiple-init-containers": "multiple-init-containers.yaml",
-    "git-clone-emptydir": "git-clone-emptydir.yaml",
-    "init-resources": "init-resources.yaml",
-    "log-shipper": "log-shipper.yaml",
-    "proxy-sidecar": "proxy-sidecar.yaml",
-    "git-sync-sidecar": "git-sync-sidecar.yaml",
-    "native-sidecar": "native-sidecar.yaml",
-    "webapp-deployment": "webapp-deployment.yaml",
-    "sidecar-probes": "sidecar-probes.yaml",
-}
-
 _SECTION_PREFIX = "# tutorial:"
 
 
+def _section_of(path: Path) -> str | None:
+    """The tutorial section named by a file's `# tutorial:` first line, else None."""
+    with path.open(encoding="utf-8") as handle:
+        first = handle.readline().strip()
+    if not first.startswith(_SECTION_PREFIX):
+        return None
+    return first.removeprefix(_SECTION_PREFIX).strip()
+
+
 def all_patterns() -> list[str]:
-    """Pattern ids in tutorial order, so reports follow the tutorial's reading order."""
-    return list(PATTERNS)
+    """Every pattern: each manifest under MANIFEST_DIR whose first line names its tutorial
+    section (`# tutorial: ...`), by file name. Adding a pattern is adding such a file."""
+    return sorted(p.stem for p in MANIFEST_DIR.glob("*.yaml") if _section_of(p) is not None)
 
 
 def pattern_path(pattern: str) -> Path:
     """File of one pattern; an unknown id fails loudly rather than loading nothing."""
-    try:
-        return MANIFEST_DIR / PATTERNS[pattern]
-    except KeyError:
-        known = ", ".join(PATTERNS)
-        raise KeyError(f"unknown pattern {pattern!r}; known patterns: {known}") from None
+    path = MANIFEST_DIR / f"{pattern}.yaml"
+    if "/" in pattern or not path.is_file() or _section_of(path) is None:
+        known = ", ".join(all_patterns())
+        raise KeyError(f"unknown pattern {pattern!r}; known patterns: {known}")
+    return path
 
 
 def _load_file(path: Path) -> list[dict[str, Any]]:
@@ -77,8 +73,6 @@ def support(name: str) -> list[dict[str, Any]]:
 
 def tutorial_section(pattern: str) -> str:
     """Tutorial section a pattern comes from, read from its `# tutorial:` header line."""
-    with pattern_path(pattern).open(encoding="utf-8") as handle:
-        first = handle.readline().strip()
-    if not first.startswith(_SECTION_PREFIX):
-        raise ValueError(f"{PATTERNS[pattern]} does not start with a '{_SECTION_PREFIX}' line")
-    return first.removeprefix(_SECTION_PREFIX).strip()
+    section = _section_of(pattern_path(pattern))
+    assert section is not None  # pattern_path only returns files with a header
+    return section

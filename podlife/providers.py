@@ -1,5 +1,6 @@
 """Where the cluster under test comes from: booted locally, kind, or an existing kubeconfig.
 
+The options choosing the provider (ProviderOptions) are declared in podlife.options.
 A provider hands the suites a ClusterHandle; the checks never know which provider made it,
 only what the handle says it may do (e.g. whether podlife may change a node).
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from podlife import paths, versions
 from podlife.errors import PodlifeError
 from podlife.images import ImageMap
+from podlife.options import ProviderOptions
 
 
 @dataclass
@@ -50,19 +52,6 @@ class ClusterHandle:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
-
-
-@dataclass
-class ProviderOptions:
-    provider: str = "local"
-    kube_version: str | None = None
-    reuse_cluster: str | None = None
-    keep_cluster: bool = False
-    feature_gates: str | None = None
-    kubeconfig: str | None = None
-    allow_node_changes: bool = False
-    image_registry: str | None = None
-    image_set: str | None = None
 
 
 def acquire(opts: ProviderOptions, run_id: str) -> ClusterHandle:

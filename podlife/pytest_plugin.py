@@ -19,42 +19,22 @@ import pytest
 
 from podlife import evidence, paths, providers
 from podlife.errors import PodlifeError
-from podlife.framework import Framework, delete_namespace, new_namespace
+from podlife.framework import Framework
+from podlife.namespaces import delete_namespace, new_namespace
 from podlife.pytest_results import record_cluster
 
 RUN_ID_ENV = "PODLIFE_RUN_ID"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("podlife cluster")
-    group.addoption("--provider", default="local", choices=["local", "kind", "kubeconfig"],
-                    help="where the cluster under test comes from (default: local)")
-    group.addoption("--kube-version", default=None,
-                    help="Kubernetes version for local/kind clusters, e.g. 1.33 or 1.33.5")
-    group.addoption("--reuse-cluster", default=None, metavar="NAME",
-                    help="use a cluster that is already up instead of booting one")
-    # --keep-cluster (leave the booted cluster running) comes from pytest-kind, and podlife
-    # honours it for local clusters too.
-    group.addoption("--feature-gates", default=None, help="K=V,... for a booted local cluster")
-    # --kubeconfig (pytest-kind's option) names the existing cluster for --provider kubeconfig.
-    group.addoption("--allow-node-changes", action="store_true",
-                    help="existing clusters: allow the check that adds an extended resource "
-                         "to a node")
-    group.addoption("--images", default=None, choices=["local", "public"],
-                    help="existing clusters: 'local' if podlife's own images are imported "
-                         "there (e.g. a podlife local cluster), else public images")
-    group.addoption("--image-registry", default=None,
-                    help="existing clusters: pull podlife's images from this registry mirror")
+    """The cluster options, declared once in podlife.options (shared with `podlife run`)."""
+    from podlife.options import add_to_pytest
+
+    add_to_pytest(parser)
 
 
 def _options(config: pytest.Config) -> providers.ProviderOptions:
-    get = config.getoption
-    return providers.ProviderOptions(
-        provider=get("provider"), kube_version=get("kube_version"),
-        reuse_cluster=get("reuse_cluster"), keep_cluster=bool(get("keep_cluster", False)),
-        feature_gates=get("feature_gates"), kubeconfig=get("kubeconfig", None),
-        allow_node_changes=get("allow_node_changes"), image_registry=get("image_registry"),
-        image_set=get("images"))
+    return providers.ProviderOptions.from_pytest(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,6 +75,10 @@ def api(cluster: providers.ClusterHandle) -> Any:
     return cluster.api_client()
 
 
+#: Set on a check's item when its call failed, so the fixture saves the evidence.
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
 def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
       api: Any) -> Generator[Framework, None, None]:
@@ -102,26 +86,35 @@ def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
     from kubernetes import client as k8s
 
     core = k8s.CoreV1Api(api)
-    namespace = new_namespace(core, request.node.name.replace("_", "-").replace("[", "-")
-                              .replace("]", ""), os.environ[RUN_ID_ENV])
+    namespace = new_namespace(core, request.node.name, os.environ[RUN_ID_ENV])
     framework = Framework(api=api, namespace=namespace, images=cluster.images(),
                           may_change_nodes=cluster.may_change_nodes)
-    request.node.podlife_framework = framework
     try:
         yield framework
     finally:
         for timeline in framework.timelines:
             request.node.user_properties.append(("podlife_timeline", timeline.to_dict()))
-        if getattr(request.node, "podlife_failed", False):
-            out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
-            with contextlib.suppress(Exception):
-                evidence.dump_namespace(api, namespace, out)
-                (out / "timelines.json").write_text(json.dumps(
-                    [t.to_dict() for t in framework.timelines], indent=1))
-                request.node.user_properties.append(
-                    ("podlife_dump", str(out.relative_to(run_dir(request.config)))))
+        if request.node.stash.get(FAILED, False):
+            save_evidence(request, api, namespace, framework)
         with contextlib.suppress(Exception):
             delete_namespace(core, namespace)
+
+
+def save_evidence(request: pytest.FixtureRequest, api: Any, namespace: str,
+                  framework: Framework) -> None:
+    """Dump the failed check's namespace; a dump that fails is reported, not swallowed."""
+    out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
+    try:
+        evidence.dump_namespace(api, namespace, out)
+        (out / "timelines.json").write_text(json.dumps(
+            [t.to_dict() for t in framework.timelines], indent=1))
+    except Exception as exc:  # any failure: the evidence is incomplete and must say so
+        request.node.user_properties.append(
+            ("podlife_dump_error", f"saving evidence to {out} failed: "
+                                   f"{type(exc).__name__}: {exc}"))
+    if out.is_dir():
+        request.node.user_properties.append(
+            ("podlife_dump", str(out.relative_to(run_dir(request.config)))))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -130,5 +123,5 @@ def pytest_runtest_makereport(item: pytest.Item,
     """Mark failed checks, so the namespace fixture saves their evidence before cleanup."""
     report = yield
     if report.when == "call" and report.failed:
-        item.podlife_failed = True  # type: ignore[attr-defined]
+        item.stash[FAILED] = True
     return report

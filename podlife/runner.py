@@ -2,6 +2,8 @@
 
 Each run lands in reports/runs/<run>/ (results.json, JUnit, evidence); the matrix reports
 in reports/ are re-rendered from every saved run, the latest run per version winning.
+Whoever starts a run chooses its results path and passes it down (`podlife run --results`,
+pytest's `--podlife-results`): nothing learns it back from a child's output.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from podlife import paths, versions
 from podlife.errors import PodlifeError
 
 PYTEST_NO_TESTS = 5
+RESULTS_FILE = "results.json"
 
 
 @dataclass
@@ -40,6 +44,7 @@ class RunOutcome:
 
 
 def new_run_dir(label: str) -> Path:
+    """A fresh directory under reports/runs/, named by UTC time and label (e.g. the version)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     run = paths.reports_dir() / "runs" / f"{stamp}-{label}"
     run.mkdir(parents=True, exist_ok=True)
@@ -53,12 +58,16 @@ def suite_command(results: Path, pytest_args: list[str], workers: int) -> list[s
 
 
 def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
-              quiet: bool = False) -> RunOutcome:
-    """One pytest run of the suites; exit 5 (nothing collected) is an error, not a pass."""
-    run = new_run_dir(label)
-    results = run / "results.json"
+              quiet: bool = False, results: Path | None = None) -> RunOutcome:
+    """One pytest run of the suites; exit 5 (nothing collected) is an error, not a pass.
+
+    The results file goes to `results` (pytest's log and evidence beside it), by default
+    into a new run directory.
+    """
+    results = (results or new_run_dir(label) / RESULTS_FILE).absolute()
+    results.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with (run / "pytest.log").open("w") as log:
+    with (results.parent / "pytest.log").open("w") as log:
         proc = subprocess.Popen(suite_command(results, pytest_args, workers),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 cwd=paths.repo_root())
@@ -77,7 +86,7 @@ def render_all(out: Path | None = None) -> Path | None:
     """Re-render reports/ from every saved run's results."""
     from podlife.report.cli import render_reports
 
-    files = sorted((paths.reports_dir() / "runs").glob("*/results.json"))
+    files = sorted((paths.reports_dir() / "runs").glob(f"*/{RESULTS_FILE}"))
     usable = [f for f in files if _has_version(f)]
     if not usable:
         return None
@@ -101,43 +110,46 @@ def build_versions(wanted: list[versions.KubeVersion], progress) -> None:
         build.build(spec, progress=progress)
 
 
+def matrix_run_command(version: versions.KubeVersion, results: Path, *, workers: int,
+                       extra: list[str]) -> list[str]:
+    """The `podlife run` of one matrix version, told where to write its results."""
+    return [sys.executable, "-m", "podlife.cli", "run", "--kube-version", version.tag,
+            "--results", str(results), "--workers", str(workers), "--no-render", "--quiet",
+            *extra]
+
+
 def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: int,
-               extra: list[str], on_done) -> list[RunOutcome]:
-    """The suite on each version, `parallel` local clusters at a time, each its own run."""
+               extra: list[str], on_done: Callable[[RunOutcome], None]) -> list[RunOutcome]:
+    """The suite on each version, `parallel` local clusters at a time, each its own run.
+
+    Each run's directory is chosen here; the child's own output goes to run.log in it.
+    """
     pending = list(wanted)
-    running: list[tuple[versions.KubeVersion, subprocess.Popen[str], float]] = []
+    running: list[tuple[versions.KubeVersion, Path, subprocess.Popen[bytes], float]] = []
     outcomes: list[RunOutcome] = []
     try:
         while pending or running:
             while pending and len(running) < parallel:
                 version = pending.pop(0)
-                cmd = [sys.executable, "-m", "podlife.cli", "run", "--kube-version", version.tag,
-                       "--workers", str(workers), "--no-render", "--quiet", *extra]
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, cwd=paths.repo_root(),
-                                        env={**os.environ})
-                running.append((version, proc, time.monotonic()))
+                run = new_run_dir(version.tag)
+                cmd = matrix_run_command(version, run / RESULTS_FILE, workers=workers,
+                                         extra=extra)
+                with (run / "run.log").open("wb") as log:
+                    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                            cwd=paths.repo_root(), env={**os.environ})
+                running.append((version, run, proc, time.monotonic()))
             for item in list(running):
-                version, proc, started = item
+                version, run, proc, started = item
                 if proc.poll() is None:
                     continue
                 running.remove(item)
-                output = proc.stdout.read() if proc.stdout else ""
-                results = _results_path(output)
-                outcome = RunOutcome(version.tag, proc.returncode, results,
+                outcome = RunOutcome(version.tag, proc.returncode, run / RESULTS_FILE,
                                      time.monotonic() - started)
                 outcomes.append(outcome)
-                on_done(outcome, output)
+                on_done(outcome)
             time.sleep(0.5)  # polling child processes, not waiting for a cluster state
     finally:
-        for _, proc, _ in running:
+        for _, _, proc, _ in running:
             proc.terminate()
             proc.wait()
     return outcomes
-
-
-def _results_path(output: str) -> Path:
-    for line in output.splitlines():
-        if line.startswith("results: "):
-            return Path(line.split(": ", 1)[1].strip())
-    return Path("/nonexistent")

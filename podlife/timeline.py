@@ -4,15 +4,22 @@ Instrumented containers print lines `podlife-event <container> <event> [detail]`
 container runtime stamps each log line with a nanosecond timestamp (read back with
 `timestamps=True`), so the timeline orders events across containers by when the runtime
 saw them, not by any clock inside the containers.
+
+These types are also the timeline's only definition in results files and reports: each
+has one to_dict and one strict from_dict (see podlife.schema).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from podlife import schema
+from podlife.schema import Where
+
+CONTAINER_KINDS = ("init", "sidecar", "app")
 MARKER = "podlife-event"
 _LINE = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))\s"
                    r"(?P<text>.*)$")
@@ -34,6 +41,21 @@ class Event:
         """Nanoseconds since the epoch, from `ns` when known, else from `t`."""
         return self.ns or round(self.t * 1_000_000_000)
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: Where | None = None) -> Event:
+        where = where or Where()
+        data = schema.fields(data, where, ("t", "container", "event", "detail"), ("ns",))
+        return cls(
+            t=schema.number(data["t"], where.at("t")),
+            container=schema.text(data["container"], where.at("container")),
+            event=schema.text(data["event"], where.at("event")),
+            detail=schema.text(data["detail"], where.at("detail")),
+            ns=schema.integer(data.get("ns", 0), where.at("ns")),
+        )
+
 
 @dataclass
 class ContainerSpan:
@@ -46,9 +68,30 @@ class ContainerSpan:
     exit_code: int | None = None
     restarts: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: Where | None = None) -> ContainerSpan:
+        where = where or Where()
+        data = schema.fields(data, where, _SPAN_FIELDS)
+        return cls(
+            name=schema.text(data["name"], where.at("name"), empty=False),
+            kind=schema.one_of(data["kind"], where.at("kind"), CONTAINER_KINDS),
+            started=schema.optional_number(data["started"], where.at("started")),
+            finished=schema.optional_number(data["finished"], where.at("finished")),
+            exit_code=schema.optional_integer(data["exit_code"], where.at("exit_code")),
+            restarts=schema.integer(data["restarts"], where.at("restarts")),
+        )
+
+
+_SPAN_FIELDS = ("name", "kind", "started", "finished", "exit_code", "restarts")
+
 
 @dataclass
 class Timeline:
+    """One pod's events (ordered by the runtime's clock) and its containers' spans."""
+
     pod: str
     events: list[Event] = field(default_factory=list)
     containers: list[ContainerSpan] = field(default_factory=list)
@@ -78,17 +121,21 @@ class Timeline:
             raise AssertionError(f"{self.pod}: container '{container}' never reported '{event}'")
         return found[-1]
 
-    def happened_before(self, a: tuple[str, str], b: tuple[str, str]) -> bool:
-        """True if a's first (container, event) precedes b's first."""
-        return self.first(*a).sort_key() < self.first(*b).sort_key()
+    def to_dict(self) -> dict[str, Any]:
+        return {"pod": self.pod, "events": [e.to_dict() for e in self.events],
+                "containers": [c.to_dict() for c in self.containers]}
 
-    def order_of(self, event: str, containers: Iterable[str]) -> list[str]:
-        """The containers sorted by when each first reported `event`."""
-        return [c for _, c in sorted((self.first(c, event).sort_key(), c) for c in containers)]
-
-    def to_dict(self) -> dict:
-        return {"pod": self.pod, "events": [asdict(e) for e in self.events],
-                "containers": [asdict(c) for c in self.containers]}
+    @classmethod
+    def from_dict(cls, data: Any, where: Where | None = None) -> Timeline:
+        where = where or Where()
+        data = schema.fields(data, where, ("pod", "events", "containers"))
+        return cls(
+            pod=schema.text(data["pod"], where.at("pod")),
+            events=[Event.from_dict(e, at)
+                    for e, at in schema.items(data["events"], where.at("events"))],
+            containers=[ContainerSpan.from_dict(c, at)
+                        for c, at in schema.items(data["containers"], where.at("containers"))],
+        )
 
 
 def parse_timestamp(text: str) -> float:

@@ -17,10 +17,12 @@ import tenacity
 from kubernetes.client.rest import ApiException
 
 from podlife import instrument, manifests, paths, versions
-from podlife.framework import Framework, container_status, is_ready
+from podlife.framework import Framework
 from podlife.images import ImageMap
 from podlife.instrument import run, serve
 from podlife.local.cluster import LocalCluster, api_client
+from podlife.pod_state import is_ready, is_running, statuses
+from podlife.workloads import job_condition
 
 NAMESPACE = "podlife-upgrade"
 
@@ -70,26 +72,16 @@ def start_workloads(f: Framework) -> None:
 def wait_workloads(f: Framework, timeout: float = 180) -> None:
     f.wait_ready("app-with-native-sidecar", timeout=timeout)
     f.wait_deployment_available("webapp", 3, timeout=timeout)
-    job_pod = job_pod_name(f)
-    f.wait_pod(job_pod, lambda p: "running" in (container_status(p, "app").get("state") or {}),
-               timeout=timeout, what="the in-flight Job's app to run")
-
-
-def job_pod_name(f: Framework) -> str:
-    pods = f.core.list_namespaced_pod(f.namespace, label_selector="job-name=in-flight").items
-    if not pods:
-        raise AssertionError("the in-flight Job has no pod")
-    return pods[0].metadata.name
+    job_pod = f.job_pod_name("in-flight", timeout=timeout)
+    f.wait_pod(job_pod, lambda p: is_running(p, "app"), timeout=timeout,
+               what="the in-flight Job's app to run")
 
 
 def snapshot(f: Framework) -> dict[str, dict[str, str]]:
     """Every container of every pod: its container ID and restart count."""
     out = {}
     for pod in f.core.list_namespaced_pod(f.namespace).items:
-        as_dict = f.api.sanitize_for_serialization(pod)
-        status = as_dict.get("status", {})
-        for cs in (status.get("initContainerStatuses") or []) + (
-                status.get("containerStatuses") or []):
+        for cs in statuses(f.api.sanitize_for_serialization(pod)):
             out[f"{pod.metadata.name}/{cs['name']}"] = {
                 "id": cs.get("containerID", ""), "restarts": str(cs.get("restartCount", 0)),
                 "state": next(iter(cs.get("state") or {}), "?")}
@@ -105,28 +97,27 @@ def check_survival(f: Framework, before: dict[str, dict[str, str]]) -> Survival:
         elif new["id"] != old["id"] or new["restarts"] != old["restarts"]:
             result.problems.append(f"{key} was restarted ({old} -> {new})")
     sidecar = f.pod("app-with-native-sidecar")
-    if "running" not in (container_status(sidecar, "log-shipper").get("state") or {}):
+    if not is_running(sidecar, "log-shipper"):
         result.problems.append("the native sidecar is no longer running")
     if not is_ready(sidecar):
         result.problems.append("app-with-native-sidecar is not Ready after the upgrade")
     available = f.apps.read_namespaced_deployment("webapp", f.namespace).status
     if (available.available_replicas or 0) < 3:
         result.problems.append(f"webapp has {available.available_replicas} available replicas")
-    job_pod = job_pod_name(f)
+    job_pod = f.job_pod_name("in-flight")
     # A restarted kubelet serves exec only once it has re-synced its pods: retry until then.
     for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(120),
                                      wait=tenacity.wait_fixed(1), reraise=True,
                                      retry=tenacity.retry_if_exception_type(ApiException)):
         with attempt:
             f.exec(job_pod, "app", ["touch", "/var/log/app/go"])
+
     def finished(job: dict) -> bool:
-        return any(c["type"] in ("Complete", "Failed") and c["status"] == "True"
-                   for c in (job.get("status") or {}).get("conditions") or [])
+        return bool(job_condition(job, "Complete") or job_condition(job, "Failed"))
 
     try:
         job = f.wait_job("in-flight", finished, timeout=120, what="the Job to finish")
-        if not any(c["type"] == "Complete" and c["status"] == "True"
-                   for c in job["status"]["conditions"]):
+        if not job_condition(job, "Complete"):
             result.problems.append(f"the in-flight Job failed: {job['status']}")
     except AssertionError as exc:
         result.problems.append(str(exc))
@@ -153,7 +144,7 @@ def validate(from_v: versions.KubeVersion, to_v: versions.KubeVersion, *, name: 
              workers: int, step) -> UpgradeReport:
     """The whole flow; the cluster is torn down at the end whatever happens."""
     from podlife.report.compare import compare
-    from podlife.results import load_run
+    from podlife.results_file import load_run
     from podlife.runner import run_suite
 
     cluster = LocalCluster(name)

@@ -10,6 +10,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from functools import total_ordering
+from typing import Any
 
 from podlife.errors import PodlifeError
 
@@ -48,7 +49,20 @@ GO_TOOLCHAIN: dict[str, str] = {
     "1.35": "go1.25.9",
 }
 
-_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+#: The one Kubernetes version syntax: 'v1.30', '1.30.2', 'v1.30.0-rc.1', 'v1.29.3+k3s1'.
+#: Releases (what podlife builds) have a patch and neither pre-release nor build part.
+_VERSION_RE = re.compile(
+    r"^v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?"
+    r"(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+(?P<build>[0-9A-Za-z.-]+))?$"
+)
+
+
+def _release_match(text: str) -> re.Match[str] | None:
+    """A match for a release or a bare minor ('1.33', '1.33.5'), None for anything else."""
+    match = _VERSION_RE.match(text.strip())
+    if match is None or match["pre"] or match["build"]:
+        return None
+    return match
 
 
 @total_ordering
@@ -63,13 +77,13 @@ class KubeVersion:
     @classmethod
     def parse(cls, text: str) -> KubeVersion:
         """Parse 'v1.33.5' or '1.33.5'; a missing patch is an error here (see resolve())."""
-        match = _VERSION_RE.match(text.strip())
-        if not match or match.group(3) is None:
+        match = _release_match(text)
+        if not match or match["patch"] is None:
             raise PodlifeError(
                 f"'{text}' is not a Kubernetes release version",
                 "give one like 1.33 or 1.33.5",
             )
-        return cls(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return cls(int(match["major"]), int(match["minor"]), int(match["patch"]))
 
     @property
     def minor_key(self) -> str:
@@ -101,14 +115,14 @@ def resolve(requested: str | None) -> KubeVersion:
     """
     if not requested:
         return KubeVersion.parse(DEFAULT_VERSION)
-    match = _VERSION_RE.match(requested.strip())
+    match = _release_match(requested)
     if not match:
         raise PodlifeError(
             f"'{requested}' is not a Kubernetes version", "give one like 1.33 or 1.33.5"
         )
-    if match.group(3) is not None:
+    if match["patch"] is not None:
         return KubeVersion.parse(requested)
-    key = f"{match.group(1)}.{match.group(2)}"
+    key = f"{match['major']}.{match['minor']}"
     if key in PINNED:
         return KubeVersion.parse(PINNED[key])
     found = [v for v in proxy_versions() if v.minor_key == key]
@@ -139,7 +153,7 @@ def proxy_versions() -> list[KubeVersion]:
         ) from exc
     versions = []
     for word in out.split()[1:]:
-        if _VERSION_RE.match(word):
+        if _release_match(word):
             versions.append(KubeVersion.parse(word))
     return versions
 
@@ -147,3 +161,31 @@ def proxy_versions() -> list[KubeVersion]:
 def toolchain_for(version: KubeVersion) -> str:
     """The GOTOOLCHAIN value for building this release ('local' = the installed Go)."""
     return GO_TOOLCHAIN.get(version.minor_key, "local")
+
+
+# --- versions as clusters report them (results files, the matrix) ---------------------------
+
+
+def is_kube_version(text: str) -> bool:
+    """True for 'v1.30', 'v1.30.2', '1.30.2-rc.1', 'v1.29.3+k3s1'."""
+    return bool(_VERSION_RE.match(text.strip()))
+
+
+def normalize_version(text: str) -> str:
+    """One spelling per version ('1.30.2' and 'v1.30.2' are the same matrix column)."""
+    text = text.strip()
+    return text if text.startswith("v") else f"v{text}"
+
+
+def version_sort_key(text: str) -> tuple[Any, ...]:
+    """Semantic order: v1.9 < v1.28, v1.30.0-rc.1 < v1.30.0; unparsable strings sort last."""
+    match = _VERSION_RE.match(text.strip())
+    if not match:
+        return (1, text)
+    release = KubeVersion(int(match["major"]), int(match["minor"]), int(match["patch"] or 0))
+    pre = match["pre"]
+    # A pre-release sorts before its release; its dot parts compare numbers as numbers.
+    pre_key: tuple[Any, ...] = (1,)
+    if pre:
+        pre_key = (0, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+    return (0, release, pre_key, match["build"] or "")

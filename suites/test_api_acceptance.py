@@ -17,8 +17,10 @@ import yaml
 from kubernetes.client.rest import ApiException
 
 from podlife import manifests
+from podlife.apply import resource_of
 from podlife.features import native_sidecar_gap
-from podlife.framework import Framework, api_resource, unsupported
+from podlife.framework import Framework
+from podlife.outcomes import unsupported
 from podlife.resources import parse_quantity
 
 #: Maps whose values are resource quantities: "1Gi" may legitimately come back as
@@ -33,14 +35,16 @@ LIST_KEYS = ("name", "mountPath", "containerPort", "port", "devicePath")
 def manifest_objects() -> list[Any]:
     """Every object of every YAML file under manifests/ (patterns, support, RBAC)."""
     params = []
+    patterns = set(manifests.all_patterns())
     for path in sorted(manifests.MANIFEST_DIR.rglob("*.yaml")):
         # Ids become part of the check's namespace name: letters, digits and '-' only.
         rel = path.relative_to(manifests.MANIFEST_DIR).with_suffix("").as_posix()
         with path.open(encoding="utf-8") as handle:
             docs = [d for d in yaml.safe_load_all(handle) if d is not None]
+        marks = [pytest.mark.pattern(path.stem)] if path.stem in patterns else []
         for doc in docs:
             ident = f"{rel.replace('/', '-')}-{doc['kind']}-{doc['metadata']['name']}"
-            params.append(pytest.param(doc, id=ident))
+            params.append(pytest.param(doc, id=ident, marks=marks))
     return params
 
 
@@ -134,15 +138,15 @@ def test_manifest_accepted_unchanged(f: Framework, obj: dict) -> None:
     sent = f.as_sent(obj)
     try:
         try:
-            stored = f.dry_run_raw(sent)
+            stored = f.dry_run(sent)
         except ApiException as exc:
             # A cluster-scoped object podlife itself installed (the RBAC) may exist already:
             # a dry-run create only answers 409 then, a dry-run apply still shows the result.
             if exc.status != 409:
                 raise
-            stored = f.dry_run_apply_raw(sent)
+            stored = f.dry_run_apply(sent)
     except ApiException as exc:
-        _, namespaced = api_resource(obj)
+        _, namespaced = resource_of(f.api, obj)
         if exc.status == 403 and not namespaced:
             pytest.skip(f"not permitted to create cluster-scoped {obj['kind']} on this "
                         f"cluster ({exc.reason}); bind cluster-admin to check it")
@@ -159,7 +163,7 @@ def test_comparison_reports_a_dropped_field(f: Framework) -> None:
     acceptance rows above can fail), while the server's additions pass."""
     sent = f.as_sent(manifests.load_one("native-sidecar"))
     try:
-        stored = f.dry_run_raw(sent)
+        stored = f.dry_run(sent)
     except ApiException as exc:
         unsupported(f"the API server rejects the native-sidecar pod: {exc.status} {exc.reason}")
     assert len(stored["spec"]["volumes"]) > len(sent["spec"]["volumes"]), (

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from podlife import manifests
 from podlife.framework import Framework
 from podlife.instrument import instrument, run, serve
+from podlife.ordering import exited_before_start
 from podlife.timeline import Timeline
 
 # Fetch URL into FILE; retries while the stand-in's Service is still being wired up.
@@ -46,6 +49,7 @@ def checksums(timeline: Timeline, container: str, event: str) -> dict[str, str]:
     return dict(e.detail.split(" ", 1) for e in timeline.of(container, event))
 
 
+@pytest.mark.pattern("git-clone-emptydir")
 def test_init_container_output_reaches_app(f: Framework) -> None:
     """Files an init container writes into an emptyDir are there, unchanged, for the app."""
     f.create_support("git-source")
@@ -63,9 +67,10 @@ def test_init_container_output_reaches_app(f: Framework) -> None:
     assert written == expected, f"clone-repo wrote {written}, the source holds {expected}"
     assert found == written, f"app found {found}, clone-repo wrote {written}"
     assert timeline.first("app", "running-main").detail == expected["main.py"]
-    assert timeline.first("clone-repo", "exiting").t <= timeline.first("app", "starting").t
+    exited_before_start(timeline, "clone-repo", "app")
 
 
+@pytest.mark.pattern("git-clone-emptydir")
 def test_emptydir_starts_empty(f: Framework) -> None:
     """The emptyDir is empty when the first container mounts it, before anything writes."""
     clone = run("ev mount-listing \"[$(ls -A /app | tr '\\n' ' ')]\"\n"
@@ -88,6 +93,7 @@ def log_shipper_pod(f: Framework, app: str, shipper: str) -> dict:
                       {"app": serve(app), "log-shipper": serve(shipper)}, f.images)
 
 
+@pytest.mark.pattern("log-shipper")
 def test_running_containers_share_an_emptydir(f: Framework) -> None:
     """A file one running container writes to the shared emptyDir is read by the other."""
     # Written under a temporary name and renamed, so the reader never sees half a file.
@@ -106,6 +112,7 @@ def test_running_containers_share_an_emptydir(f: Framework) -> None:
         f"log-shipper read {read.detail}, the app wrote {wrote.detail}")
 
 
+@pytest.mark.pattern("log-shipper")
 def test_readonly_mount_refuses_writes(f: Framework) -> None:
     """A `readOnly: true` mount refuses writes, while the app writes to the same emptyDir."""
     attempt = ("if err=$(sh -c 'echo {who} > /var/log/app/from-{who}' 2>&1); "

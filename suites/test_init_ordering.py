@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
+import pytest
 
 from podlife import manifests
-from podlife.framework import Framework, container_status
+from podlife.framework import Framework
 from podlife.instrument import Script, instrument, run, serve
+from podlife.ordering import one_after_another
+from podlife.pod_state import container_status, display_status
+
+pytestmark = pytest.mark.pattern("multiple-init-containers")
 
 ORDER = ["fetch-config", "run-migrations", "warm-cache"]
 
@@ -36,10 +40,7 @@ def test_init_containers_run_in_order(f: Framework) -> None:
     f.create(multiple_init_pod(f))
     f.wait_ready("myapp")
     timeline = f.wait_reported("myapp", "app", "ready")
-    steps = [*ORDER, "app"]
-    for before, after in itertools.pairwise(steps):
-        assert timeline.first(before, "exiting").t <= timeline.first(after, "starting").t, (
-            f"{after} started before {before} exited")
+    one_after_another(timeline, *ORDER, "app")
     pod = f.pod("myapp")
     for name in ORDER:
         assert container_status(pod, name)["state"]["terminated"]["exitCode"] == 0
@@ -93,21 +94,3 @@ def test_pod_reports_init_progress(f: Framework) -> None:
     f.exec("myapp", "run-migrations", ["touch", "/tmp/go"])
     f.wait_ready("myapp")
 
-
-def display_status(pod: dict) -> str:
-    """The pod's STATUS column as kubectl computes it for init containers."""
-    status = pod.get("status", {})
-    inits = status.get("initContainerStatuses") or []
-    total = len(inits)
-    for index, init in enumerate(inits):
-        state = init.get("state") or {}
-        terminated = state.get("terminated")
-        if terminated and terminated.get("exitCode") == 0:
-            continue
-        if terminated:
-            return f"Init:{terminated.get('reason') or 'Error'}"
-        waiting = state.get("waiting")
-        if waiting and waiting.get("reason") not in (None, "PodInitializing"):
-            return f"Init:{waiting['reason']}"
-        return f"Init:{index}/{total}"
-    return status.get("phase", "")

@@ -3,10 +3,14 @@ period, readiness gating Ready, and probes on sidecars."""
 
 from __future__ import annotations
 
+import pytest
+
 from podlife import manifests
 from podlife.features import require_native_sidecars
-from podlife.framework import Framework, container_status, is_ready
+from podlife.framework import Framework
 from podlife.instrument import Script, instrument, serve
+from podlife.ordering import close_together
+from podlife.pod_state import container_status, is_ready, is_running
 from podlife.timeline import parse_timestamp
 
 LOGGING_POD = "app-with-logging"
@@ -49,24 +53,20 @@ def probes_pod(f: Framework, proxy_body: str, *, native: bool = False,
     return instrument(pod, {"proxy": serve(httpd + proxy_body), "app": serve()}, f.images)
 
 
-def running(pod: dict, name: str) -> bool:
-    """Whether a container of an observed pod is running now."""
-    return "running" in (container_status(pod, name).get("state") or {})
-
-
+@pytest.mark.pattern("log-shipper")
 def test_containers_get_sigterm_on_deletion(f: Framework) -> None:
     """Deleting a pod sends SIGTERM to all its (plain) containers at once; each exits 0."""
     f.create(logging_pod(f, serve(), grace=5))
     f.wait_ready(LOGGING_POD)
     timeline = f.delete_pod_observed(LOGGING_POD)
-    terms = {c: timeline.first(c, "sigterm").t for c in ("app", "log-shipper")}
-    spread = max(terms.values()) - min(terms.values())
-    assert spread < 2.0, f"SIGTERMs {spread:.2f}s apart; plain containers are signalled together"
+    # Plain containers are signalled together: their SIGTERMs land within two seconds.
+    close_together(timeline, [("app", "sigterm"), ("log-shipper", "sigterm")], within_s=2.0)
     for span in timeline.containers:
         assert span.exit_code == 0, (
             f"{span.name} exited {span.exit_code}, not 0: it was killed, not stopped by SIGTERM")
 
 
+@pytest.mark.pattern("log-shipper")
 def test_container_ignoring_sigterm_is_killed_after_grace_period(f: Framework) -> None:
     """A container ignoring SIGTERM is SIGKILLed (137) after terminationGracePeriodSeconds.
 
@@ -91,6 +91,7 @@ def test_container_ignoring_sigterm_is_killed_after_grace_period(f: Framework) -
     assert shipper["exitCode"] == 0, "the shipper should have stopped on SIGTERM"
 
 
+@pytest.mark.pattern("proxy-sidecar")
 def test_readiness_probe_gates_ready(f: Framework) -> None:
     """A pod is not Ready until its app's readinessProbe passes (its ready file exists)."""
     f.create_support("configmaps")
@@ -106,7 +107,7 @@ def readiness_gates_pod(f: Framework, pod: str, *, gated: str, other: str,
                         ready_file: str) -> dict:
     """While `gated`'s readiness probe fails the pod is not Ready (though `other` is);
     once the check creates its ready file, the pod becomes Ready."""
-    f.wait_pod(pod, lambda p: running(p, gated) and running(p, other), timeout=90,
+    f.wait_pod(pod, lambda p: is_running(p, gated) and is_running(p, other), timeout=90,
                what="both containers running")
     event = f.wait_event(pod, "Unhealthy", contains="Readiness probe failed")
     assert f"{{{gated}}}" in event["involvedObject"].get("fieldPath", ""), (
@@ -121,6 +122,7 @@ def readiness_gates_pod(f: Framework, pod: str, *, gated: str, other: str,
     return after
 
 
+@pytest.mark.pattern("sidecar-probes")
 def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
     """A sidecar's failing readinessProbe keeps the pod not Ready though the app is ready.
 
@@ -139,25 +141,27 @@ def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
     app_before = container_status(ready, "app")
     f.exec(PROBES_POD, "proxy", ["rm", "/www/ready"])
     pod = f.wait_pod(PROBES_POD, lambda p: container_status(p, "proxy").get(
-        "restartCount", 0) >= 1 and running(p, "proxy"), timeout=60,
+        "restartCount", 0) >= 1 and is_running(p, "proxy"), timeout=60,
         what="the proxy restarted after failing liveness")
     event = f.wait_event(PROBES_POD, "Killing", contains="liveness probe")
     assert "{proxy}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
     proxy = container_status(pod, "proxy")
     assert "terminated" in (proxy.get("lastState") or {}), f"no previous proxy: {proxy}"
     app = container_status(pod, "app")
-    assert running(pod, "app") and app.get("restartCount", 0) == 0, f"app disturbed: {app}"
+    assert is_running(pod, "app") and app.get("restartCount", 0) == 0, f"app disturbed: {app}"
     assert app.get("containerID") == app_before.get("containerID"), "app was replaced"
     assert "sigterm" in f.logs(PROBES_POD, "proxy", previous=True), (
         "the failed proxy was not stopped with SIGTERM")
     f.wait_ready(PROBES_POD, timeout=30)  # the new proxy serves /ready again
 
 
+@pytest.mark.pattern("sidecar-probes")
 def test_failing_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> None:
     """A sidecar failing its livenessProbe is restarted while the app keeps running."""
     liveness_restarts_only_the_sidecar(f, native=False)
 
 
+@pytest.mark.pattern("sidecar-probes")
 def test_failing_native_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> None:
     """A native sidecar failing its livenessProbe is restarted while the app keeps running."""
     require_native_sidecars(f)

@@ -6,11 +6,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+import pytest
+
 from podlife import manifests
 from podlife.features import require_native_sidecars
-from podlife.framework import Framework, container_status
+from podlife.framework import Framework
 from podlife.instrument import Script, instrument, run, serve
+from podlife.ordering import expect_order, happened_before, starts_before
+from podlife.pod_state import container_status, state_of
 from podlife.timeline import Timeline
+
+pytestmark = pytest.mark.pattern("native-sidecar")
 
 POD = "app-with-native-sidecar"
 SIDECAR = "log-shipper"
@@ -31,11 +37,6 @@ def native_pod(f: Framework, scripts: dict[str, Script] | None = None, *, grace:
     return instrument(pod, {SIDECAR: serve(), APP: serve(), **(scripts or {})}, f.images)
 
 
-def state_of(pod: dict, name: str) -> str:
-    """'running', 'terminated', 'waiting' or '' for a container of an observed pod."""
-    return next(iter(container_status(pod, name).get("state") or {}), "")
-
-
 def span(timeline: Timeline, name: str) -> tuple[float | None, int | None]:
     """(finishedAt, exitCode) of a container from the kubelet's final status."""
     found = [c for c in timeline.containers if c.name == name]
@@ -52,11 +53,7 @@ def test_sidecar_starts_before_main_containers(f: Framework) -> None:
     }))
     pod = f.wait_ready(POD)
     timeline = f.timeline(POD)
-    sidecar_ready = timeline.first(SIDECAR, "ready").t
-    app_start = timeline.first(APP, "starting").t
-    assert timeline.first(SIDECAR, "starting").t < sidecar_ready < app_start, (
-        f"app started {sidecar_ready - app_start:.3f}s before the sidecar was ready; "
-        "a native sidecar must be up before the main containers start")
+    expect_order(timeline, (SIDECAR, "starting"), (SIDECAR, "ready"), (APP, "starting"))
     assert timeline.of(APP, "saw-shipper"), "the app did not find the sidecar's file at start"
     sidecar, app = container_status(pod, SIDECAR), container_status(pod, APP)
     assert sidecar["state"]["running"]["startedAt"] <= app["state"]["running"]["startedAt"]
@@ -80,12 +77,8 @@ def test_sidecar_starts_before_later_init_container(f: Framework) -> None:
     }, edit=add_setup))
     pod = f.wait_ready(POD)
     timeline = f.timeline(POD)
-    order = [(SIDECAR, "starting"), (SIDECAR, "ready"), ("setup", "starting"),
-             ("setup", "exiting"), (APP, "starting")]
-    times = [timeline.first(*step).t for step in order]
-    assert times == sorted(times), "expected sidecar up -> setup runs and exits -> app; saw " + (
-        ", ".join(f"{c}:{e}@{t - times[0]:+.3f}s" for (c, e), t in zip(order, times,
-                                                                         strict=True)))
+    expect_order(timeline, (SIDECAR, "starting"), (SIDECAR, "ready"), ("setup", "starting"),
+                 ("setup", "exiting"), (APP, "starting"))
     assert timeline.of("setup", "saw-shipper"), "setup ran without the sidecar being up"
     setup = container_status(pod, "setup")
     assert setup["state"]["terminated"]["exitCode"] == 0
@@ -125,9 +118,7 @@ def test_later_container_waits_for_sidecar_startup_probe(f: Framework) -> None:
     assert gated, ("never saw the sidecar running but not yet started while the app waited; "
                    f"observed (sidecar state, started, app state): {seen}")
     timeline = f.timeline(POD)
-    started, app_start = timeline.first(SIDECAR, "started").t, timeline.first(APP, "starting").t
-    assert started < app_start, (
-        f"app started {started - app_start:.3f}s before the sidecar's startup completed")
+    happened_before(timeline, (SIDECAR, "started"), (APP, "starting"))
 
 
 def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
@@ -152,7 +143,7 @@ def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
     assert sidecar["state"]["running"]["startedAt"] == first_start, "sidecar was replaced"
     assert sidecar.get("restartCount", 0) == 0
     timeline = f.timeline(POD)
-    worked = timeline.first(APP, "worked").t - timeline.first(APP, "starting").t
+    worked = happened_before(timeline, (APP, "starting"), (APP, "worked")) / 1e9
     assert worked >= 3, f"app worked only {worked:.1f}s"
     assert len(timeline.of(SIDECAR, "starting")) == 1
     assert not timeline.of(SIDECAR, "sigterm") and not timeline.of(SIDECAR, "exiting"), (
@@ -196,10 +187,7 @@ def test_main_containers_stop_before_sidecars(f: Framework) -> None:
     f.create(native_pod(f, {APP: serve(on_term=1)}, grace=10))
     f.wait_ready(POD)
     timeline = f.delete_pod_observed(POD)
-    app_exit = timeline.first(APP, "exiting").t
-    sidecar_term = timeline.first(SIDECAR, "sigterm").t
-    assert app_exit < sidecar_term, (
-        f"sidecar got SIGTERM {app_exit - sidecar_term:.3f}s before the app finished")
+    happened_before(timeline, (APP, "exiting"), (SIDECAR, "sigterm"))
     app_finished, app_code = span(timeline, APP)
     sidecar_finished, sidecar_code = span(timeline, SIDECAR)
     assert app_finished is not None and sidecar_finished is not None
@@ -221,14 +209,10 @@ def test_sidecars_stop_in_reverse_start_order(f: Framework) -> None:
                         edit=add_metrics))
     f.wait_ready(POD)
     timeline = f.delete_pod_observed(POD)
-    starts = timeline.order_of("starting", [SIDECAR, "metrics", APP])
-    assert starts == [SIDECAR, "metrics", APP], f"start order {starts}"
-    steps = [(APP, "exiting"), ("metrics", "sigterm"), ("metrics", "exiting"),
-             (SIDECAR, "sigterm"), (SIDECAR, "exiting")]
-    times = [timeline.first(*step).t for step in steps]
-    assert times == sorted(times), "expected app, then metrics, then log-shipper to stop; saw " + (
-        ", ".join(f"{c}:{e}@{t - times[0]:+.3f}s" for (c, e), t in zip(steps, times,
-                                                                         strict=True)))
+    starts_before(timeline, SIDECAR, "metrics")
+    starts_before(timeline, "metrics", APP)
+    expect_order(timeline, (APP, "exiting"), ("metrics", "sigterm"), ("metrics", "exiting"),
+                 (SIDECAR, "sigterm"), (SIDECAR, "exiting"))
     finished = [span(timeline, c)[0] for c in (APP, "metrics", SIDECAR)]
     assert None not in finished and finished == sorted(finished), f"finishedAt {finished}"
 
@@ -262,4 +246,4 @@ def test_log_shipper_ships_main_containers_last_lines(f: Framework) -> None:
     assert timeline.of(APP, "wrote-final-line"), "app never wrote its final line"
     assert "app: final line before exit" in shipped, (
         f"the app's last line was lost; shipped: {shipped}")
-    assert timeline.first(APP, "exiting").t < timeline.first(SIDECAR, "sigterm").t
+    happened_before(timeline, (APP, "exiting"), (SIDECAR, "sigterm"))

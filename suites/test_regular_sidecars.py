@@ -7,13 +7,17 @@ import hashlib
 import re
 import uuid
 
+import pytest
+
 from podlife import manifests
-from podlife.framework import Framework, container_status
+from podlife.framework import Framework
 from podlife.instrument import instrument, serve
+from podlife.pod_state import container_status
 
 LINES = 20
 
 
+@pytest.mark.pattern("log-shipper")
 def test_log_shipper_ships_app_log_in_order(f: Framework) -> None:
     """The log shipper reads the app's log through the shared volume and ships every line,
     in the order the app wrote them."""
@@ -34,6 +38,7 @@ def test_log_shipper_ships_app_log_in_order(f: Framework) -> None:
     assert timeline.first("app", "wrote").detail == str(LINES)
 
 
+@pytest.mark.pattern("proxy-sidecar")
 def test_proxy_sidecar_answers_on_localhost(f: Framework) -> None:
     """The app reaches the proxy sidecar at its HTTP_PROXY address, localhost:8080: the
     containers share one network namespace."""
@@ -71,6 +76,7 @@ def served_page(f: Framework, marker: str, timeout: int = 60) -> str:
     return f.exec("nginx-with-content", "nginx", ["sh", "-c", script, marker, str(timeout)])
 
 
+@pytest.mark.pattern("git-sync-sidecar")
 def test_git_sync_sidecar_serves_updated_content(f: Framework) -> None:
     """The git-sync sidecar keeps pulling the source; a change to the source is served by
     the running web server without restarting any container."""

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from kubernetes import watch
-from kubernetes.client.rest import ApiException
 
 from podlife import manifests
 from podlife.features import require_native_sidecars, require_node_changes
-from podlife.framework import Framework, unsupported
+from podlife.framework import Framework
 from podlife.instrument import Script, instrument, run, serve
+from podlife.outcomes import unsupported
+from podlife.pod_state import scheduled
 from podlife.resources import effective_request
+from podlife.waits import watch_until
 
 CAPACITY = 10
 POD = "init-resources"
@@ -74,29 +74,12 @@ def schedulable_node(f: Framework) -> str:
     unsupported("no Ready, schedulable, untainted node to advertise an extended resource on")
 
 
-def wait_node(f: Framework, name: str, condition, *, timeout: float, what: str) -> None:
-    """Watch a node until condition(node) holds."""
-    deadline = time.monotonic() + timeout
-    node = f.core.read_node(name)
-    if condition(node):
-        return
-    while (remaining := deadline - time.monotonic()) > 0:
-        w = watch.Watch()
-        try:
-            for ev in w.stream(f.core.list_node, field_selector=f"metadata.name={name}",
-                               resource_version=node.metadata.resource_version,
-                               timeout_seconds=max(1, int(remaining))):
-                node = ev["object"]
-                if condition(node):
-                    return
-        except ApiException as exc:
-            if exc.status != 410:
-                raise
-            node = f.core.read_node(name)
-        finally:
-            w.stop()
-    raise AssertionError(f"node {name}: timed out after {timeout:.0f}s waiting for {what}; "
-                         f"allocatable: {node.status.allocatable}")
+def wait_node(f: Framework, name: str, until: Callable[[dict], bool], *, timeout: float,
+              what: str) -> dict:
+    """Watch a node until until(node) holds; the error shows its allocatable resources."""
+    return watch_until(f.core.list_node, api=f.api, name=name, until=until, timeout=timeout,
+                       what=what,
+                       describe=lambda n: f"allocatable {n['status'].get('allocatable')}")
 
 
 @contextlib.contextmanager
@@ -110,7 +93,8 @@ def advertised(f: Framework, quantity: int) -> Iterator[tuple[str, str]]:
     resource = f"podlife.dev/widget-{f.namespace.rsplit('-', 1)[-1]}"
     f.core.patch_node_status(node, {"status": {"capacity": {resource: str(quantity)}}})
     try:
-        wait_node(f, node, lambda n: (n.status.allocatable or {}).get(resource) == str(quantity),
+        wait_node(f, node, lambda n: n["status"].get("allocatable", {}).get(resource)
+                  == str(quantity),
                   timeout=60, what=f"allocatable {resource}={quantity}")
         yield node, resource
     finally:
@@ -163,17 +147,13 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
     return instrument(pod, scripts, f.images)
 
 
-def scheduled(pod: dict) -> bool:
-    return any(c.get("type") == "PodScheduled" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
-
-
 def tutorial_formula(case: Case) -> int:
     """What the tutorial's two-line rule (sidecars unknown) would say."""
     inits = [case.setup] + ([case.sidecar] if case.sidecar is not None else [])
     return max(sum(case.apps), max(inits))
 
 
+@pytest.mark.pattern("init-resources")
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
     """A pod is scheduled exactly when its effective request (max of the app+sidecar sum

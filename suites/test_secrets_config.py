@@ -9,9 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
+
 from podlife import manifests
-from podlife.framework import Framework, container_status
+from podlife.framework import Framework
 from podlife.instrument import Script, instrument, run, serve
+from podlife.pod_state import container_status
+
+pytestmark = pytest.mark.pattern("multiple-init-containers")
 
 DIGEST = "$(printf %s \"$DATABASE_URL\" | sha256sum | cut -d' ' -f1)"
 # Reports whether DATABASE_URL is set at all, without its value.

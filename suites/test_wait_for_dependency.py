@@ -6,12 +6,17 @@ command and change only what can be reached at the other end.
 
 from __future__ import annotations
 
+import pytest
 from kubernetes import client as k8s
 
 from podlife import manifests
-from podlife.framework import Framework, container_status
+from podlife.framework import Framework
 from podlife.images import adapt_command
 from podlife.instrument import instrument, map_images, serve
+from podlife.ordering import reported_after
+from podlife.pod_state import container_status
+
+pytestmark = pytest.mark.pattern("wait-for-db")
 
 WAITING = "waiting for db"
 # The loop polls every 2 s; kube-proxy and the endpoint controller add a little more.
@@ -65,19 +70,18 @@ def test_app_waits_for_missing_database_then_starts(f: Framework) -> None:
     service_created = f.core.read_namespaced_service(
         "postgres", f.namespace).metadata.creation_timestamp.timestamp()
     timeline = f.wait_reported("myapp", "app", timeout=120)
-    started = timeline.first("app", "starting").t
-    assert started > service_created, "app started before the postgres Service existed"
+    reported_after(timeline, ("app", "starting"), service_created,
+                   "the postgres Service was created")
 
     (db,) = f.core.list_namespaced_pod(
         f.namespace, label_selector="app.kubernetes.io/name=postgres").items
     ready = next(c for c in db.status.conditions if c.type == "Ready")
     assert ready.status == "True", f"postgres stand-in not Ready: {ready}"
     # lastTransitionTime has whole seconds, so it is at most 1 s before the real moment.
-    db_ready = ready.last_transition_time.timestamp()
-    assert started >= db_ready, (
-        f"app started {db_ready - started:.1f}s before postgres became Ready")
-    assert started - db_ready <= MAX_START_DELAY + 1, (
-        f"app started {started - db_ready:.1f}s after postgres became Ready "
+    delay = reported_after(timeline, ("app", "starting"), ready.last_transition_time.timestamp(),
+                           "postgres became Ready")
+    assert delay <= MAX_START_DELAY + 1, (
+        f"app started {delay:.1f}s after postgres became Ready "
         f"(expected within {MAX_START_DELAY:.0f}s with a 2s loop)")
     pod = f.pod("myapp")
     init = container_status(pod, "wait-for-db")

@@ -9,13 +9,17 @@ the fluent-bit ConfigMap) take the place of the tutorial's external services.
 
 from __future__ import annotations
 
-import itertools
+import pytest
 
 from podlife import manifests
-from podlife.framework import Framework, container_status, is_ready
+from podlife.framework import Framework
 from podlife.images import adapt_command
 from podlife.instrument import Script, instrument, run, serve
+from podlife.ordering import expect_order, one_after_another
+from podlife.pod_state import container_status, is_ready
 from podlife.resources import effective_requests
+
+pytestmark = pytest.mark.pattern("webapp-deployment")
 
 INIT_ORDER = ["wait-for-db", "migrate", "fetch-assets"]
 RUNNING = ["app", "fluentbit", "metrics"]
@@ -88,13 +92,9 @@ def test_webapp_rollout(f: Framework) -> None:
         f.wait_log(name, "fluentbit", lambda text: f"shipped {LOG_LINE}" in text, timeout=30,
                    what="the app's log line shipped")
         timeline = f.timeline(name)
-        for before, after in itertools.pairwise([*INIT_ORDER, "app"]):
-            assert timeline.happened_before((before, "exiting"), (after, "starting")), (
-                f"{name}: {after} started before {before} exited")
+        one_after_another(timeline, *INIT_ORDER, "app")
         for container in RUNNING[1:]:
-            assert timeline.happened_before(("fetch-assets", "exiting"),
-                                            (container, "starting")), (
-                f"{name}: {container} started before the init containers finished")
+            expect_order(timeline, ("fetch-assets", "exiting"), (container, "starting"))
         current = f.pod(name)
         for init in INIT_ORDER:
             terminated = (container_status(current, init).get("state") or {}).get("terminated")

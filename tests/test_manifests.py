@@ -113,7 +113,7 @@ def _body_lines(path: Path) -> list[str]:
 
 def _header(pattern: str) -> str:
     """Leading comment block of a pattern file."""
-    text = (manifests.MANIFEST_DIR / manifests.PATTERNS[pattern]).read_text(encoding="utf-8")
+    text = (manifests.pattern_path(pattern)).read_text(encoding="utf-8")
     header = []
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -199,8 +199,8 @@ def test_tutorial_manifest_count(tutorial_manifests: list[TutorialManifest]) -> 
 def test_every_tutorial_manifest_has_one_pattern(
     tutorial_manifests: list[TutorialManifest],
 ) -> None:
-    file_sections = [manifests.tutorial_section(p) for p in manifests.all_patterns()]
-    tutorial_sections = [m.section for m in tutorial_manifests]
+    file_sections = sorted(manifests.tutorial_section(p) for p in manifests.all_patterns())
+    tutorial_sections = sorted(m.section for m in tutorial_manifests)
     assert file_sections == tutorial_sections, "pattern files must follow the tutorial 1:1"
 
 
@@ -218,7 +218,7 @@ def test_seed_path_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 @pytest.mark.parametrize("pattern", manifests.all_patterns())
 def test_pattern_matches_tutorial(pattern: str, tutorial_manifests: list[TutorialManifest]) -> None:
-    path = manifests.MANIFEST_DIR / manifests.PATTERNS[pattern]
+    path = manifests.pattern_path(pattern)
     assert path.is_file(), f"missing pattern file {path}"
     source = _by_section(tutorial_manifests, manifests.tutorial_section(pattern))
     obj = manifests.load_one(pattern)
@@ -238,7 +238,7 @@ def test_pattern_keeps_tutorial_lines(
 ) -> None:
     """Indentation aside, the file is the tutorial's text, line for line."""
     source = _by_section(tutorial_manifests, manifests.tutorial_section(pattern))
-    body = _body_lines(manifests.MANIFEST_DIR / manifests.PATTERNS[pattern])
+    body = _body_lines(manifests.pattern_path(pattern))
     expected = list(source.lines)
     if not source.is_fragment:
         assert body == expected
@@ -279,7 +279,7 @@ def test_yaml_parses_and_objects_are_named(path: Path) -> None:
 
 def test_manifest_dir_holds_exactly_the_patterns() -> None:
     top = {p.name for p in manifests.MANIFEST_DIR.glob("*.yaml")}
-    assert top == set(manifests.PATTERNS.values()) | {"rbac.yaml"}
+    assert top == {f"{p}.yaml" for p in manifests.all_patterns()} | {"rbac.yaml"}
     assert {p.stem for p in manifests.SUPPORT_DIR.glob("*.yaml")} == SUPPORT_FILES
 
 

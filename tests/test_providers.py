@@ -19,8 +19,8 @@ from kubernetes import utils
 
 from podlife import paths, providers, versions
 from podlife.errors import PodlifeError
-from podlife.framework import delete_namespace, new_namespace
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.namespaces import delete_namespace, new_namespace
 
 pytestmark = pytest.mark.cluster
 

@@ -13,60 +13,66 @@ import pytest
 from rich.console import Console
 
 from podlife.errors import PodlifeError
+from podlife.matrix import merge
+from podlife.model import CheckResult, RunResult
 from podlife.report.cli import compare_files, render_reports
 from podlife.report.compare import compare, format_text
 from podlife.report.html import build_timeline, format_duration, render_html
 from podlife.report.junit import build_junit
-from podlife.results import CheckResult, RunResult, merge
+from podlife.results_file import write_run
+from podlife.timeline import Timeline
 
 START = "2025-03-01T10:00:00Z"
 
 
-def timeline() -> dict[str, Any]:
-    return {
-        "pod": "web-0",
-        "events": [
-            {"t": 99.0, "container": "", "event": "Scheduled", "detail": "node kind-worker"},
-            {"t": 100.0, "container": "init-db", "event": "Started", "detail": ""},
-            {"t": 101.2, "container": "proxy", "event": "Started", "detail": ""},
-            {"t": 102.0, "container": "app", "event": "Started", "detail": "<b>hi</b>"},
-            {"t": 109.0, "container": "app", "event": "Terminated", "detail": "exit 0"},
-        ],
-        "containers": [
-            {
-                "name": "init-db",
-                "kind": "init",
-                "started": 100.0,
-                "finished": 101.0,
-                "exit_code": 0,
-                "restarts": 0,
-            },
-            {
-                "name": "proxy",
-                "kind": "sidecar",
-                "started": 101.2,
-                "finished": None,
-                "exit_code": None,
-                "restarts": 2,
-            },
-            {
-                "name": "app",
-                "kind": "app",
-                "started": 102.0,
-                "finished": 109.0,
-                "exit_code": 0,
-                "restarts": 0,
-            },
-            {
-                "name": "late",
-                "kind": "app",
-                "started": None,
-                "finished": None,
-                "exit_code": None,
-                "restarts": 0,
-            },
-        ],
-    }
+def timeline() -> Timeline:
+    return Timeline.from_dict(_TIMELINE)
+
+
+_TIMELINE: dict[str, Any] = {
+    "pod": "web-0",
+    "events": [
+        {"t": 99.0, "container": "", "event": "Scheduled", "detail": "node kind-worker"},
+        {"t": 100.0, "container": "init-db", "event": "Started", "detail": ""},
+        {"t": 101.2, "container": "proxy", "event": "Started", "detail": ""},
+        {"t": 102.0, "container": "app", "event": "Started", "detail": "<b>hi</b>"},
+        {"t": 109.0, "container": "app", "event": "Terminated", "detail": "exit 0"},
+    ],
+    "containers": [
+        {
+            "name": "init-db",
+            "kind": "init",
+            "started": 100.0,
+            "finished": 101.0,
+            "exit_code": 0,
+            "restarts": 0,
+        },
+        {
+            "name": "proxy",
+            "kind": "sidecar",
+            "started": 101.2,
+            "finished": None,
+            "exit_code": None,
+            "restarts": 2,
+        },
+        {
+            "name": "app",
+            "kind": "app",
+            "started": 102.0,
+            "finished": 109.0,
+            "exit_code": 0,
+            "restarts": 0,
+        },
+        {
+            "name": "late",
+            "kind": "app",
+            "started": None,
+            "finished": None,
+            "exit_code": None,
+            "restarts": 0,
+        },
+    ],
+}
 
 
 def check(check_id: str, verdict: str = "pass", duration: float = 5.0, **kw: Any) -> CheckResult:
@@ -164,7 +170,7 @@ def test_junit_files_per_version_only_hold_that_versions_checks(tmp_path: Path) 
 
 def _write(tmp_path: Path, name: str, result: RunResult) -> Path:
     path = tmp_path / name
-    result.write(path)
+    write_run(result, path)
     return path
 
 
@@ -220,6 +226,44 @@ def test_html_has_cells_evidence_and_nothing_external(tmp_path: Path) -> None:
     assert 'href="../runs/dumps/test_sidecar_stops/pod.yaml"' in html
 
 
+def test_html_groups_by_pattern_then_area_and_shows_dump_errors() -> None:
+    checks = [
+        check("test_plain", area="api_acceptance"),
+        check("test_b", pattern="native-sidecar", area="native_sidecars"),
+        check("test_a", pattern="native-sidecar", area="init_containers"),
+        check("test_j", "fail", pattern="job-sidecar", area="jobs",
+              dump_errors=["PermissionError: <evidence>"]),
+    ]
+    html = render_html(merge([run("v1.30.2", checks)]), Path("."))
+    headings = re.findall(r'<tr class="(pattern|area)"[^>]*><th[^>]*>([^<]+)</th>', html)
+    assert headings == [
+        ("pattern", "pattern: job-sidecar"),
+        ("area", "jobs"),
+        ("pattern", "pattern: native-sidecar"),
+        ("area", "init_containers"),
+        ("area", "native_sidecars"),
+        ("pattern", "checks without a pattern"),
+        ("area", "api_acceptance"),
+    ]
+    assert "Saving the evidence failed" in html
+    assert "PermissionError: &lt;evidence&gt;" in html
+    assert "<dt>pattern</dt><dd>job-sidecar</dd>" in html
+
+
+def test_html_without_patterns_has_no_pattern_headings() -> None:
+    html = render_html(merge([run("v1.30.2", standard_checks())]), Path("."))
+    assert '<tr class="pattern"' not in html
+    assert html.count('<tr class="area"') == 2
+
+
+def test_junit_lists_dump_errors() -> None:
+    failing = check("test_x", "fail", reason="boom", dump_errors=["disk full"])
+    matrix = merge([run("v1.30.2", [failing])])
+    failure = build_junit(matrix, matrix.columns[0]).getroot().find("testcase/failure")
+    assert failure is not None
+    assert "dump failed: disk full" in (failure.text or "")
+
+
 def test_html_marks_missing_cells() -> None:
     matrix = merge([run("v1.28.0", [check("test_a")]), run("v1.29.0", [check("test_b")])])
     html = render_html(matrix, Path("."))
@@ -250,7 +294,7 @@ def test_timeline_geometry_shows_ordering() -> None:
 
 
 def test_timeline_without_times_does_not_divide_by_zero() -> None:
-    view = build_timeline({"pod": "p", "events": [], "containers": []})
+    view = build_timeline(Timeline("p"))
     assert view.lanes == []
     assert view.axis[0].label == "0s"
 

@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 
+from podlife.model import CheckResult, RunResult
 from podlife.report.cli import render_reports
-from podlife.results import CheckResult, RunResult
+from podlife.results_file import write_run
+from podlife.timeline import Timeline
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _timeline(pod: str, offset: float) -> dict[str, Any]:
+def _timeline(pod: str, offset: float) -> Timeline:
     t = 1_700_000_000.0 + offset
 
     def box(name: str, kind: str, start: float, end: float | None) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def _timeline(pod: str, offset: float) -> dict[str, Any]:
             "restarts": 0,
         }
 
-    return {
+    return Timeline.from_dict({
         "pod": pod,
         "events": [
             {"t": t, "container": "", "event": "Scheduled", "detail": "kind-worker"},
@@ -47,7 +49,7 @@ def _timeline(pod: str, offset: float) -> dict[str, Any]:
             box("log-shipper", "sidecar", 3, 15),
             box("web", "app", 5, 14),
         ],
-    }
+    })
 
 
 def _check(check_id: str, verdict: str, area: str = "native_sidecars", **kw: Any) -> CheckResult:
@@ -84,7 +86,12 @@ def report(tmp_path: Path) -> Path:
             _check("test_init_runs_in_order", "pass", area="init_containers"),
         ],
         "v1.30.14": [
-            _check("test_sidecars_start_before_main", "pass", timelines=[_timeline("web-0", 0)]),
+            _check(
+                "test_sidecars_start_before_main",
+                "pass",
+                timelines=[_timeline("web-0", 0)],
+                pattern="native-sidecar",
+            ),
             _check(
                 "test_sidecars_stop_after_main",
                 "fail",
@@ -92,6 +99,8 @@ def report(tmp_path: Path) -> Path:
                 reason="log-shipper still running 30s after web exited",
                 timelines=[_timeline("web-0", 0), _timeline("web-1", 2)],
                 dumps=["dumps/stop_after_main/pod.yaml"],
+                dump_errors=["OSError: no space left on device"],
+                pattern="native-sidecar",
             ),
             _check("test_init_runs_in_order", "pass", area="init_containers"),
         ],
@@ -100,7 +109,7 @@ def report(tmp_path: Path) -> Path:
     files = []
     for version, checks in runs.items():
         path = tmp_path / "runs" / f"{version}.json"
-        _run(version, checks).write(path)
+        write_run(_run(version, checks), path)
         files.append(path)
     return render_reports(files, tmp_path / "out")
 
@@ -162,6 +171,14 @@ def test_dom_has_matrix_cells_in_version_order(report: Path, tmp_path: Path) -> 
     assert verdicts["test_sidecars_stop_after_main/v1.30.14"] == "v-fail"
     assert verdicts["test_init_runs_in_order/v1.9.11"] == "v-skipped"
     assert verdicts["test_sidecars_stop_after_main/v1.9.11"] == "missing"
+    # Checks of a pattern come first, under its heading; the rest after.
+    headings = re.findall(r'<tr class="(pattern|area)"[^>]*><th[^>]*>([^<]+)</th>', dom)
+    assert headings == [
+        ("pattern", "pattern: native-sidecar"),
+        ("area", "native_sidecars"),
+        ("pattern", "checks without a pattern"),
+        ("area", "init_containers"),
+    ]
     # Without a fragment the panel stays closed and empty.
     assert re.search(r'<aside id="panel" hidden=""', dom)
     assert '<div id="panel-body"></div>' in dom
@@ -186,6 +203,7 @@ def test_fragment_opens_evidence_with_timelines(report: Path, tmp_path: Path) ->
     assert panel.count('<g class="tick"') == 2 * 5
     assert "<title>+14.00s web: Terminated — exit 0</title>" in panel
     assert 'href="../runs/dumps/stop_after_main/pod.yaml"' in panel
+    assert "OSError: no space left on device" in panel
     # The clicked cell is marked, so the panel and the matrix agree.
     assert re.search(rf'<td class="cell v-fail selected" data-key="{re.escape(key)}"', dom)
 

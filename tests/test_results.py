@@ -1,38 +1,34 @@
-"""The results format, its validation, merging runs into a matrix, and the recording plugin."""
+"""The results model and file: round trips, strict validation, schema versions, the merge."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from podlife.errors import PodlifeError
-from podlife.results import (
-    CheckResult,
-    ResultsError,
-    RunResult,
-    load_run,
-    merge,
-    normalize_version,
-    validate_timeline,
-    version_sort_key,
-)
-
-REPO = Path(__file__).resolve().parent.parent
+from podlife.matrix import Column, Matrix, Row, merge
+from podlife.model import SCHEMA_VERSION, CheckResult, RunResult
+from podlife.results_file import load_run, parse_run, run_to_json, write_run
+from podlife.schema import ResultsError, Where
+from podlife.timeline import ContainerSpan, Event, Timeline
+from podlife.versions import normalize_version, version_sort_key
 
 
-def timeline(pod: str = "pod-a") -> dict[str, Any]:
+def timeline_dict(pod: str = "pod-a") -> dict[str, Any]:
     return {
         "pod": pod,
         "events": [
-            {"t": 10.0, "container": "init-db", "event": "Started", "detail": ""},
-            {"t": 12.5, "container": "app", "event": "Started", "detail": "image pulled"},
+            {"t": 10.0, "container": "init-db", "event": "Started", "detail": "", "ns": 0},
+            {
+                "t": 12.5,
+                "container": "app",
+                "event": "Started",
+                "detail": "image pulled",
+                "ns": 12_500_000_001,
+            },
         ],
         "containers": [
             {
@@ -53,6 +49,10 @@ def timeline(pod: str = "pod-a") -> dict[str, Any]:
             },
         ],
     }
+
+
+def timeline(pod: str = "pod-a") -> Timeline:
+    return Timeline.from_dict(timeline_dict(pod))
 
 
 def check(
@@ -89,7 +89,7 @@ def run(version: str = "v1.30.2", started: str = "2025-03-01T10:00:00Z", **kw: A
 
 def write(tmp_path: Path, name: str, result: RunResult) -> Path:
     path = tmp_path / name
-    result.write(path)
+    write_run(result, path)
     return path
 
 
@@ -100,17 +100,76 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     original = run(
         checks=[
             check(timelines=[timeline("a"), timeline("b")]),
-            check("test_dies", verdict="fail", reason="exit 137", dumps=["dumps/x.yaml"]),
+            check(
+                "test_dies",
+                verdict="fail",
+                reason="exit 137",
+                dumps=["dumps/x.yaml"],
+                pattern="native-sidecar",
+                dump_errors=["PermissionError: evidence/"],
+            ),
         ]
     )
     path = write(tmp_path, "r.json", original)
     loaded = load_run(path)
     assert loaded == original
+    assert loaded.to_dict() == original.to_dict()  # also what == ignores (Event.ns)
     assert loaded.source == str(path)
+    assert isinstance(loaded.checks[0].timelines[0], Timeline)
+    assert loaded.checks[0].timelines[0].events[1].ns == 12_500_000_001
     data = json.loads(path.read_text())
     assert next(iter(data)) == "schema_version"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["checks"][1]["pattern"] == "native-sidecar"
+    assert data["checks"][1]["dump_errors"] == ["PermissionError: evidence/"]
     assert "source" not in data
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        (Event, Event(1.5, "app", "exiting", "0", ns=1_500_000_007)),
+        (ContainerSpan, ContainerSpan("proxy", "sidecar", 1.0, None, None, 3)),
+        (Timeline, timeline()),
+        (CheckResult, check(timelines=[timeline()], pattern="p", dump_errors=["e"])),
+        (RunResult, run(checks=[check(timelines=[timeline()])])),
+        (Column, Column("v1.30.2", None, "r", "kind", "c", "h", "2025-01-01T00:00:00Z",
+                        "2025-01-01T00:00:01Z", ["old.json"])),
+        (Row, Row("area", "test_x", "Title", "native-sidecar", {"v1.30.2": check()})),
+        (Matrix, merge([run(checks=[check(pattern="p")]), run("v1.31.0")])),
+    ],
+)
+def test_every_type_round_trips_through_its_dict(kind: Any, value: Any) -> None:
+    data = json.loads(json.dumps(value.to_dict()))
+    again = kind.from_dict(data)
+    assert again == value
+    assert again.to_dict() == value.to_dict()
+
+
+def test_version_1_file_still_loads(tmp_path: Path) -> None:
+    data = json.loads(run_to_json(run(checks=[check(timelines=[timeline()])])))
+    data["schema_version"] = 1
+    for item in data["checks"]:
+        del item["pattern"], item["dump_errors"]
+    # Version 1 tolerated extra keys inside timelines.
+    data["checks"][0]["timelines"][0]["node"] = "worker-1"
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(data))
+    loaded = load_run(path)
+    assert loaded.checks[0].pattern == ""
+    assert loaded.checks[0].dump_errors == []
+    assert loaded.checks[0].timelines == [timeline()]
+    # Written again, it is a version 2 file.
+    assert json.loads(run_to_json(loaded))["schema_version"] == 2
+    assert "pattern" in json.loads(run_to_json(loaded))["checks"][0]
+
+
+def test_version_1_file_rejects_version_2_fields() -> None:
+    data = run().to_dict() | {"schema_version": 1}
+    with pytest.raises(ResultsError) as info:
+        parse_run(json.dumps(data), "old.json")
+    assert info.value.field == "checks[0].dump_errors"
+    assert "is not part of schema version 1" in str(info.value)
 
 
 def test_write_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -129,7 +188,20 @@ def _bad(mutate: Any) -> str:
     [
         (lambda d: d["checks"][0].update(verdict="ok"), "checks[0].verdict", "must be one of"),
         (lambda d: d.pop("host"), "host", "is missing"),
-        (lambda d: d.update(schema_version=2), "schema_version", "schema version 1"),
+        (lambda d: d.update(schema_version=3), "schema_version", "schema versions 1 and 2"),
+        (lambda d: d.update(schema_version=True), "schema_version", "schema versions 1 and 2"),
+        (lambda d: d["checks"][0].pop("pattern"), "checks[0].pattern", "is missing"),
+        (lambda d: d["checks"][0].update(dump_errors="x"), "checks[0].dump_errors", "a list"),
+        (
+            lambda d: d["checks"][0]["timelines"][0].update(node="w"),
+            "checks[0].timelines[0].node",
+            "not part of schema version 2",
+        ),
+        (
+            lambda d: d["checks"][0]["timelines"][0]["events"][1].update(ns=1.5),
+            "checks[0].timelines[0].events[1].ns",
+            "integer",
+        ),
         (lambda d: d.update(kubernetes_version="latest"), "kubernetes_version", "v1.30.2"),
         (lambda d: d.update(started_at="yesterday"), "started_at", "ISO 8601"),
         (lambda d: d.update(started_at="2025-03-01T10:00:00"), "started_at", "UTC offset"),
@@ -158,7 +230,7 @@ def _bad(mutate: Any) -> str:
 )
 def test_validation_names_file_and_field(mutate: Any, field: str, words: str) -> None:
     with pytest.raises(ResultsError) as info:
-        RunResult.from_json(_bad(mutate), source="runs/v1.30.json")
+        parse_run(_bad(mutate), source="runs/v1.30.json")
     error = info.value
     assert error.field == field
     assert error.source == "runs/v1.30.json"
@@ -174,17 +246,18 @@ def test_validation_error_is_a_podlife_error() -> None:
 
 def test_not_json_names_the_file() -> None:
     with pytest.raises(ResultsError, match=r"^r\.json is not JSON \(line 1"):
-        RunResult.from_json("{nope", source="r.json")
+        parse_run("{nope", source="r.json")
 
 
 def test_top_level_must_be_an_object() -> None:
     with pytest.raises(ResultsError, match="must be an object, got a list"):
-        RunResult.from_json("[]", source="r.json")
+        parse_run("[]", source="r.json")
 
 
-def test_timeline_may_carry_extra_keys() -> None:
-    data = timeline() | {"node": "worker-1"}
-    assert validate_timeline(data)["node"] == "worker-1"
+def test_timeline_errors_name_where() -> None:
+    with pytest.raises(ResultsError) as info:
+        Timeline.from_dict({"pod": 1, "events": [], "containers": []}, Where("timeline"))
+    assert (info.value.source, info.value.field) == ("timeline", "pod")
 
 
 def test_empty_version_loads_but_cannot_be_merged(tmp_path: Path) -> None:
@@ -292,158 +365,38 @@ def test_merge_keeps_evidence_and_newest_title() -> None:
     assert data["rows"][0]["cells"]["v1.31.0"]["dumps"] == ["d/1.txt"]
 
 
-# --- the recording plugin, in a real pytest session ------------------------------------------
-
-CONFTEST = """
-import pytest
-from podlife.pytest_results import record_cluster
-
-@pytest.fixture(scope="session")
-def cluster(request):
-    record_cluster(request.config, "kind", "v1.30.2", "podlife-130")
-    return "cluster"
-
-@pytest.fixture
-def broken_setup():
-    raise RuntimeError("namespace not created")
-
-@pytest.fixture
-def broken_teardown():
-    yield
-    raise RuntimeError("namespace not deleted")
-"""
-
-SUITE = """
-import pytest
-
-TIMELINE = {timeline!r}
-
-def test_sidecar_first(cluster, request):
-    '''Sidecars start before the app container.
-
-    More detail that is not part of the title.
-    '''
-    request.node.user_properties.append(("podlife_timeline", TIMELINE))
-    request.node.user_properties.append(("podlife_timeline", {{"pod": 1}}))
-
-def test_sidecar_outlives(cluster, request):
-    request.node.user_properties.append(("podlife_dump", "dumps/outlives.txt"))
-    assert 1 == 2, "sidecar outlived main"
-
-def test_feature_missing(cluster):
-    pytest.skip("unsupported: SidecarContainers feature gate is off")
-
-def test_plain_skip(cluster):
-    pytest.skip("needs two nodes")
-
-def test_setup_error(cluster, broken_setup):
-    pass
-
-def test_teardown_error(cluster, broken_teardown):
-    pass
-
-@pytest.mark.parametrize("n", [1, 2])
-def test_param(cluster, n):
-    pass
-"""
-
-
-def _pythonpath() -> str:
-    """The child pytest imports podlife from this checkout, installed or not."""
-    return os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-
-
-def _run_suite(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
-    (tmp_path / "conftest.py").write_text(CONFTEST)
-    (tmp_path / "suites").mkdir()
-    (tmp_path / "suites/test_native_sidecars.py").write_text(
-        textwrap.dedent(SUITE.format(timeline=timeline()))
-    )
-    env = {**os.environ, "PYTHONPATH": _pythonpath()}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "podlife.pytest_results",
-            "-p",
-            "no:cacheprovider",
-            "--podlife-results",
-            "out/results.json",
-            "suites",
-            *extra,
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    path = tmp_path / "out/results.json"
-    assert path.exists(), proc.stdout + proc.stderr
-    return proc, {c.check_id: c for c in load_run(path).checks} | {"_run": load_run(path)}
-
-
-def _assert_recorded(proc: subprocess.CompletedProcess[str], checks: dict) -> None:
-    run_result = checks.pop("_run")
-    assert (run_result.provider, run_result.kubernetes_version, run_result.cluster) == (
-        "kind",
-        "v1.30.2",
-        "podlife-130",
-    )
-    verdicts = {k: c.verdict for k, c in checks.items()}
-    assert verdicts == {
-        "test_sidecar_first": "pass",
-        "test_sidecar_outlives": "fail",
-        "test_feature_missing": "unsupported",
-        "test_plain_skip": "skipped",
-        "test_setup_error": "fail",
-        "test_teardown_error": "fail",
-        "test_param[1]": "pass",
-        "test_param[2]": "pass",
-    }
-    first = checks["test_sidecar_first"]
-    assert first.title == "Sidecars start before the app container."
-    assert first.area == "native_sidecars"
-    assert first.nodeid == "suites/test_native_sidecars.py::test_sidecar_first"
-    assert first.timelines == [timeline()]  # the malformed one was dropped, with a warning
-    assert "timeline dropped" in proc.stdout
-    outlives = checks["test_sidecar_outlives"]
-    assert "sidecar outlived main" in outlives.reason
-    assert outlives.dumps == ["dumps/outlives.txt"]
-    assert checks["test_feature_missing"].reason == "SidecarContainers feature gate is off"
-    assert checks["test_plain_skip"].reason == "needs two nodes"
-    assert checks["test_setup_error"].reason.startswith("setup: ")
-    assert "namespace not created" in checks["test_setup_error"].reason
-    assert checks["test_teardown_error"].reason.startswith("teardown: ")
-    assert all(c.duration_s >= 0 for c in checks.values())
-
-
-def test_plugin_records_verdicts_and_evidence(tmp_path: Path) -> None:
-    proc, checks = _run_suite(tmp_path)
-    assert proc.returncode == 1, proc.stdout
-    _assert_recorded(proc, checks)
-
-
-def test_plugin_records_on_the_xdist_controller(tmp_path: Path) -> None:
-    pytest.importorskip("xdist")
-    proc, checks = _run_suite(tmp_path, "-n", "2")
-    assert proc.returncode == 1, proc.stdout
-    assert "created: 2/2 workers" in proc.stdout or "2 workers" in proc.stdout
-    _assert_recorded(proc, checks)
-
-
-def test_plugin_without_option_writes_nothing(tmp_path: Path) -> None:
-    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
-    env = {**os.environ, "PYTHONPATH": _pythonpath()}
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "podlife.pytest_results", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".json") == []
+def test_merge_groups_rows_by_pattern_then_area() -> None:
+    checks_old = [
+        check("test_z", area="api_acceptance"),
+        check("test_b", area="native_sidecars", pattern="native-sidecar"),
+        check("test_a", area="jobs", pattern="job-sidecar"),
+        check("test_c", area="init_containers", pattern="native-sidecar"),
+        check("test_y", area="init_containers"),
+    ]
+    # The newest version's pattern wins, as its title does; an empty one does not erase.
+    checks_new = [
+        check("test_y", area="init_containers", pattern="init-order"),
+        check("test_b", area="native_sidecars"),
+    ]
+    matrix = merge([run("v1.28.0", checks=checks_old), run("v1.31.0", checks=checks_new)])
+    assert [(r.pattern, r.key) for r in matrix.rows] == [
+        ("init-order", "init_containers/test_y"),
+        ("job-sidecar", "jobs/test_a"),
+        ("native-sidecar", "init_containers/test_c"),
+        ("native-sidecar", "native_sidecars/test_b"),
+        ("", "api_acceptance/test_z"),
+    ]
+    groups = [
+        (p, [(a, [r.check_id for r in rows]) for a, rows in areas])
+        for p, areas in matrix.groups()
+    ]
+    assert groups == [
+        ("init-order", [("init_containers", ["test_y"])]),
+        ("job-sidecar", [("jobs", ["test_a"])]),
+        ("native-sidecar", [("init_containers", ["test_c"]), ("native_sidecars", ["test_b"])]),
+        ("", [("api_acceptance", ["test_z"])]),
+    ]
+    data = json.loads(matrix.to_json())
+    assert data["schema_version"] == 2
+    assert [(r["pattern"], r["area"]) for r in data["rows"]][-1] == ("", "api_acceptance")
+    assert Matrix.from_dict(data) == matrix

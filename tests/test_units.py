@@ -99,8 +99,19 @@ def test_instrument_replaces_every_container_and_keeps_structure() -> None:
         assert container["image"] == images.ImageMap("local").ref("busybox")
     annotations = out["metadata"]["annotations"]
     assert annotations["podlife.dev/original-image.app"] == "myapp:v1"
-    with pytest.raises(ValueError, match="scripts missing"):
-        instrument(pod, {"app": run()}, images.ImageMap("local"))
+    with pytest.raises(ValueError, match="unknown containers"):
+        instrument(pod, {"nope": run()}, images.ImageMap("local"))
+
+
+def test_instrument_gives_unlisted_containers_a_default_script() -> None:
+    """Init containers run and exit 0; sidecars and app containers serve until SIGTERM."""
+    pod = manifests.load_one("multiple-init-containers")
+    pod["spec"]["initContainers"][1]["restartPolicy"] = "Always"
+    out = instrument(pod, {}, images.ImageMap("local"))
+    first, sidecar, last = out["spec"]["initContainers"]
+    assert "ev exiting 0" in first["command"][2] and "ev ready" not in first["command"][2]
+    assert "ev ready" in sidecar["command"][2] and "ev ready" not in last["command"][2]
+    assert "ev ready" in out["spec"]["containers"][0]["command"][2]
 
 
 def test_feature_gates_parse_and_reject() -> None:

@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from podlife.errors import PodlifeError
+from podlife.matrix import Matrix, merge, verdict_counts
 from podlife.report.compare import compare, print_comparison
 from podlife.report.html import write_html
 from podlife.report.junit import write_junit
-from podlife.results import Matrix, load_run, merge, verdict_counts
+from podlife.results_file import load_run
 
 
 def render_reports(
@@ -54,9 +55,7 @@ def print_summary(matrix: Matrix, console: Console) -> None:
     for name in ("version", "pass", "fail", "unsupported", "skipped", "results file"):
         table.add_column(name, justify="left" if name in ("version", "results file") else "right")
     for column in matrix.columns:
-        counts = verdict_counts(
-            row.cells[column.version] for row in matrix.rows if column.version in row.cells
-        )
+        counts = verdict_counts(cell for _, cell in matrix.cells_of(column.version))
         fail = str(counts["fail"])
         table.add_row(
             column.version,

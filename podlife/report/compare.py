@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from podlife.results import CheckResult, RunResult
+from podlife.model import CheckResult, RunResult
 
 #: A duration change is reported when it exceeds this fraction of the earlier duration...
 DURATION_RATIO = 0.5

@@ -7,6 +7,7 @@ tested; the template only places the shapes, and the page's script only opens pa
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,9 @@ from urllib.parse import quote
 
 import jinja2
 
-from podlife.results import Cell, Column, Matrix, Row, verdict_counts
+from podlife.matrix import Column, Matrix, Row, verdict_counts
+from podlife.model import CheckResult
+from podlife.timeline import ContainerSpan, Event, Timeline
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -101,81 +104,77 @@ def _offset(t: float, t0: float) -> str:
     return f"+{t - t0:.2f}s"
 
 
-def build_timeline(timeline: dict[str, Any]) -> TimelineView:
+def _bar(span: ContainerSpan, t0: float, t1: float, x: Callable[[float], float]
+         ) -> tuple[Bar | None, str]:
+    """A container's bar from start to finish (open-ended if still running) and its note."""
+    if span.started is None:
+        return None, "never started"
+    finished, exit_code, restarts = span.finished, span.exit_code, span.restarts
+    end = finished if finished is not None else t1
+    tip = (
+        f"{span.name} ({span.kind}): started {_offset(span.started, t0)}, "
+        + (f"finished {_offset(finished, t0)}" if finished is not None else "still running")
+        + (f", exit {exit_code}" if exit_code is not None else "")
+        + (f", {restarts} restarts" if restarts else "")
+    )
+    bar = Bar(
+        x=x(span.started),
+        width=max(round(x(end) - x(span.started), 2), 2.0),
+        kind=span.kind,
+        open_end=finished is None,
+        tooltip=tip,
+    )
+    parts = [f"exit {exit_code}" if exit_code is not None else "",
+             f"↻{restarts}" if restarts else ""]
+    return bar, " ".join(p for p in parts if p)
+
+
+def build_timeline(timeline: Timeline) -> TimelineView:
     """Lay out one pod: a lane per container with a bar from start to finish, event ticks."""
-    containers = timeline.get("containers", [])
-    events = sorted(timeline.get("events", []), key=lambda e: e["t"])
-    times = [e["t"] for e in events]
-    for c in containers:
-        times += [t for t in (c.get("started"), c.get("finished")) if t is not None]
+    events = sorted(timeline.events, key=Event.sort_key)
+    times = [e.t for e in events]
+    for span in timeline.containers:
+        times += [t for t in (span.started, span.finished) if t is not None]
     t0 = min(times, default=0.0)
     t1 = max(times, default=0.0)
-    span = (t1 - t0) or 1.0
+    span_s = (t1 - t0) or 1.0
     plot_left, plot_right = LABEL_WIDTH, SVG_WIDTH - RIGHT_PAD
 
     def x(t: float) -> float:
-        return round(plot_left + (t - t0) / span * (plot_right - plot_left), 2)
+        return round(plot_left + (t - t0) / span_s * (plot_right - plot_left), 2)
 
-    names = [c["name"] for c in containers]
-    stray = [e for e in events if e.get("container") not in names]
-    lanes: list[LaneView] = []
-    rows: list[tuple[str, str, dict[str, Any] | None]] = [
-        (c["name"], c["kind"], c) for c in containers
+    names = {c.name for c in timeline.containers}
+    stray = [e for e in events if e.container not in names]
+    rows: list[tuple[str, str, ContainerSpan | None]] = [
+        (c.name, c.kind, c) for c in timeline.containers
     ]
     if stray:
         rows.insert(0, (_POD_ROW, "pod", None))
-    for index, (name, kind, box) in enumerate(rows):
-        y = TOP_PAD + index * ROW_HEIGHT + ROW_HEIGHT / 2
-        bar = None
-        note = ""
-        if box is not None:
-            started, finished = box.get("started"), box.get("finished")
-            exit_code, restarts = box.get("exit_code"), box.get("restarts", 0)
-            if started is None:
-                note = "never started"
-            else:
-                end = finished if finished is not None else t1
-                tip = (
-                    f"{name} ({kind}): started {_offset(started, t0)}, "
-                    + (
-                        f"finished {_offset(finished, t0)}"
-                        if finished is not None
-                        else "still running"
-                    )
-                    + (f", exit {exit_code}" if exit_code is not None else "")
-                    + (f", {restarts} restarts" if restarts else "")
-                )
-                bar = Bar(
-                    x=x(started),
-                    width=max(round(x(end) - x(started), 2), 2.0),
-                    kind=kind,
-                    open_end=finished is None,
-                    tooltip=tip,
-                )
-                parts = [f"exit {exit_code}" if exit_code is not None else ""]
-                parts.append(f"↻{restarts}" if restarts else "")
-                note = " ".join(p for p in parts if p)
-        lane_events = stray if box is None else [e for e in events if e["container"] == name]
+    lanes: list[LaneView] = []
+    for index, (name, kind, span) in enumerate(rows):
+        bar, note = _bar(span, t0, t1, x) if span is not None else (None, "")
+        lane_events = stray if span is None else [e for e in events if e.container == name]
         ticks = [
             Tick(
-                x=x(e["t"]),
-                event=e["event"],
-                tooltip=f"{_offset(e['t'], t0)} {e['container'] or 'pod'}: {e['event']}"
-                + (f" — {e['detail']}" if e["detail"] else ""),
+                x=x(e.t),
+                event=e.event,
+                tooltip=f"{_offset(e.t, t0)} {e.container or 'pod'}: {e.event}"
+                + (f" — {e.detail}" if e.detail else ""),
             )
             for e in lane_events
         ]
+        y = TOP_PAD + index * ROW_HEIGHT + ROW_HEIGHT / 2
         lanes.append(LaneView(name=name, kind=kind, y=y, bar=bar, ticks=ticks, note=note))
 
     axis_y = TOP_PAD + len(rows) * ROW_HEIGHT + 4
-    step = _nice_step(span)
+    step = _nice_step(span_s)
     axis = []
     k = 0
-    while k * step <= span + 1e-9:
+    while k * step <= span_s + 1e-9:
         axis.append(AxisTick(x=x(t0 + k * step), label=f"{k * step:g}s"))
         k += 1
     return TimelineView(
-        pod=timeline.get("pod", ""),
+        pod=timeline.pod,
         width=SVG_WIDTH,
         height=int(axis_y + AXIS_HEIGHT),
         plot_left=plot_left,
@@ -184,12 +183,8 @@ def build_timeline(timeline: dict[str, Any]) -> TimelineView:
         lanes=lanes,
         axis=axis,
         events=[
-            {
-                "at": _offset(e["t"], t0),
-                "container": e["container"] or "pod",
-                "event": e["event"],
-                "detail": e["detail"],
-            }
+            {"at": _offset(e.t, t0), "container": e.container or "pod", "event": e.event,
+             "detail": e.detail}
             for e in events
         ],
     )
@@ -205,7 +200,7 @@ def dump_href(column: Column, dump: str, out_dir: Path) -> str:
 
 
 def _cell_view(
-    row: Row, column: Column, cell: Cell | None, ref: str, out_dir: Path
+    row: Row, column: Column, cell: CheckResult | None, ref: str, out_dir: Path
 ) -> dict[str, Any]:
     key = f"{row.check_id}/{column.version}"
     if cell is None:
@@ -221,32 +216,40 @@ def _cell_view(
         "nodeid": cell.nodeid,
         "timelines": [build_timeline(t) for t in cell.timelines],
         "dumps": [{"path": d, "href": dump_href(column, d, out_dir)} for d in cell.dumps],
+        "dump_errors": cell.dump_errors,
     }
 
 
 def build_view(matrix: Matrix, out_dir: Path) -> dict[str, Any]:
-    """Everything the template needs, as plain data."""
-    areas: list[dict[str, Any]] = []
-    for r, row in enumerate(matrix.rows):
-        if not areas or areas[-1]["area"] != row.area:
-            areas.append({"area": row.area, "rows": []})
-        cells = [
-            _cell_view(row, col, row.cells.get(col.version), f"ev-{r}-{c}", out_dir)
-            for c, col in enumerate(matrix.columns)
-        ]
-        areas[-1]["rows"].append(
-            {"check_id": row.check_id, "title": row.title, "area": row.area, "cells": cells}
-        )
-    columns = []
-    for col in matrix.columns:
-        counts = verdict_counts(
-            row.cells[col.version] for row in matrix.rows if col.version in row.cells
-        )
-        columns.append({"column": col, "counts": counts})
+    """Everything the template needs, as plain data: rows grouped by pattern, then area."""
+    groups: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for pattern, areas in matrix.groups():
+        group: dict[str, Any] = {"pattern": pattern, "areas": []}
+        for area, area_rows in areas:
+            views = []
+            for row in area_rows:
+                cells = [
+                    _cell_view(row, col, row.cells.get(col.version), f"ev-{len(rows)}-{c}",
+                               out_dir)
+                    for c, col in enumerate(matrix.columns)
+                ]
+                views.append({"check_id": row.check_id, "title": row.title, "area": row.area,
+                              "pattern": row.pattern, "cells": cells})
+                rows.append(views[-1])
+            group["areas"].append({"area": area, "rows": views})
+        groups.append(group)
+    columns = [
+        {"column": col, "counts": verdict_counts(c for _, c in matrix.cells_of(col.version))}
+        for col in matrix.columns
+    ]
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "columns": columns,
-        "areas": areas,
+        "groups": groups,
+        # Pattern headings only when some check names a pattern (v1 files never do).
+        "show_patterns": any(g["pattern"] for g in groups),
+        "rows": rows,
         "check_count": len(matrix.rows),
         "bar_height": BAR_HEIGHT,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
-from podlife.results import Column, Matrix, verdict_counts
+from podlife.matrix import Column, Matrix, verdict_counts
 
 
 def junit_filename(version: str) -> str:
@@ -25,7 +25,7 @@ def _classname(nodeid: str) -> str:
 def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
     """The <testsuite> of one version: one <testcase> per check that ran on it."""
     version = column.version
-    cells = [(row, row.cells[version]) for row in matrix.rows if version in row.cells]
+    cells = matrix.cells_of(version)
     counts = verdict_counts(cell for _, cell in cells)
     suite = ET.Element(
         "testsuite",
@@ -63,7 +63,11 @@ def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
             failure = ET.SubElement(
                 case, "failure", {"message": cell.reason.splitlines()[0] if cell.reason else ""}
             )
-            lines = [cell.reason, *(f"dump: {d}" for d in cell.dumps)]
+            lines = [
+                cell.reason,
+                *(f"dump: {d}" for d in cell.dumps),
+                *(f"dump failed: {e}" for e in cell.dump_errors),
+            ]
             failure.text = "\n".join(line for line in lines if line)
         elif cell.verdict == "unsupported":
             message = f"unsupported: {cell.reason}" if cell.reason else "unsupported"

@@ -1,0 +1,148 @@
+"""`podlife build` and `podlife cluster ...`: the cached components and local clusters."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from podlife import versions
+from podlife.cli.output import build_progress, console, step_printer
+from podlife.errors import PodlifeError
+
+DEFAULT_NAME = "podlife"
+DEFAULT_BOOT_TIMEOUT = 180.0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from podlife import build
+
+    version = versions.resolve(args.version)
+    specs = [build.kubernetes_build(version), *build.support_builds()]
+    with build_progress() as progress:
+        for spec in specs:
+            started = time.monotonic()
+            entry = build.build(spec, progress=progress, force=args.force)
+            console.print(f"{spec.key}: {entry} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from podlife.local.preflight import preflight
+
+    preflight()
+    from podlife.local.cluster import LocalCluster, parse_gates
+
+    version = versions.resolve(args.version)
+    if args.kube_bin_dir:
+        # Official binaries say which release they are; that, not --version, configures them.
+        from podlife.build import kube_binaries_from_dir
+
+        _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
+        version = versions.KubeVersion.parse(reported)
+    gates = parse_gates(args.feature_gates)
+    cluster = LocalCluster(args.name)
+    with build_progress() as progress:
+        info = cluster.up(version, api_port=args.api_port, gates=gates,
+                          kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
+                          step=step_printer(), progress=progress, timeout=args.timeout)
+    console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
+                  f"{info.boot_seconds:.1f}s[/green]")
+    print(info.kubeconfig)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from podlife import paths
+    from podlife.local.cluster import LocalCluster
+
+    cluster = LocalCluster(args.name)
+    if not paths.cluster_dir(args.name).exists() and not cluster.cgroups.exists():
+        console.print(f"no local cluster named '{args.name}': nothing to do")
+        return 0
+    started = time.monotonic()
+    cluster.down()
+    console.print(f"cluster '{args.name}' removed in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from podlife.local.cluster import LocalCluster, list_clusters
+
+    table = Table("name", "version", "api", "health", "kubeconfig")
+    for info in list_clusters():
+        health = LocalCluster(info.name).health()
+        down = [name for name, ok in health.items() if not ok]
+        table.add_row(info.name, info.version, info.server,
+                      "healthy" if health and not down else f"down: {', '.join(down)}",
+                      str(info.kubeconfig))
+    Console().print(table)
+    return 0
+
+
+def cmd_kubeconfig(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import ClusterInfo
+
+    print(ClusterInfo.load(args.name).kubeconfig)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import ClusterInfo
+
+    info = ClusterInfo.load(args.name)
+    log = Path(info.state_dir) / "logs" / f"{args.component}.log"
+    if not log.exists():
+        known = sorted(p.stem for p in log.parent.glob("*.log"))
+        raise PodlifeError(f"no log for component '{args.component}'",
+                           f"use one of {', '.join(known)}")
+    sys.stdout.write(log.read_text(errors="replace"))
+    return 0
+
+
+def _add_name(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", default=DEFAULT_NAME,
+                        help=f"the local cluster's name (default: {DEFAULT_NAME})")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `build` and `cluster` (up, down, status, kubeconfig, logs) to the top parser."""
+    b = sub.add_parser("build", help="build a Kubernetes release's components into the cache")
+    b.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
+                   f"(default: {versions.DEFAULT_VERSION})")
+    b.add_argument("--force", action="store_true",
+                   help="rebuild even if cached (default: off, cached builds are reused)")
+    b.set_defaults(func=cmd_build)
+
+    c = sub.add_parser("cluster", help="local clusters")
+    csub = c.add_subparsers(dest="action", required=True)
+    up = csub.add_parser("up", help="boot a local cluster")
+    _add_name(up)
+    up.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
+                    f"(default: {versions.DEFAULT_VERSION})")
+    up.add_argument("--feature-gates", default=None, metavar="K=V,...",
+                    help="feature gates for every component (default: the release's own)")
+    up.add_argument("--api-port", type=int, default=None,
+                    help="host loopback port of the API server (default: a free port)")
+    up.add_argument("--kube-bin-dir", default=None, metavar="DIR",
+                    help="official release binaries to use (default: podlife's own build)")
+    up.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
+                    help=f"give up booting after this long (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    up.set_defaults(func=cmd_up)
+
+    down = csub.add_parser("down", help="stop a local cluster and remove all its state")
+    _add_name(down)
+    down.set_defaults(func=cmd_down)
+    status = csub.add_parser("status", help="list local clusters")
+    status.set_defaults(func=cmd_status)
+    kc = csub.add_parser("kubeconfig", help="print a cluster's kubeconfig path")
+    _add_name(kc)
+    kc.set_defaults(func=cmd_kubeconfig)
+    logs = csub.add_parser("logs", help="print a component's log")
+    logs.add_argument("name", help="the local cluster's name")
+    logs.add_argument("component", help="e.g. kubelet (a wrong name lists the known ones)")
+    logs.set_defaults(func=cmd_logs)

@@ -1,0 +1,59 @@
+"""What the commands print to the terminal: one-line messages, step timings, build progress.
+
+rich is imported on first use, so an error still prints when rich itself is the problem.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+class _Console:
+    """rich's stderr console, imported on first use."""
+
+    def print(self, *args: object, **kwargs: object) -> None:
+        from rich.console import Console
+
+        Console(stderr=True).print(*args, **kwargs)
+
+
+console = _Console()
+
+
+@contextmanager
+def build_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar with ETA per component while Go compiles (packages done / total)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"build {label}", total=total or None)
+            bar.update(tasks[label], completed=done, total=total or None)
+
+        yield update
+
+
+def step_printer() -> Callable[[str], None]:
+    """Prints each step of a long operation with the seconds since it started."""
+    started = time.monotonic()
+
+    def step(message: str) -> None:
+        console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {message}")
+
+    return step

@@ -1,0 +1,50 @@
+"""`podlife report` and `podlife compare`: reports from saved results files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from podlife.cli.output import console
+from podlife.errors import PodlifeError
+
+DEFAULT_OUT = "reports"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from podlife.report.cli import render_reports
+    from podlife.runner import render_all
+
+    if args.all:
+        out = render_all(Path(args.out))
+        if out is None:
+            raise PodlifeError("no saved results under reports/runs/",
+                               "run 'nox -s conformance' (or 'podlife run') first")
+    elif args.results:
+        out = render_reports([Path(f) for f in args.results], Path(args.out))
+    else:
+        raise PodlifeError("no results files given", "pass results.json files, or --all")
+    console.print(f"report written: {out}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from podlife.report.cli import compare_files
+
+    return compare_files(Path(args.before), Path(args.after))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `report` and `compare` to the top parser."""
+    r = sub.add_parser("report", help="merge result files into matrix.html/json and JUnit")
+    r.add_argument("results", nargs="*", help="results.json files to merge")
+    r.add_argument("--all", action="store_true",
+                   help="every run saved under reports/runs/ (default: off, only the files "
+                        "given)")
+    r.add_argument("--out", default=DEFAULT_OUT,
+                   help=f"directory to write the reports into (default: {DEFAULT_OUT})")
+    r.set_defaults(func=cmd_report)
+    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade)")
+    cmp.add_argument("before", help="results.json of the earlier run")
+    cmp.add_argument("after", help="results.json of the later run")
+    cmp.set_defaults(func=cmd_compare)

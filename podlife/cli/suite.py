@@ -1,0 +1,146 @@
+"""`podlife run`, `podlife matrix` and `podlife upgrade`: the conformance suite on clusters.
+
+The cluster options come from podlife.options, the same declaration pytest registers, so
+`podlife run --X` and `pytest --X` mean the same thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from podlife import options, versions
+from podlife.cli.output import build_progress, console, step_printer
+from podlife.errors import PodlifeError
+
+RUN_WORKERS = 4
+MATRIX_WORKERS = 3
+MATRIX_PARALLEL = 2
+UPGRADE_NAME = "upgrade"
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    from podlife.runner import build_versions, render_all, run_suite
+
+    opts = options.ProviderOptions.from_namespace(args)
+    version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
+    if opts.provider == "local" and not opts.reuse_cluster:
+        from podlife.local.preflight import preflight
+
+        preflight()
+        assert version is not None
+        opts.kube_version = version.tag
+        with build_progress() as progress:
+            build_versions([version], progress)
+    label = version.tag if version else "existing"
+    outcome = run_suite(options.pytest_args(opts) + extra, label=label, workers=args.workers,
+                        quiet=args.quiet, results=Path(args.results) if args.results else None)
+    print(f"results: {outcome.results}")  # for people; callers pass --results instead
+    if not args.no_render:
+        out = render_all()
+        if out:
+            console.print(f"reports: {out}")
+    return outcome.exit_code
+
+
+def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TimeRemainingColumn as Eta
+
+    from podlife.local.preflight import preflight
+    from podlife.runner import RunOutcome, build_versions, render_all, run_matrix
+
+    preflight()
+    wanted = [versions.resolve(v) for v in args.versions.split(",")]
+    started = time.monotonic()
+    with build_progress() as progress:
+        build_versions(wanted, progress)
+    failed = False
+    with Progress(TextColumn("[bold]matrix"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), Eta(), console=Console(stderr=True)) as bar:
+        task = bar.add_task("matrix", total=len(wanted))
+
+        def done(outcome: RunOutcome) -> None:
+            nonlocal failed
+            failed |= outcome.exit_code != 0
+            bar.console.print(f"{outcome.version}: exit {outcome.exit_code}, "
+                              f"{outcome.counts()}, {outcome.seconds:.0f}s")
+            if outcome.exit_code != 0:
+                bar.console.print(f"  its output: {outcome.results.parent / 'run.log'}")
+            bar.advance(task)
+
+        run_matrix(wanted, parallel=args.parallel, workers=args.workers,
+                   extra=options.matrix_args(args) + extra, on_done=done)
+    out = render_all()
+    console.print(f"matrix of {len(wanted)} versions in {time.monotonic() - started:.0f}s: {out}")
+    return 1 if failed else 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from podlife.local.preflight import preflight
+    from podlife.runner import build_versions
+    from podlife.upgrade import validate
+
+    preflight()
+    from_v, to_v = versions.resolve(args.from_version), versions.resolve(args.to_version)
+    if not from_v < to_v:
+        raise PodlifeError(f"--from {from_v} is not older than --to {to_v}",
+                           "give the older release to --from and the newer to --to")
+    with build_progress() as progress:
+        build_versions([from_v, to_v], progress)
+    report = validate(from_v, to_v, name=args.name, workers=args.workers, step=step_printer())
+    console.print(f"upgrade {from_v} -> {to_v} took {report.upgrade_seconds}s; workloads "
+                  f"{'survived' if report.survival.survived else 'DID NOT survive'}")
+    for problem in report.survival.problems:
+        console.print(f"  [red]{problem}[/red]")
+    changed = report.changes.get("verdict_changes", [])
+    console.print(f"checks whose verdict changed: {len(changed)}")
+    for change in changed:
+        console.print(f"  {change}")
+    regressions = [c for c in changed if c.get("regression")]
+    return 0 if report.survival.survived and not regressions else 1
+
+
+def _add_workers(parser: argparse.ArgumentParser, default: int, what: str) -> None:
+    parser.add_argument("--workers", type=int, default=default,
+                        help=f"pytest-xdist workers {what} (default: {default})")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `run`, `matrix` and `upgrade` to the top parser."""
+    run = sub.add_parser("run", help="run the conformance suite on one cluster "
+                         "(extra arguments go to pytest)")
+    options.add_to_argparse(run)
+    _add_workers(run, RUN_WORKERS, "running the checks")
+    run.add_argument("--results", default=None, metavar="PATH",
+                     help="write the results file here, pytest's log and evidence beside it "
+                          "(default: results.json in a new run directory under reports/runs/)")
+    run.add_argument("--no-render", action="store_true",
+                     help="do not re-render reports/ afterwards (default: off, they are)")
+    run.add_argument("--quiet", action="store_true",
+                     help="do not echo pytest's output; it is still saved beside the results "
+                          "(default: off)")
+    run.set_defaults(func=cmd_run, passthrough=True)
+
+    default_versions = ",".join(versions.MATRIX_VERSIONS)
+    m = sub.add_parser("matrix", help="the suite on several versions, merged into one matrix "
+                       "(extra arguments go to pytest)")
+    m.add_argument("--versions", default=default_versions, metavar="V,V,...",
+                   help=f"the versions to run, comma-separated (default: {default_versions})")
+    m.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
+                   help=f"local clusters at a time (default: {MATRIX_PARALLEL})")
+    _add_workers(m, MATRIX_WORKERS, "per version")
+    options.add_to_argparse(m, matrix=True)
+    m.set_defaults(func=cmd_matrix, passthrough=True)
+
+    up = sub.add_parser("upgrade", help="validate an in-place upgrade of a local cluster")
+    up.add_argument("--from", dest="from_version", required=True, metavar="VERSION",
+                    help="the older release to boot first (required, no default)")
+    up.add_argument("--to", dest="to_version", required=True, metavar="VERSION",
+                    help="the newer release to upgrade to (required, no default)")
+    up.add_argument("--name", default=UPGRADE_NAME,
+                    help=f"the local cluster's name (default: {UPGRADE_NAME})")
+    _add_workers(up, RUN_WORKERS, "running the checks before and after")
+    up.set_defaults(func=cmd_upgrade)

@@ -1,0 +1,73 @@
+"""podlife's own namespaces, and pod deletion observed to the end.
+
+podlife creates one labelled namespace per check and only ever deletes namespaces that
+carry its label, so on a shared cluster it cannot remove anything it did not make.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
+
+from podlife import pod_state, pods
+from podlife.logs import LogFollower
+from podlife.timeline import Timeline, spans_from_status
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "podlife"}
+#: Holds a deleted pod in the API until podlife has read its containers' final statuses.
+HOLD_FINALIZER = "podlife.dev/hold"
+
+
+def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
+    """A fresh, labelled namespace named after the check (letters, digits and '-')."""
+    clean = re.sub(r"[^a-z0-9-]+", "-", prefix.lower())[:40].strip("-")
+    name = f"pl-{clean}-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name, "labels": {
+        **MANAGED_BY, "podlife.dev/run": run_id}}})
+    return name
+
+
+def release_pod(core: k8s.CoreV1Api, name: str, namespace: str) -> None:
+    with contextlib.suppress(ApiException):
+        core.patch_namespaced_pod(name, namespace, {"metadata": {"finalizers": None}})
+
+
+def delete_namespace(core: k8s.CoreV1Api, name: str) -> None:
+    """Release held pods, then delete the namespace (only if podlife made it)."""
+    ns = core.read_namespace(name)
+    if (ns.metadata.labels or {}).get("app.kubernetes.io/managed-by") != "podlife":
+        return
+    for pod in core.list_namespaced_pod(name).items:
+        if HOLD_FINALIZER in (pod.metadata.finalizers or []):
+            release_pod(core, pod.metadata.name, name)
+    core.delete_namespace(name, body=k8s.V1DeleteOptions(grace_period_seconds=0))
+
+
+def delete_pod_final(api: Any, namespace: str, name: str, *, grace: int | None = None,
+                     timeout: float = 120) -> tuple[Timeline, dict]:
+    """Delete a pod; return its shutdown timeline and the pod as last seen.
+
+    A finalizer holds the deleted pod in the API until its containers are all terminated,
+    so their final statuses (and the API's record of the deletion request, which checks
+    that time the shutdown need) can be read; logs are streamed while they stop.
+    """
+    core = k8s.CoreV1Api(api)
+    core.patch_namespaced_pod(name, namespace, {"metadata": {"finalizers": [HOLD_FINALIZER]}})
+    follower = LogFollower(api, namespace, name).start()
+    core.delete_namespaced_pod(name, namespace,
+                               body=k8s.V1DeleteOptions(grace_period_seconds=grace))
+    try:
+        pod = pods.wait_pod(api, namespace, name, pod_state.all_terminated, timeout=timeout,
+                            what="every container to terminate after deletion")
+        follower.join(timeout=15)
+        timeline = Timeline(name, containers=spans_from_status(pod))
+        for text in follower.texts():
+            timeline.add_log(text)
+        return timeline, pod
+    finally:
+        release_pod(core, name, namespace)
