@@ -45,9 +45,9 @@ class GoBuild:
     toolchain: str = "local"
     replaces: dict[str, str] = field(default_factory=dict)
     cgo: bool = False
-    #: A `go build -overlay` file: source files replaced for this build only (the selftest's
-    #: mutants); the module cache is never changed.
-    overlay: str = ""
+    #: Another Go module cache to compile from (the selftest's mutants: a shadow of the real
+    #: one with a few files patched); the real module cache is never changed.
+    gomodcache: str = ""
 
     @property
     def go_directive(self) -> str:
@@ -267,7 +267,8 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
 def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None) -> None:
     """go build every main package in one invocation, so shared packages compile once."""
     env = {**os.environ, "GOTOOLCHAIN": spec.toolchain, "GOFLAGS": "-mod=mod",
-           "CGO_ENABLED": "1" if spec.cgo else "0"}
+           "CGO_ENABLED": "1" if spec.cgo else "0",
+           **({"GOMODCACHE": spec.gomodcache} if spec.gomodcache else {})}
     total = 0
     if progress:
         listed = subprocess.run(["go", "list", "-deps", *spec.binaries.values()], cwd=workdir,
@@ -281,8 +282,7 @@ def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None)
         ["-o", str(out / name), pkg] for name, pkg in spec.binaries.items()]
     with log_path.open("w") as log:
         for args in jobs:
-            overlay = ["-overlay", spec.overlay] if spec.overlay else []
-            cmd = ["go", "build", "-v", "-trimpath", *overlay, "-ldflags", spec.ldflags, *args]
+            cmd = ["go", "build", "-v", "-trimpath", "-ldflags", spec.ldflags, *args]
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log,

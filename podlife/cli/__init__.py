@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podlife.cli import cluster, reports, suite
+from podlife.cli import cluster, reports, selftest, suite
 from podlife.errors import PodlifeError
 
 
@@ -20,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
     cluster.register(sub)
     suite.register(sub)
     reports.register(sub)
+    selftest.register(sub)
     return top
 
 

@@ -13,8 +13,6 @@ module cache is never touched and the Go build cache recompiles only what the pa
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -84,28 +82,49 @@ def module_cache() -> Path:
     return Path(out.stdout.strip())
 
 
-def write_overlay(mutant: Mutant, workdir: Path) -> Path:
-    """Patch copies of the files the mutant changes; returns the -overlay JSON file."""
-    cache = module_cache()
-    patched = workdir / "patched"
-    if patched.exists():
-        shutil.rmtree(patched)
-    replace = {}
+def shadow_module_cache(mutant: Mutant, outdir: Path) -> Path:
+    """A Go module cache that is the real one but for the files the mutant patches.
+
+    Go refuses overlays of module-cache files, and a `replace` of the whole module would
+    recompile all of it. So the shadow links every module of the real cache, and holds a
+    hard-linked copy (cheap) of each patched module in which only the patched files are
+    new. Builds run with -trimpath, so unchanged packages hit the Go build cache.
+    """
+    real = module_cache()
+    shadow = outdir / "gomodcache"
+    if shadow.exists():
+        shutil.rmtree(shadow)
+    modules = sorted({Path(*Path(rel).parts[:_module_depth(rel)]) for rel in mutant.files()})
+    _link_tree(real, shadow, {m.parts[:i + 1] for m in modules for i in range(len(m.parts))},
+               set(modules))
     for rel in mutant.files():
-        original = cache / rel
-        if not original.is_file():
-            raise PodlifeError(f"mutant {mutant.name} patches {rel}, which is not in the Go "
-                               "module cache", "build the default release first: podlife build")
-        copy = patched / rel
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(original, copy)
-        os.chmod(copy, 0o644)
-        replace[str(original)] = str(copy)
-    proc = subprocess.run(["patch", "-p1", "--batch", "--forward", "-d", str(patched),
+        (shadow / rel).parent.chmod(0o755)  # module dirs are read-only; patch replaces files
+    proc = subprocess.run(["patch", "-p1", "--batch", "--forward", "-d", str(shadow),
                            "-i", str(mutant.diff)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise PodlifeError(f"mutant {mutant.name} does not apply: {proc.stdout.strip()}",
                            "regenerate the diff against the default release's source")
-    overlay = workdir / "overlay.json"
-    overlay.write_text(json.dumps({"Replace": replace}, indent=1))
-    return overlay
+    return shadow
+
+
+def _module_depth(rel: str) -> int:
+    """Path parts up to and including the one holding '@' (the module@version directory)."""
+    parts = Path(rel).parts
+    return next(i + 1 for i, part in enumerate(parts) if "@" in part)
+
+
+def _link_tree(real: Path, shadow: Path, on_path: set[tuple[str, ...]],
+               copied: set[Path], prefix: tuple[str, ...] = ()) -> None:
+    """Symlink real's entries into shadow, descending only along the patched modules' paths;
+    a patched module itself becomes a hard-linked copy whose files patch may replace."""
+    shadow.mkdir(parents=True, exist_ok=True)
+    for entry in real.iterdir():
+        here = (*prefix, entry.name)
+        target = shadow / entry.name
+        if Path(*here) in copied:
+            subprocess.run(["cp", "-al", str(entry), str(target)], check=True)
+            target.chmod(0o755)
+        elif here in on_path:
+            _link_tree(entry, target, on_path, copied, here)
+        else:
+            target.symlink_to(entry)
