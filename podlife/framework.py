@@ -77,10 +77,13 @@ class Framework:
     def wait_phase(self, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict:
         return pods.wait_phase(self.api, self.namespace, name, phases, timeout)
 
+    def wait_gone(self, name: str, *, timeout: float) -> dict | None:
+        return pods.wait_gone(self.api, self.namespace, name, timeout=timeout)
+
     def wait_event(self, name: str, reason: str, *, timeout: float = 60,
-                   contains: str = "") -> dict:
+                   contains: str = "", count: int = 1) -> dict:
         return pods.wait_event(self.api, self.namespace, name, reason, timeout=timeout,
-                               contains=contains)
+                               contains=contains, count=count)
 
     def events_for(self, name: str) -> list[dict]:
         return pods.events_for(self.api, self.namespace, name)

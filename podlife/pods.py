@@ -60,17 +60,20 @@ def wait_started(api: Any, namespace: str, name: str, container: str, *,
 
 
 def wait_event(api: Any, namespace: str, name: str, reason: str, *, timeout: float = 60,
-               contains: str = "") -> dict:
-    """An event about object `name` with `reason` (and a message containing `contains`)."""
+               contains: str = "", count: int = 1) -> dict:
+    """An event about object `name` with `reason` (and a message containing `contains`),
+    seen at least `count` times (the event's own count, as `kubectl describe` shows it)."""
 
     def matches(event: dict) -> bool:
-        return event.get("reason") == reason and contains in (event.get("message") or "")
+        return (event.get("reason") == reason and contains in (event.get("message") or "")
+                and (event.get("count") or 1) >= count)
 
     core = k8s.CoreV1Api(api)
     try:
         return watch_until(core.list_namespaced_event, api=api, namespace=namespace,
                            field_selector=f"involvedObject.name={name}", until=matches,
-                           timeout=timeout, what=f"a '{reason}' event containing '{contains}'")
+                           timeout=timeout,
+                           what=f"a '{reason}' event containing '{contains}' x{count}")
     except WaitFailed as exc:
         seen = [e.reason for e in core.list_namespaced_event(
             namespace, field_selector=f"involvedObject.name={name}").items]
@@ -82,3 +85,17 @@ def events_for(api: Any, namespace: str, name: str) -> list[dict]:
     items = k8s.CoreV1Api(api).list_namespaced_event(
         namespace, field_selector=f"involvedObject.name={name}").items
     return [api.sanitize_for_serialization(e) for e in items]
+
+
+def wait_gone(api: Any, namespace: str, name: str, *, timeout: float) -> dict | None:
+    """The pod is deleted from the API; returns it as last seen (None if already gone)."""
+    try:
+        last = read(api, namespace, name)
+    except k8s.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return watch_until(k8s.CoreV1Api(api).list_namespaced_pod, api=api, namespace=namespace,
+                       name=name, until=lambda _pod: False, until_deleted=True,
+                       timeout=timeout, what="the pod to be deleted",
+                       describe=pod_state.brief) or last

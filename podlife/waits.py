@@ -44,12 +44,15 @@ def short(obj: dict | None) -> str:
 def watch_until(list_fn: Callable[..., Any], *, api: Any, what: str, until: Predicate,
                 timeout: float, namespace: str | None = None, name: str | None = None,
                 label_selector: str | None = None, field_selector: str | None = None,
-                never: Never | None = None, describe: Callable[[dict], str] = short) -> dict:
+                never: Never | None = None, describe: Callable[[dict], str] = short,
+                until_deleted: bool = False) -> dict:
     """Watch objects of one kind until one satisfies `until`; return it (as a dict).
 
     `list_fn` is a client list function: namespaced (`list_namespaced_pod`, given
     `namespace`) or cluster-wide (`list_node`). `name` narrows to one object. The error of a
     timeout or of `never` names `what` was awaited and describes the last object seen.
+    With `until_deleted`, the wait ends when the object is deleted (and returns it as last
+    seen); a watch that starts after the deletion sees no object at all, which counts too.
     """
     selectors = [s for s in (field_selector, f"metadata.name={name}" if name else None) if s]
     args = (namespace,) if namespace is not None else ()
@@ -63,14 +66,18 @@ def watch_until(list_fn: Callable[..., Any], *, api: Any, what: str, until: Pred
     deadline = time.monotonic() + timeout
     while (remaining := deadline - time.monotonic()) > 0:
         stream = watch.Watch()
+        seen_any = False
         try:
             for event in stream.stream(list_fn, *args, timeout_seconds=max(1, int(remaining)),
                                        _request_timeout=remaining + 5, **kwargs):
                 if event.get("type") == "ERROR":
                     break  # e.g. an expired resource version sent as an event: restart
+                seen_any = True
                 obj = event["object"]
                 last = obj if isinstance(obj, dict) else api.sanitize_for_serialization(obj)
                 if event.get("type") == "DELETED":
+                    if until_deleted:
+                        return last
                     continue
                 if until(last):
                     return last
@@ -78,6 +85,8 @@ def watch_until(list_fn: Callable[..., Any], *, api: Any, what: str, until: Pred
                 if impossible:
                     raise WaitFailed(f"{target}: gave up waiting for {what}: {impossible}; "
                                      f"last seen: {describe(last)}", last)
+            if until_deleted and not seen_any and last is not None:
+                return last  # a restarted watch that replays nothing: the object is gone
         except ApiException as exc:
             if exc.status != HTTP_GONE:
                 raise
