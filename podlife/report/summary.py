@@ -56,6 +56,21 @@ def headline(reason: str) -> str:
     return lines[0] if lines else ""
 
 
+#: The verdict a group shows when its checks disagree: the one a reader must see.
+SEVERITY = ("fail", "unsupported", "skipped", "pass")
+
+
+def worst(counts: dict[str, int]) -> str:
+    """The most severe verdict that occurs ("" when there are no checks)."""
+    return next((v for v in SEVERITY if counts.get(v)), "")
+
+
+def tally_cell(counts: dict[str, int]) -> dict[str, str]:
+    """A table cell for a group of checks: its worst verdict (for colour) and its counts."""
+    verdict = worst(counts)
+    return {"verdict": verdict, "text": count_text(counts) if verdict else "—"}
+
+
 def attention_rank(counts: dict[str, int]) -> tuple[int, int]:
     """Sort key that puts failures first, then unsupported, then the rest."""
     return (-counts.get("fail", 0), -counts.get("unsupported", 0))
