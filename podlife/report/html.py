@@ -58,7 +58,8 @@ def _area_views(matrix: Matrix, pattern: str, areas: list[tuple[str, list[Row]]]
         fold = None
         if folded:
             fold = {"id": f"fold-{len(rows)}", "count": len(area_rows),
-                    "label": f"{area}: {len(area_rows)} checks of {pattern or 'other files'}",
+                    "label": f"{area}: {len(area_rows)} check{'s' if len(area_rows) != 1 else ''}"
+                             f" of {pattern or 'other files'}",
                     "cells": _fold_cells(area_rows, matrix.columns)}
         views.append({"area": area, "rows": checks, "fold": fold})
     return views

@@ -86,7 +86,8 @@ class GroupTally:
 
 
 def tally_groups(matrix: Matrix, key: Callable[[Row], str]) -> list[GroupTally]:
-    """Counts per group, groups with failures first, then with unsupported, then by name."""
+    """Counts per group, groups with failures first, then with unsupported, then by name
+    (checks without a pattern after the patterns)."""
     groups: dict[str, list[Row]] = {}
     for row in matrix.rows:
         groups.setdefault(key(row), []).append(row)
@@ -96,7 +97,8 @@ def tally_groups(matrix: Matrix, key: Callable[[Row], str]) -> list[GroupTally]:
                        for v in matrix.versions}
         tallies.append(GroupTally(name, per_version,
                                   verdict_counts(c for r in rows for c in r.cells.values())))
-    return sorted(tallies, key=lambda t: (*attention_rank(t.total), t.name))
+    return sorted(tallies, key=lambda t: (*attention_rank(t.total), t.name == NO_PATTERN,
+                                          t.name))
 
 
 def by_pattern(matrix: Matrix) -> list[GroupTally]:
