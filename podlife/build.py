@@ -45,6 +45,9 @@ class GoBuild:
     toolchain: str = "local"
     replaces: dict[str, str] = field(default_factory=dict)
     cgo: bool = False
+    #: Another Go module cache to compile from (the selftest's mutants: a shadow of the real
+    #: one with a few files patched); the real module cache is never changed.
+    gomodcache: str = ""
 
     @property
     def go_directive(self) -> str:
@@ -125,7 +128,7 @@ def _module_files(build: GoBuild, workdir: Path) -> None:
     A go.mod and go.sum shipped with podlife (podlife/gobuild/<key>/) are used as they are;
     otherwise they are generated and resolved once, and kept in the work dir.
     """
-    shipped = Path(__file__).parent / "gobuild" / build.key
+    shipped = Path(__file__).parent / "gobuild" / _module_key(build)
     if (shipped / "go.mod").exists():
         for name in ("go.mod", "go.sum"):
             if (shipped / name).exists():
@@ -143,6 +146,11 @@ def _module_files(build: GoBuild, workdir: Path) -> None:
         f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n")
     if not (shipped / "go.sum").exists():
         _go(["go", "mod", "tidy"], workdir, toolchain=build.toolchain)
+
+
+def _module_key(build: GoBuild) -> str:
+    """The module set a build compiles: a mutant's is its release's (same go.mod/go.sum)."""
+    return build.key.split("+", 1)[0]
 
 
 def _go(cmd: list[str], cwd: Path, toolchain: str, env: dict[str, str] | None = None) -> str:
@@ -240,7 +248,7 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
     try:
         if spec.module == "k8s.io/kubernetes" and not spec.replaces:
             version = KubeVersion.parse(spec.version)
-            shipped = Path(__file__).parent / "gobuild" / spec.key / "go.mod"
+            shipped = Path(__file__).parent / "gobuild" / _module_key(spec) / "go.mod"
             if not shipped.exists():
                 spec = GoBuild(**{**spec.__dict__,
                                   "replaces": _staging_replaces(workdir, version)})
@@ -259,7 +267,8 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
 def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None) -> None:
     """go build every main package in one invocation, so shared packages compile once."""
     env = {**os.environ, "GOTOOLCHAIN": spec.toolchain, "GOFLAGS": "-mod=mod",
-           "CGO_ENABLED": "1" if spec.cgo else "0"}
+           "CGO_ENABLED": "1" if spec.cgo else "0",
+           **({"GOMODCACHE": spec.gomodcache} if spec.gomodcache else {})}
     total = 0
     if progress:
         listed = subprocess.run(["go", "list", "-deps", *spec.binaries.values()], cwd=workdir,

@@ -34,10 +34,20 @@ def multiple_init_pod(f: Framework, *, failing: str | None = None,
     return pod
 
 
+#: How long each of the first two init steps keeps running in the ordering check. A kubelet
+#: that started the next init container early would do so at its next pod sync, which
+#: follows a container's start within about a second (PLEG relist period: 1 s), so a step
+#: of 2.5 s leaves that early start in plain view.
+HOLD_S = 2.5
+
+
 def test_init_containers_run_in_order(f: Framework) -> None:
     """Init container N+1 starts only after N exited 0; the app starts after all of them."""
     f.create_support("secrets")
-    f.create(multiple_init_pod(f))
+    f.create(multiple_init_pod(f, overrides={
+        "fetch-config": run(f"echo 'listen: 8080' > /config/app.conf; sleep {HOLD_S}"),
+        "run-migrations": run(f'test -n "$DATABASE_URL" && ev migrated; sleep {HOLD_S}'),
+    }))
     f.wait_ready("myapp")
     timeline = f.wait_reported("myapp", "app", "ready")
     one_after_another(timeline, *ORDER, "app")

@@ -100,14 +100,18 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_wheel_holds_everything_a_run_needs(wheel: Path) -> None:
-    """Suites, manifests (support and RBAC too), the report template and both entry points."""
+    """Suites, manifests (support and RBAC too), report templates, selftest patches, and both
+    entry points."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for suite in (paths.repo_root() / "suites").glob("*.py"):
         assert f"podlife/suites/{suite.name}" in names
     for manifest in (paths.repo_root() / "manifests").rglob("*.yaml"):
         rel = manifest.relative_to(paths.repo_root() / "manifests").as_posix()
         assert f"podlife/_manifests/{rel}" in names
-    assert "podlife/templates/matrix.html.j2" in names
+    for template in (paths.repo_root() / "podlife" / "templates").iterdir():
+        assert f"podlife/templates/{template.name}" in names
+    for mutant in (paths.repo_root() / "podlife" / "selftest" / "mutants").glob("*.diff"):
+        assert f"podlife/selftest/mutants/{mutant.name}" in names
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
     assert "podlife.pytest_plugin = podlife.pytest_plugin" in entry_points

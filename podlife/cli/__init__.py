@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from podlife import paths
-from podlife.cli import cluster, info, reports, suite
+from podlife.cli import cluster, info, reports, selftest, suite
 from podlife.errors import PodlifeError
 
 EXIT_PASSED = 0  # every check passed (or was unsupported/skipped, with its reason)
@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     cluster.register(sub)
     suite.register(sub)
     reports.register(sub)
+    selftest.register(sub)
     return top
 
 

@@ -55,6 +55,13 @@ class CgroupTree:
                     if (CGROUP_ROOT / c).is_dir()]
         return [CGROUP_ROOT / self.name / sub]
 
+    def teardown_dirs(self) -> list[Path]:
+        """dirs(), plus, on a hybrid host, the tree the kubelet also makes in the unified (v2)
+        hierarchy: podlife never puts a process there, but teardown must remove it."""
+        unified = CGROUP_ROOT / "unified"
+        extra = [unified / self.name] if cgroup_v1() and unified.is_dir() else []
+        return self.dirs() + extra
+
     @property
     def kubelet_root(self) -> str:
         """The kubelet's cgroupRoot: pods are created under it."""
@@ -79,7 +86,7 @@ class CgroupTree:
     def pids(self) -> set[int]:
         """Every process in the tree, in any controller (they should agree)."""
         found: set[int] = set()
-        for top in self.dirs():
+        for top in self.teardown_dirs():
             if not top.exists():
                 continue
             for procs in top.rglob("cgroup.procs"):
@@ -105,7 +112,8 @@ class CgroupTree:
 
     def _remove_once(self) -> bool:
         """One pass of removal; True while something is still left."""
-        for top in self.dirs():
+        tops = self.teardown_dirs()
+        for top in tops:
             if not top.exists():
                 continue
             for path in sorted((p for p in top.rglob("*") if p.is_dir()),
@@ -114,7 +122,7 @@ class CgroupTree:
                     path.rmdir()
             with contextlib.suppress(OSError):
                 top.rmdir()
-        return self.exists()
+        return any(top.exists() for top in tops)
 
 
 def kill_all(pids: set[int], *, grace: float = 5.0) -> None:

@@ -1,4 +1,5 @@
-"""Checks made before a boot touches anything: root, and the Debian packages it runs.
+"""Checks made before a boot touches anything: root, the Debian packages it runs, and the
+user's input (cluster name, feature gates, API port).
 
 Kept free of third-party imports so it gives its one-line answer even where podlife's
 dependencies are not importable (e.g. for a non-root user).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 from podlife.errors import PodlifeError
@@ -22,6 +24,9 @@ REQUIRED_FILES = {
     "/usr/lib/cni/host-local": "containernetworking-plugins",
     "/bin/busybox": "busybox-static",
 }
+NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
 def preflight() -> None:
     """Everything a boot needs that is not podlife's to install, checked before touching state."""
     if os.geteuid() != 0:
@@ -34,3 +39,35 @@ def preflight() -> None:
         raise PodlifeError(f"missing Debian packages: {names}", f"apt-get install -y {names}")
 
 
+def validate_name(name: str) -> None:
+    if not name or len(name) > 30 or not set(name) <= NAME_OK or name[0] == "-":
+        raise PodlifeError(f"'{name}' is not a valid cluster name",
+                           "use up to 30 lowercase letters, digits and dashes")
+
+
+def parse_gates(text: str | None) -> dict[str, bool]:
+    """'A=true,B=false' -> {'A': True, 'B': False}, with a clear error on anything else."""
+    gates: dict[str, bool] = {}
+    for item in filter(None, (text or "").split(",")):
+        key, _, value = item.partition("=")
+        if value.lower() not in ("true", "false") or not key.strip():
+            raise PodlifeError(f"feature gate '{item}' is not NAME=true|false",
+                               "write gates like SidecarContainers=false,OtherGate=true")
+        gates[key.strip()] = value.lower() == "true"
+    return gates
+
+
+def free_port(preferred: int | None) -> int:
+    """The host loopback port for the API server: the one asked for, or a free one."""
+    if preferred:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", preferred))
+            except OSError:
+                raise PodlifeError(f"port {preferred} on 127.0.0.1 is already in use",
+                                   "pick another with --api-port, or leave it out to get a free "
+                                   "one") from None
+        return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,72 @@
+"""Write a cluster's certificates, kubeconfigs and component configs into its state dir.
+
+`components` says what each config contains; this module decides where each file goes and
+which identity each component gets. Nothing here starts a process, so a boot's files can
+be written (and read) before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from podlife.local import components as comp
+from podlife.local import pki
+from podlife.local.components import Layout
+from podlife.local.node import Network, cgroup_v1
+from podlife.versions import KubeVersion
+
+STATE_SUBDIRS = ("pki", "logs", "pids", "kubeconfig", "cni", "containerd", "kubelet")
+
+APISERVER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                   "kubernetes.default.svc.cluster.local", "localhost")
+
+
+def write_boot_files(lay: Layout, net: Network, *, cluster: str, node_name: str,
+                     host_server: str, gates: dict[str, bool]) -> None:
+    """Everything the components read at boot, except the kubelet's version-specific config
+    (written by `write_kubelet_config` whenever a kubelet starts)."""
+    for sub in STATE_SUBDIRS:
+        (lay.state / sub).mkdir(parents=True, exist_ok=True)
+    os.chmod(lay.state, 0o700)
+    write_certificates(lay, net, cluster=cluster, node_name=node_name, host_server=host_server)
+    (lay.state / "containerd" / "config.toml").write_text(comp.containerd_config(lay))
+    (lay.state / "cni" / "10-podlife.conflist").write_text(comp.cni_config(net, lay))
+    (lay.state / "resolv.conf").write_text(f"nameserver {net.dns_ip}\n")
+    (lay.state / "kube-proxy-config.yaml").write_text(
+        comp.kube_proxy_config(lay, net, node_name, gates))
+    (lay.state / "Corefile").write_text(comp.corefile(lay, net))
+
+
+def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: str,
+                       host_server: str) -> None:
+    """One CA; serving certificates for the API server and kubelet; one client identity and
+    kubeconfig per component. Only the admin's kubeconfig points at the host's port."""
+    ca = pki.CertificateAuthority(lay.pki)
+    pki.service_account_keys(lay.pki)
+    ca.issue("apiserver", common_name="kube-apiserver", server=True, client=False,
+             dns=APISERVER_NAMES, ips=("127.0.0.1", net.node_ip, net.kubernetes_service_ip))
+    ca.issue("apiserver-kubelet-client", common_name="kube-apiserver-kubelet-client",
+             groups=("system:masters",))
+    ca.issue("kubelet", common_name=node_name, server=True, client=False,
+             dns=(node_name,), ips=(net.node_ip,))
+    inside = f"https://127.0.0.1:{comp.APISERVER_PORT}"
+    identities = {
+        "admin": ("podlife-admin", ("system:masters",), host_server),
+        "controller-manager": ("system:kube-controller-manager", (), inside),
+        "scheduler": ("system:kube-scheduler", (), inside),
+        "kubelet": (f"system:node:{node_name}", ("system:nodes",), inside),
+        "kube-proxy": ("system:kube-proxy", (), inside),
+        "coredns": ("podlife:coredns", (), inside),
+    }
+    for who, (user, groups, server) in identities.items():
+        cert, key = ca.issue(f"client-{who}", common_name=user, groups=groups)
+        pki.write_kubeconfig(lay.kubeconfig(who), server=server, ca=ca.cert_path, cert=cert,
+                             key=key, cluster=cluster, user=user)
+
+
+def write_kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root: str,
+                         gates: dict[str, bool]) -> None:
+    """The kubelet's config depends on its version (e.g. failCgroupV1), so it is rewritten
+    each time a kubelet of some version starts: at boot and at upgrade."""
+    (lay.state / "kubelet-config.yaml").write_text(comp.kubelet_config(
+        lay, net, version, cgroup_root, cgroup_v1(), gates))

@@ -1,0 +1,90 @@
+"""Which binary each component runs, with which command line, started in the groups a boot
+needs.
+
+The groups exist because of start-up order: the controllers exit if RBAC is not bootstrapped
+yet, and the kubelet exits if the runtime is not answering, so each group is started only
+once what it needs is ready; `LocalCluster` decides when. Boot and upgrade share these
+starts, so a component runs the same way whichever started it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from podlife.errors import PodlifeError
+from podlife.local import components as comp
+from podlife.local.configure import write_kubelet_config
+from podlife.local.node import Network
+from podlife.local.supervise import Supervisor
+from podlife.versions import KubeVersion
+
+
+class Launcher:
+    """Starts the components of one cluster from one set of binaries (one version)."""
+
+    def __init__(self, supervisor: Supervisor, net: Network, bins: dict[str, Path]) -> None:
+        self.sup = supervisor
+        self.lay = supervisor.layout
+        self.net = net
+        self.bins = bins
+
+    def base(self, api_port: int, gates: dict[str, bool]) -> None:
+        """etcd, containerd, the API server, CoreDNS and the host's port to the API server."""
+        lay, bins = self.lay, self.bins
+        self.sup.start("etcd", comp.etcd_args(bins["etcd"], lay))
+        self.sup.start("containerd", [str(bins["containerd"] / "containerd"), "--config",
+                                      str(lay.state / "containerd" / "config.toml")],
+                       env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}"})
+        self.apiserver(gates)
+        self.sup.start("coredns", [str(bins["coredns"] / "coredns"), "-conf",
+                                   str(lay.state / "Corefile")])
+        # The API server is reachable from the host only on loopback, through a unix socket
+        # that crosses the namespace boundary: nothing else of the cluster is exposed.
+        sock = lay.apiserver_socket
+        self.sup.start("api-bridge", ["socat", f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600",
+                                      f"TCP:127.0.0.1:{comp.APISERVER_PORT}"])
+        self.sup.start("api-forward", [
+            "socat", f"TCP-LISTEN:{api_port},bind=127.0.0.1,fork,reuseaddr",
+            f"UNIX-CONNECT:{sock}"], inside=False)
+
+    def apiserver(self, gates: dict[str, bool]) -> None:
+        self.sup.start("kube-apiserver", comp.apiserver_args(self.bins["kube-apiserver"],
+                                                             self.lay, self.net, gates))
+
+    def controllers(self, gates: dict[str, bool]) -> None:
+        """The controller manager and scheduler: start them once the API server is ready."""
+        bins, lay = self.bins, self.lay
+        self.sup.start("kube-controller-manager", comp.controller_manager_args(
+            bins["kube-controller-manager"], lay, gates))
+        self.sup.start("kube-scheduler", comp.scheduler_args(bins["kube-scheduler"], lay, gates))
+
+    def node(self, version: KubeVersion, node_name: str, cgroup_root: str,
+             gates: dict[str, bool]) -> None:
+        """The node's agents, kubelet and kube-proxy, configured for `version`: the one way
+        they start, at boot and at upgrade. Start it once the runtime answers."""
+        write_kubelet_config(self.lay, self.net, version, cgroup_root, gates)
+        self.sup.start("kubelet", comp.kubelet_args(self.bins["kubelet"], self.lay, self.net,
+                                                    node_name))
+        self.sup.start("kube-proxy", comp.kube_proxy_args(self.bins["kube-proxy"], self.lay))
+
+    def import_images(self, archives: dict[str, Path]) -> None:
+        """Load the image archives into containerd (which must be answering)."""
+        for name, archive in archives.items():
+            result = self.sup.sandbox.run([
+                str(self.bins["ctr"] / "ctr"), "--address", str(self.lay.containerd_socket),
+                "-n", "k8s.io", "images", "import", "--no-unpack=false", str(archive)])
+            if result.returncode != 0:
+                raise PodlifeError(f"importing the {name} image failed: "
+                                   f"{result.stderr.strip()[-300:]}",
+                                   f"delete {archive} so it is rebuilt, then retry")
+
+
+def create_objects(client, objects: list[dict]) -> None:
+    """Create each object, leaving alone any that already exists."""
+    from kubernetes import utils
+
+    for obj in objects:
+        with contextlib.suppress(utils.FailToCreateError):
+            utils.create_from_dict(client, obj)

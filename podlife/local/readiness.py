@@ -1,0 +1,158 @@
+"""The waits of a boot or an upgrade, each failing at once if a component of the cluster dies.
+
+Waits on Kubernetes objects (the node, the boot check pod, a service account) watch them
+with `watch_until`. Waits on things that are not objects yet (the containerd socket, the API
+server answering at all, the version it reports) are probe loops: until the API server is
+ready there is nothing to watch. The Kubernetes client is imported only where it is used, so
+importing the local cluster (e.g. for `podlife cluster status`) stays quick.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from podlife import images
+from podlife.errors import PodlifeError
+from podlife.local.components import Layout
+from podlife.local.state import ClusterInfo, api_client
+from podlife.local.supervise import Supervisor
+
+#: How long one watch runs before the processes are checked again: a component that dies
+#: is named within this time rather than when the whole wait times out.
+WATCH_SLICE = 2.0
+BOOT_CHECK_POD = "podlife-boot-check"
+
+
+def node_is_ready(node: dict, kubelet_version: str | None = None) -> bool:
+    """The node's Ready condition is True (and, if given, its kubelet runs that version)."""
+    status = node.get("status") or {}
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in status.get("conditions") or [])
+    running = (status.get("nodeInfo") or {}).get("kubeletVersion")
+    return ready and (kubelet_version is None or running == kubelet_version)
+
+
+class Readiness:
+    """Waits that check, between tries, that every component started so far still runs."""
+
+    def __init__(self, supervisor: Supervisor, layout: Layout) -> None:
+        self.supervisor = supervisor
+        self.layout = layout
+
+    def _timed_out(self, what: str, timeout: float) -> PodlifeError:
+        return PodlifeError(f"timed out after {timeout:.0f}s waiting for {what}",
+                            f"read the component logs under {self.layout.logs} "
+                            "('podlife cluster logs')")
+
+    def probe(self, what: str, probe: Callable[[], bool], timeout: float,
+              interval: float = 0.1) -> None:
+        """Poll `probe` (errors count as not yet) for things that cannot be watched."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.supervisor.check_alive()
+            with contextlib.suppress(Exception):
+                if probe():
+                    return
+            if time.monotonic() > deadline:
+                raise self._timed_out(what, timeout)
+            time.sleep(interval)
+
+    def watch(self, list_fn: Callable[..., Any], *, api: Any, what: str,
+              until: Callable[[dict], bool], timeout: float, on_timeout: PodlifeError,
+              **selectors: str) -> dict:
+        """`watch_until` in short slices, checking the processes between slices; a failing
+        request (the API server restarting) is retried like an expired watch."""
+        import urllib3
+        from kubernetes.client.rest import ApiException
+
+        from podlife.waits import WaitFailed, watch_until
+
+        deadline = time.monotonic() + timeout
+        while True:
+            self.supervisor.check_alive()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise on_timeout
+            try:
+                return watch_until(list_fn, api=api, what=what, until=until,
+                                   timeout=min(WATCH_SLICE, remaining), **selectors)
+            except WaitFailed:
+                continue
+            except (ApiException, urllib3.exceptions.HTTPError):
+                time.sleep(0.2)
+
+    def api_server(self, info: ClusterInfo, timeout: float):
+        """Probe /readyz until the API server answers; returns a client for it."""
+        ctx = ssl.create_default_context(cafile=str(self.layout.pki / "ca.crt"))
+        ctx.load_cert_chain(self.layout.pki / "client-admin.crt",
+                            self.layout.pki / "client-admin.key")
+
+        def ready() -> bool:
+            with urllib.request.urlopen(f"{info.server}/readyz", context=ctx, timeout=2) as r:
+                return r.status == 200
+
+        self.probe("the API server to be ready", ready, timeout, interval=0.1)
+        return api_client(info.kubeconfig)
+
+    def server_version(self, client, tag: str, timeout: float) -> None:
+        """Probe /version until the API server reports `tag` (a version is not an object)."""
+        from kubernetes import client as k8s
+
+        self.probe(f"the API server to report {tag}",
+                   lambda: k8s.VersionApi(client).get_code().git_version == tag, timeout)
+
+    def node(self, client, node_name: str, timeout: float, *,
+             kubelet_version: str | None = None) -> None:
+        """Watch the node until it is Ready (on `kubelet_version`, after an upgrade)."""
+        from kubernetes import client as k8s
+
+        what = (f"node {node_name} Ready on {kubelet_version}" if kubelet_version
+                else f"node {node_name} to be Ready")
+        self.watch(k8s.CoreV1Api(client).list_node, api=client, what=what, name=node_name,
+                   until=lambda node: node_is_ready(node, kubelet_version), timeout=timeout,
+                   on_timeout=self._timed_out(what, timeout))
+
+    def smoke_pod(self, client, timeout: float) -> None:
+        """A pod that runs and resolves the kubernetes Service through cluster DNS."""
+        from kubernetes import client as k8s
+
+        core = k8s.CoreV1Api(client)
+        what = "the default service account"
+        self.watch(core.list_namespaced_service_account, api=client, what=what,
+                   namespace="default", name="default", until=lambda _sa: True,
+                   timeout=timeout, on_timeout=self._timed_out(what, timeout))
+        core.create_namespaced_pod("default", boot_check_pod())
+        pod = self.watch(
+            core.list_namespaced_pod, api=client, what="the boot check pod to finish",
+            namespace="default", name=BOOT_CHECK_POD, timeout=timeout,
+            until=lambda p: (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"),
+            on_timeout=PodlifeError("the boot check pod did not finish in time",
+                                    "read the kubelet and containerd logs",
+                                    log=str(self.layout.logs / "kubelet.log")))
+        if pod["status"]["phase"] == "Failed":
+            log = core.read_namespaced_pod_log(BOOT_CHECK_POD, "default")
+            raise PodlifeError(f"the boot check pod could not resolve a Service name: "
+                               f"{log.strip()[-200:]}", "read the coredns log",
+                               log=str(self.layout.logs / "coredns.log"))
+        core.delete_namespaced_pod(BOOT_CHECK_POD, "default", grace_period_seconds=0)
+
+
+def boot_check_pod() -> dict:
+    """Resolves the kubernetes Service name, retrying while DNS and kube-proxy settle."""
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": BOOT_CHECK_POD, "namespace": "default"},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{
+                "name": "dns", "image": images.IMAGES["busybox"].local,
+                "command": ["sh", "-c", "for i in $(seq 1 100); do nslookup "
+                            "kubernetes.default.svc.cluster.local && exit 0; "
+                            "sleep 0.2; done; exit 1"]}]}}

@@ -1,0 +1,100 @@
+"""What a local cluster records in its state dir, and removing that dir at teardown.
+
+`cluster.json` is the record that lets status, down, kubeconfig and upgrade work from any
+shell after `up` has returned; everything else in the dir belongs to the components.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from podlife import paths
+from podlife.errors import PodlifeError
+
+
+@dataclass
+class ClusterInfo:
+    """What `up` records in the state dir, so status/down/kubeconfig work from any shell."""
+
+    name: str
+    version: str
+    api_port: int
+    state_dir: str
+    node_name: str
+    feature_gates: dict[str, bool] = field(default_factory=dict)
+    booted_at: float = 0.0
+    boot_seconds: float = 0.0
+
+    @property
+    def kubeconfig(self) -> Path:
+        return Path(self.state_dir) / "kubeconfig" / "admin.kubeconfig"
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.api_port}"
+
+    @classmethod
+    def load(cls, name: str) -> ClusterInfo:
+        path = paths.cluster_dir(name) / "cluster.json"
+        try:
+            return cls(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise PodlifeError(f"no local cluster named '{name}'",
+                               "list clusters with 'podlife cluster status'") from None
+
+    def save(self) -> None:
+        (Path(self.state_dir) / "cluster.json").write_text(json.dumps(asdict(self), indent=2))
+
+
+def list_clusters() -> list[ClusterInfo]:
+    root = paths.state_root() / "clusters"
+    found = []
+    for entry in sorted(root.glob("*/cluster.json")) if root.exists() else []:
+        with contextlib.suppress(ValueError, TypeError, OSError):
+            found.append(ClusterInfo(**json.loads(entry.read_text())))
+    return found
+
+
+def api_client(kubeconfig: Path):
+    from kubernetes import config
+
+    return config.new_client_from_config(str(kubeconfig))
+
+
+def kubeconfig_yaml(info: ClusterInfo) -> dict:
+    return yaml.safe_load(info.kubeconfig.read_text())
+
+
+def remove_state(name: str, state: Path, logs: Path, *, keep_logs: bool) -> Path | None:
+    """Unmount and delete a cluster's state dir (its processes must be stopped first).
+
+    keep_logs (after a failed boot) moves the component logs to
+    <state root>/failed-boots/<name>/ first, so the error's log path still exists; returns
+    where they went.
+    """
+    if not state.exists():
+        return None
+    kept = None
+    _unmount_under(state)
+    if keep_logs and logs.exists():
+        kept = paths.state_root() / "failed-boots" / name
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(logs, kept)
+    shutil.rmtree(state, ignore_errors=True)
+    return kept
+
+
+def _unmount_under(path: Path) -> None:
+    """Unmount anything still mounted below path on the host (there should be nothing)."""
+    prefix = str(path)
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], check=False, capture_output=True)

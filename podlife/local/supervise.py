@@ -1,0 +1,83 @@
+"""The processes of one cluster: start each under a name, notice one that dies, stop them.
+
+Every start records its pid in pids/<name>.pid, so a later command in another shell
+(status, down, upgrade) finds what an earlier one started. Teardown does not trust those
+files alone: it stops everything in the cluster's cgroup tree too (shims, containers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+from podlife.errors import PodlifeError
+from podlife.local.components import Layout
+from podlife.local.node import CgroupTree, NodeSandbox, kill_all
+
+#: What to do when a component exits during boot, where reading its log is not the fix.
+EXIT_HINTS = {"api-forward": "the API port is taken: pick another with --api-port"}
+
+
+class Supervisor:
+    """Processes this command started (by name), and every process the cluster has."""
+
+    def __init__(self, layout: Layout, sandbox: NodeSandbox, cgroups: CgroupTree) -> None:
+        self.layout = layout
+        self.sandbox = sandbox
+        self.cgroups = cgroups
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, argv: list[str], *, env: dict[str, str] | None = None,
+              inside: bool = True) -> None:
+        """Start a component in the cluster's namespaces (or, inside=False, on the host)."""
+        self.procs[name] = self.sandbox.spawn(name, argv, env=env, inside=inside)
+
+    def check_alive(self) -> None:
+        """Fail fast, naming the component and its log, if one died while booting."""
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                log = self.layout.logs / f"{name}.log"
+                tail = ""
+                with contextlib.suppress(OSError):
+                    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln]
+                    tail = lines[-1][:300] if lines else ""
+                hint = EXIT_HINTS.get(name, "read its log; fix the cause and run up again")
+                raise PodlifeError(f"{name} exited during boot (code {proc.returncode}): {tail}",
+                                   hint, log=str(log))
+
+    def stop(self, name: str, grace: float = 15.0) -> None:
+        """Stop one component (it may belong to another process: poll, don't wait())."""
+        pid = dict(self._recorded()).get(name)
+        if pid is None:
+            return
+        kill_all({pid}, grace=grace)
+        self.procs.pop(name, None)
+
+    def stop_everything(self) -> None:
+        """Stop every process of the cluster, recorded or in its cgroups, and remove those."""
+        for _ in range(20):
+            pids = self.cgroups.pids() | self._running_recorded_pids()
+            pids.discard(os.getpid())
+            if not pids:
+                break
+            kill_all(pids, grace=3.0)
+        self.cgroups.remove()
+        for proc in self.procs.values():
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=1)
+
+    def health(self) -> dict[str, bool]:
+        """Which recorded components are still running."""
+        return {name: Path(f"/proc/{pid}").exists() for name, pid in self._recorded()}
+
+    def _running_recorded_pids(self) -> set[int]:
+        return {pid for _, pid in self._recorded() if Path(f"/proc/{pid}").exists()}
+
+    def _recorded(self) -> Iterator[tuple[str, int]]:
+        """(component, pid) of each readable pid file, in name order."""
+        for pid_file in sorted((self.layout.state / "pids").glob("*.pid")):
+            with contextlib.suppress(OSError, ValueError):
+                yield pid_file.stem, int(pid_file.read_text())

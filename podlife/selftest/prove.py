@@ -1,0 +1,90 @@
+"""Each mutant breaks what it claims: upstream's own unit tests of the patched package say so.
+
+The package's tests run twice, from the mutant's build module: against the real module
+cache (all must pass) and against the mutant's shadow cache (some must fail: the tests of
+the behaviour the patch breaks). The names of the failing tests are the proof.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from podlife import build, paths, versions
+from podlife.errors import PodlifeError
+from podlife.selftest.mutants import Mutant
+from podlife.selftest.run import Step, mutant_build
+
+_TIMEOUT_S = 1800
+
+
+@dataclass
+class Proof:
+    mutant: str
+    package: str
+    healthy_failed: list[str] = field(default_factory=list)
+    mutant_failed: list[str] = field(default_factory=list)
+    passed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def proven(self) -> bool:
+        return not self.healthy_failed and bool(self.mutant_failed)
+
+
+def go_test(package: str, spec: build.GoBuild, *, shadow: bool) -> dict[str, str]:
+    """Top-level test name -> 'pass' or 'fail' for one `go test` of the package."""
+    workdir = paths.cache_dir() / "work" / spec.key
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": spec.toolchain}
+    if shadow:
+        env["GOMODCACHE"] = spec.gomodcache
+    proc = subprocess.run(["go", "test", "-json", "-count=1", package], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+    outcomes: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        test = event.get("Test") or ""
+        if test and "/" not in test and event.get("Action") in ("pass", "fail"):
+            outcomes[test] = event["Action"]
+    if not outcomes:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise PodlifeError(f"go test {package} ran no test: {' | '.join(tail)}",
+                           f"run it by hand in {workdir} to see why")
+    return outcomes
+
+
+def prove(mutant: Mutant, version: versions.KubeVersion) -> Proof:
+    spec = mutant_build(mutant, version)
+    started = time.monotonic()
+    healthy = go_test(mutant.unit_tests, spec, shadow=False)
+    patched = go_test(mutant.unit_tests, spec, shadow=True)
+    return Proof(mutant.name, mutant.unit_tests,
+                 healthy_failed=sorted(t for t, r in healthy.items() if r == "fail"),
+                 mutant_failed=sorted(t for t, r in patched.items() if r == "fail"),
+                 passed=sum(r == "pass" for r in patched.values()),
+                 seconds=round(time.monotonic() - started, 1))
+
+
+def prove_all(chosen: list[Mutant], version: versions.KubeVersion, *, step: Step) -> int:
+    """Prove each mutant; print what failed; exit status 1 if any is not proven."""
+    proofs = []
+    for mutant in chosen:
+        step(f"{mutant.name}: upstream tests of {mutant.unit_tests}, healthy and patched")
+        proof = prove(mutant, version)
+        proofs.append(proof)
+        step(f"{mutant.name}: {'proven' if proof.proven else 'NOT PROVEN'}: patched fails "
+             f"{proof.mutant_failed or 'nothing'}; healthy fails "
+             f"{proof.healthy_failed or 'nothing'}; {proof.passed} tests pass; "
+             f"{proof.seconds}s")
+    out = paths.reports_dir() / "selftest-proofs.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([{**p.__dict__, "proven": p.proven} for p in proofs],
+                              indent=2) + "\n")
+    step(f"proofs: {out}")
+    return 0 if all(p.proven for p in proofs) else 1
