@@ -12,7 +12,10 @@ from typing import Any
 
 import yaml
 
-MANIFEST_DIR: Path = Path(__file__).resolve().parent.parent / "manifests"
+from podlife import paths
+
+#: manifests/ of the checkout, or its copy inside an installed podlife (podlife.paths).
+MANIFEST_DIR: Path = paths.manifests_dir()
 SUPPORT_DIR: Path = MANIFEST_DIR / "support"
 
 _SECTION_PREFIX = "# tutorial:"

@@ -39,6 +39,10 @@ class Column:
     finished_at: str
     #: Files of earlier runs of the same version that this column replaced.
     superseded: list[str] = field(default_factory=list)
+    #: The podlife that made the run ("" for files that did not record it).
+    podlife_version: str = ""
+    #: The run's wall time in seconds.
+    duration_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,12 +50,15 @@ class Column:
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> Column:
         where = where or Where()
-        data = schema.fields(data, where, (*_COLUMN_TEXTS, "source", "superseded"))
+        data = schema.fields(data, where, (*_COLUMN_TEXTS, "source", "superseded",
+                                           "podlife_version", "duration_s"))
         source = data["source"]
         return cls(
             **{name: schema.text(data[name], where.at(name)) for name in _COLUMN_TEXTS},
             source=None if source is None else schema.text(source, where.at("source")),
             superseded=schema.texts(data["superseded"], where.at("superseded")),
+            podlife_version=schema.text(data["podlife_version"], where.at("podlife_version")),
+            duration_s=schema.number(data["duration_s"], where.at("duration_s")),
         )
 
 
@@ -186,7 +193,8 @@ def merge(runs: Iterable[RunResult]) -> Matrix:
         Column(version=v, source=chosen[v].source, run_id=chosen[v].run_id,
                provider=chosen[v].provider, cluster=chosen[v].cluster, host=chosen[v].host,
                started_at=chosen[v].started_at, finished_at=chosen[v].finished_at,
-               superseded=superseded.get(v, []))
+               superseded=superseded.get(v, []), podlife_version=chosen[v].podlife_version,
+               duration_s=chosen[v].duration_s)
         for v in versions
     ]
     rows: dict[str, Row] = {}

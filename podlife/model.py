@@ -7,11 +7,14 @@ podlife.timeline for the evidence.
 
 Schema version 2 added each check's `pattern` and `dump_errors`; version 1 still loads
 (those fields become empty, and unknown keys inside its timelines are ignored, as before).
+A run's `podlife_version` and `duration_s` were added later to version 2 as optional fields:
+files without them still load (empty, and the time between started_at and finished_at).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from podlife import schema
@@ -32,6 +35,8 @@ _RUN_FIELDS = (
     "schema_version", "run_id", "provider", "cluster", "kubernetes_version", "started_at",
     "finished_at", "host", "checks",
 )
+#: Added without a schema bump: optional, so files that lack them (any version) still load.
+_RUN_OPTIONAL = ("podlife_version", "duration_s")
 
 
 @dataclass
@@ -111,6 +116,10 @@ class RunResult:
     finished_at: str
     host: str
     checks: list[CheckResult] = field(default_factory=list)
+    #: The podlife that ran the checks ("" in files written before it was recorded).
+    podlife_version: str = ""
+    #: Wall time of the whole session, in seconds.
+    duration_s: float = 0.0
     #: Where the run was loaded from; not part of the file, used to locate dumps.
     source: str | None = field(default=None, compare=False)
 
@@ -125,6 +134,8 @@ class RunResult:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "host": self.host,
+            "podlife_version": self.podlife_version,
+            "duration_s": self.duration_s,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -142,7 +153,7 @@ class RunResult:
                 "(upgrade podlife, or re-run the suite with this one)"
             )
         where = replace(where, version=version, strict=True)
-        data = schema.fields(data, where, _RUN_FIELDS)
+        data = schema.fields(data, where, _RUN_FIELDS, _RUN_OPTIONAL)
         kube = schema.text(data["kubernetes_version"], where.at("kubernetes_version"))
         if kube and not is_kube_version(kube):
             raise where.at("kubernetes_version").fail(f"must look like v1.30.2, got {kube!r}")
@@ -155,14 +166,27 @@ class RunResult:
                     f"repeats check {check.key!r} (already checks[{first_seen[check.key]}])"
                 )
             first_seen[check.key] = i
+        started_at = schema.timestamp(data["started_at"], where.at("started_at"))
+        finished_at = schema.timestamp(data["finished_at"], where.at("finished_at"))
+        duration = data.get("duration_s")
         return cls(
             run_id=schema.text(data["run_id"], where.at("run_id"), empty=False),
             provider=schema.text(data["provider"], where.at("provider")),
             cluster=schema.text(data["cluster"], where.at("cluster")),
             kubernetes_version=kube,
-            started_at=schema.timestamp(data["started_at"], where.at("started_at")),
-            finished_at=schema.timestamp(data["finished_at"], where.at("finished_at")),
+            started_at=started_at,
+            finished_at=finished_at,
             host=schema.text(data["host"], where.at("host")),
             checks=checks,
+            podlife_version=schema.text(data.get("podlife_version", ""),
+                                        where.at("podlife_version")),
+            duration_s=(schema.number(duration, where.at("duration_s")) if duration is not None
+                        else _seconds_between(started_at, finished_at)),
             source=where.source,
         )
+
+
+def _seconds_between(started_at: str, finished_at: str) -> float:
+    """A run's duration from its timestamps, for files that did not record it."""
+    delta = datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)
+    return max(delta.total_seconds(), 0.0)

@@ -155,17 +155,20 @@ def _kind_delete(name: str) -> None:
 
 
 def _existing(opts: ProviderOptions) -> ClusterHandle:
+    """An existing cluster, once podlife.access found it reachable and the identity able."""
+    from podlife import access
+
+    path = existing_kubeconfig(opts)
+    access.check_cluster(path, node_changes=opts.allow_node_changes)
+    return ClusterHandle(name="existing", provider="kubeconfig", kubeconfig=path,
+                         may_change_nodes=opts.allow_node_changes,
+                         image_registry=opts.image_registry, image_set=opts.image_set)
+
+
+def existing_kubeconfig(opts: ProviderOptions) -> str:
+    """--kubeconfig, else $KUBECONFIG: the file the kubeconfig provider uses."""
     path = opts.kubeconfig or os.environ.get("KUBECONFIG")
-    if not path or not Path(path).exists():
+    if not path:
         raise PodlifeError("the kubeconfig provider needs a kubeconfig",
                            "pass --kubeconfig PATH or set KUBECONFIG")
-    handle = ClusterHandle(name="existing", provider="kubeconfig", kubeconfig=path,
-                           may_change_nodes=opts.allow_node_changes,
-                           image_registry=opts.image_registry, image_set=opts.image_set)
-    try:
-        handle.server_version()
-    except Exception as exc:
-        raise PodlifeError(f"the cluster in {path} does not answer ({type(exc).__name__})",
-                           "check the kubeconfig's server and credentials") from exc
-    return handle
-
+    return str(Path(path).expanduser().absolute())

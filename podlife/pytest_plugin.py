@@ -24,6 +24,8 @@ from podlife.namespaces import delete_namespace, new_namespace
 from podlife.pytest_results import record_cluster
 
 RUN_ID_ENV = "PODLIFE_RUN_ID"
+#: pytest's exit status when no cluster can be had: podlife's "usage or environment error".
+ENVIRONMENT_ERROR = 2
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,7 +53,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def run_dir(config: pytest.Config) -> Path:
-    """Where this run's evidence goes: beside its results file, else reports/last-run/."""
+    """Where this run's evidence goes: beside its results file, else ./reports/last-run/."""
     results = config.getoption("podlife_results", None)
     if results:
         return Path(config.invocation_params.dir, results).parent
@@ -65,7 +67,7 @@ def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
     try:
         handle = providers.acquire(opts, os.environ[RUN_ID_ENV])
     except PodlifeError as exc:
-        pytest.exit(f"podlife could not get a cluster: {exc}", returncode=3)
+        pytest.exit(f"podlife could not get a cluster: {exc}", returncode=ENVIRONMENT_ERROR)
     record_cluster(pytestconfig, handle.provider, handle.version, handle.name)
     return handle
 

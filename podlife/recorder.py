@@ -8,6 +8,7 @@ arrives stamped on the reports by podlife.pytest_results.
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from podlife import about
 from podlife.model import CheckResult, RunResult
 from podlife.results_file import write_run
 from podlife.schema import ResultsError, Where
@@ -103,6 +105,7 @@ class Recorder:
     def __init__(self, target: Path) -> None:
         self.target = target
         self.started = datetime.now(UTC)
+        self._clock = time.monotonic()
         self.cluster: dict[str, str] | None = None
         self.attempts: dict[str, _Attempt] = {}
         self.problems: list[str] = []
@@ -186,6 +189,8 @@ class Recorder:
             finished_at=finished.isoformat(timespec="seconds"),
             host=socket.gethostname(),
             checks=checks,
+            podlife_version=about.podlife_version(),
+            duration_s=round(time.monotonic() - self._clock, 3),
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

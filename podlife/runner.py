@@ -1,7 +1,8 @@
 """Run the conformance suite on one cluster, or on a matrix of versions, and render reports.
 
-Each run lands in reports/runs/<run>/ (results.json, JUnit, evidence); the matrix reports
-in reports/ are re-rendered from every saved run, the latest run per version winning.
+Each run lands in reports/runs/<run>/ (results.json, JUnit, evidence), under ./reports or
+--reports-dir; the matrix reports there are re-rendered from every saved run, the latest
+run per version winning.
 Whoever starts a run chooses its results path and passes it down (`podlife run --results`,
 pytest's `--podlife-results`): nothing learns it back from a child's output.
 """
@@ -21,6 +22,9 @@ from podlife import paths, versions
 from podlife.errors import PodlifeError
 
 PYTEST_NO_TESTS = 5
+PYTEST_USAGE_ERROR = 4
+#: podlife's exit status for a usage or environment error (also argparse's).
+EXIT_USAGE = 2
 RESULTS_FILE = "results.json"
 
 
@@ -52,9 +56,33 @@ def new_run_dir(label: str) -> Path:
 
 
 def suite_command(results: Path, pytest_args: list[str], workers: int) -> list[str]:
-    suites = paths.repo_root() / "suites"
-    return [sys.executable, "-m", "pytest", str(suites), "-p", "no:cacheprovider",
+    """pytest on the suites, wherever they are (see podlife.paths).
+
+    From an installed package, pytest gets an empty config and the package as rootdir: no
+    pytest.ini or pyproject.toml around the user's directory or the virtualenv changes the
+    run, and check ids read `suites/test_x.py::...` as in a checkout.
+    """
+    suites = paths.suites_dir()
+    isolated = [] if paths.in_checkout() else ["-c", os.devnull, f"--rootdir={suites.parent}"]
+    return [sys.executable, "-m", "pytest", str(suites), *isolated, "-p", "no:cacheprovider",
             "-n", str(workers), f"--podlife-results={results}", *pytest_args]
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a suite run: this one, minus bytecode caches when installed.
+
+    pytest rewrites the asserts of the suites and of podlife (a plugin) and would cache
+    them next to the code: into site-packages, which a run must leave untouched.
+    """
+    env = dict(os.environ)
+    if not paths.in_checkout():
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def pytest_exit_code(code: int) -> int:
+    """pytest's exit status as podlife's (README, "Exit codes"); 5 is handled by the caller."""
+    return {PYTEST_USAGE_ERROR: EXIT_USAGE}.get(code, code)
 
 
 def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
@@ -62,7 +90,8 @@ def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
     """One pytest run of the suites; exit 5 (nothing collected) is an error, not a pass.
 
     The results file goes to `results` (pytest's log and evidence beside it), by default
-    into a new run directory.
+    into a new run directory. pytest runs in the current directory, so relative paths given
+    to podlife (a kubeconfig, -k files) mean what they meant to the user.
     """
     results = (results or new_run_dir(label) / RESULTS_FILE).absolute()
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +99,7 @@ def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
     with (results.parent / "pytest.log").open("w") as log:
         proc = subprocess.Popen(suite_command(results, pytest_args, workers),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                cwd=paths.repo_root())
+                                env=child_env())
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
@@ -79,7 +108,7 @@ def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
         code = proc.wait()
     if code == PYTEST_NO_TESTS:
         raise PodlifeError("pytest collected no checks", "check the -k/-m filters you passed")
-    return RunOutcome(label, code, results, time.monotonic() - started)
+    return RunOutcome(label, pytest_exit_code(code), results, time.monotonic() - started)
 
 
 def render_all(out: Path | None = None) -> Path | None:
@@ -136,7 +165,7 @@ def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: in
                                          extra=extra)
                 with (run / "run.log").open("wb") as log:
                     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=paths.repo_root(), env={**os.environ})
+                                            env=child_env())
                 running.append((version, run, proc, time.monotonic()))
             for item in list(running):
                 version, run, proc, started = item

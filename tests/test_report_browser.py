@@ -1,4 +1,5 @@
-"""matrix.html in a real browser: it renders, and a #open= link opens a cell's evidence.
+"""matrix.html in a real browser: it opens on its summary, folds the API-acceptance checks,
+and a #open= link opens a cell's evidence (an ordering failure's expected order included).
 
 Headless Chromium has no driver here, so the page's own script is exercised through the
 URL fragment and the DOM that Chromium dumps after running it.
@@ -77,6 +78,19 @@ def _run(version: str, checks: list[CheckResult]) -> RunResult:
     )
 
 
+ORDER_FAILURE = (
+    "podlife.ordering.OrderError: order log-shipper:Started -> web:Started -> "
+    "init-config:Started not observed: web-0: expected web:Started before init-config:Started, "
+    "but init-config:Started came 4.000000000s earlier\ntimeline of pod web-0:\n"
+    "  +0.000000000s  init-config  Started"
+)
+
+
+def _accepted(name: str, verdict: str, **kw: Any) -> CheckResult:
+    return _check(f"test_manifest_accepted_unchanged[native-sidecar-Pod-{name}]", verdict,
+                  area="api_acceptance", pattern="native-sidecar", **kw)
+
+
 @pytest.fixture
 def report(tmp_path: Path) -> Path:
     runs = {
@@ -84,6 +98,8 @@ def report(tmp_path: Path) -> Path:
             _check("test_sidecars_start_before_main", "unsupported", reason="no restartPolicy"),
             _check("test_sidecars_stop_after_main", "unsupported", reason="no restartPolicy"),
             _check("test_init_runs_in_order", "pass", area="init_containers"),
+            _accepted("a", "unsupported", reason="no restartPolicy"),
+            _accepted("b", "pass"),
         ],
         "v1.30.14": [
             _check(
@@ -102,7 +118,11 @@ def report(tmp_path: Path) -> Path:
                 dump_errors=["OSError: no space left on device"],
                 pattern="native-sidecar",
             ),
+            _check("test_sidecar_order", "fail", reason=ORDER_FAILURE,
+                   timelines=[_timeline("web-0", 0)], pattern="native-sidecar"),
             _check("test_init_runs_in_order", "pass", area="init_containers"),
+            _accepted("a", "pass"),
+            _accepted("b", "pass"),
         ],
         "v1.9.11": [_check("test_init_runs_in_order", "skipped", area="init_containers")],
     }
@@ -166,7 +186,7 @@ def test_dom_has_matrix_cells_in_version_order(report: Path, tmp_path: Path) -> 
     versions = re.findall(r'<th class="version" data-version="([^"]+)"', dom)
     assert versions == ["v1.9.11", "v1.28.15", "v1.30.14"]
     cells = re.findall(r'<td class="cell ([a-z-]+)" data-key="([^"]+)"', dom)
-    assert len(cells) == 3 * 3
+    assert len(cells) == 6 * 3
     verdicts = dict((key, cls) for cls, key in cells)
     assert verdicts["test_sidecars_stop_after_main/v1.30.14"] == "v-fail"
     assert verdicts["test_init_runs_in_order/v1.9.11"] == "v-skipped"
@@ -176,6 +196,7 @@ def test_dom_has_matrix_cells_in_version_order(report: Path, tmp_path: Path) -> 
     assert headings == [
         ("pattern", "pattern: native-sidecar"),
         ("area", "native_sidecars"),
+        ("area", "api_acceptance"),
         ("pattern", "checks without a pattern"),
         ("area", "init_containers"),
     ]
@@ -215,3 +236,76 @@ def test_fragment_for_a_cell_without_timeline(report: Path, tmp_path: Path) -> N
     panel = _panel(dom)
     assert "No timeline was recorded" in panel
     assert "<svg" not in panel
+
+
+def _table(dom: str, ident: str) -> list[list[str]]:
+    """The text of each row of one table (cells stripped of markup)."""
+    match = re.search(rf'<table class="summary-table" id="{ident}">(.*?)</table>', dom, re.S)
+    assert match, f"no table {ident}"
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+
+
+def test_page_opens_on_the_summary(report: Path, tmp_path: Path) -> None:
+    """Counts per version, then failures, unsupported, per pattern and per area, before the
+    matrix; groups with failures come first."""
+    dom = _chromium(tmp_path, "--dump-dom", _open_url(report)).stdout
+    assert dom.index('id="summary"') < dom.index('id="matrix"')
+    versions = _table(dom, "summary-versions")
+    assert versions[0][:5] == ["version", "pass", "fail", "unsupported", "skipped"]
+    assert [r[:5] for r in versions[1:]] == [["v1.9.11", "0", "0", "0", "1"],
+                                            ["v1.28.15", "2", "0", "3", "0"],
+                                            ["v1.30.14", "4", "2", "0", "0"]]
+    assert versions[1][5:7] == ["kind", "podlife-v1.9.11"]  # provider, cluster
+    failing = re.search(r'id="summary-failing">(.*?)</div>', dom, re.S).group(1)
+    assert failing.count("<li>") == 2
+    assert 'href="#open=test_sidecar_order/v1.30.14"' in failing
+    assert ("web-0: expected web:Started before init-config:Started, but init-config:Started "
+            "came 4.000000000s earlier") in failing
+    unsupported = re.search(r'id="summary-unsupported">(.*?)</div>', dom, re.S).group(1)
+    assert "3 checks: no restartPolicy" in unsupported
+    patterns = _table(dom, "summary-patterns")
+    assert [r[0] for r in patterns[1:]] == ["native-sidecar", "(no pattern)"]
+    assert patterns[1][1:] == ["—", "1 pass, 3 unsupported", "3 pass, 2 fail"]
+    areas = _table(dom, "summary-areas")
+    assert [r[0] for r in areas[1:]] == ["native_sidecars", "api_acceptance", "init_containers"]
+
+
+def test_acceptance_checks_fold_into_one_row(report: Path, tmp_path: Path) -> None:
+    """One row per pattern shows the worst verdict per version; its checks stay hidden."""
+    dom = _chromium(tmp_path, "--dump-dom", _open_url(report)).stdout
+    folds = re.findall(r'<tr class="fold" data-fold="([^"]+)">(.*?)</tr>', dom, re.S)
+    assert len(folds) == 1
+    fold_id, row = folds[0]
+    assert re.findall(r'<td class="fold-cell ([a-z-]+)"', row) == [
+        "missing", "v-unsupported", "v-pass"]
+    members = re.findall(rf'<tr class="check member"[^>]*data-parent="{fold_id}"([^>]*)>', dom)
+    assert len(members) == 2 and all("hidden" in m for m in members)
+
+
+def test_link_to_a_folded_check_unfolds_it(report: Path, tmp_path: Path) -> None:
+    key = "test_manifest_accepted_unchanged[native-sidecar-Pod-a]/v1.28.15"
+    dom = _chromium(tmp_path, "--dump-dom", _open_url(report, key)).stdout
+    assert f'data-key="{key}"' in _panel(dom)
+    members = re.findall(r'<tr class="check member"[^>]*>', dom)
+    assert members and not any("hidden" in m for m in members)
+    assert 'aria-expanded="true"' in dom
+
+
+def test_ordering_failure_shows_expected_order_beside_timeline(report: Path,
+                                                               tmp_path: Path) -> None:
+    dom = _chromium(tmp_path, "--dump-dom",
+                    _open_url(report, "test_sidecar_order/v1.30.14")).stdout
+    panel = _panel(dom)
+    claim = re.search(r'<div class="expected">([^<]+)</div>', panel)
+    assert claim and claim.group(1) == "Expected web:Started before init-config:Started"
+    steps = re.findall(r'<li class="([a-z-]+)">([^<]+)<span class="muted">([^<]+)</span>', panel)
+    assert [(s, p.strip(), seen) for s, p, seen in steps] == [
+        ("ok", "log-shipper:Started", "+3.000s"),
+        ("ok", "web:Started", "+5.000s"),
+        ("out-of-order", "init-config:Started", "+1.000s (out of order)"),
+    ]
+    versus = re.search(r'<div class="versus">(.*?)</table>', panel, re.S)
+    assert versus and "Observed timeline" in versus.group(1)
+    assert "<td>+5.00s</td><td>web</td><td>Started</td>" in versus.group(1)

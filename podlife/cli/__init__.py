@@ -3,20 +3,35 @@
 Every user-fixable failure is a PodlifeError, printed as one line with its fix and a
 non-zero exit; Ctrl-C exits 130 after the command has cleaned up after itself.
 Each subcommand lives beside its siblings in this package and registers itself here.
+The exit codes are documented in the README ("Exit codes") and defined here.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+from pathlib import Path
 
-from podlife.cli import cluster, reports, selftest, suite
+from podlife import paths
+from podlife.cli import cluster, info, reports, selftest, suite
 from podlife.errors import PodlifeError
+
+EXIT_PASSED = 0  # every check passed (or was unsupported/skipped, with its reason)
+EXIT_CHECK_FAILED = 1  # a check failed (or, for matrix/upgrade/compare, a regression)
+EXIT_USAGE = 2  # bad arguments, or an environment or cluster podlife cannot use
+EXIT_INTERNAL = 3  # a bug in podlife or pytest: the traceback says where
+EXIT_INTERRUPTED = 130  # Ctrl-C, after cleaning up
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="podlife", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="podlife", description=__doc__.splitlines()[0],
+        epilog="exit codes: 0 all checks passed, 1 a check failed, 2 usage or environment "
+               "error, 3 internal error, 130 interrupted")
     sub = top.add_subparsers(dest="command", required=True)
+    info.register(sub)
     cluster.register(sub)
     suite.register(sub)
     reports.register(sub)
@@ -36,6 +51,9 @@ def split_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[st
 
 def main(argv: list[str] | None = None) -> int:
     args, extra = split_arguments(argv)
+    if getattr(args, "reports_dir", None):
+        # Through the environment, so pytest and matrix runs started from here agree.
+        os.environ[paths.REPORTS_ENV] = str(Path(args.reports_dir).absolute())
     passthrough = getattr(args, "passthrough", False)
     try:
         if passthrough:
@@ -43,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except PodlifeError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: everything started was stopped", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception:  # not the user's to fix: show where, with a status scripts can tell apart
+        traceback.print_exc()
+        print("internal error in podlife (the traceback above says where)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from podlife import versions
-from podlife.cli.output import build_progress, console, step_printer
+from podlife.cli.output import (
+    add_output_option,
+    build_progress,
+    console,
+    print_json,
+    step_printer,
+)
 from podlife.errors import PodlifeError
 
 DEFAULT_NAME = "podlife"
@@ -68,18 +74,26 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from podlife.local.cluster import LocalCluster, list_clusters
+
+    found = []
+    for info in list_clusters():
+        health = LocalCluster(info.name).health()
+        down = sorted(name for name, ok in health.items() if not ok)
+        found.append({"name": info.name, "version": info.version, "server": info.server,
+                      "healthy": bool(health) and not down, "down": down,
+                      "kubeconfig": str(info.kubeconfig)})
+    if args.output == "json":
+        print_json(found)
+        return 0
     from rich.console import Console
     from rich.table import Table
 
-    from podlife.local.cluster import LocalCluster, list_clusters
-
     table = Table("name", "version", "api", "health", "kubeconfig")
-    for info in list_clusters():
-        health = LocalCluster(info.name).health()
-        down = [name for name, ok in health.items() if not ok]
-        table.add_row(info.name, info.version, info.server,
-                      "healthy" if health and not down else f"down: {', '.join(down)}",
-                      str(info.kubeconfig))
+    for row in found:
+        table.add_row(row["name"], row["version"], row["server"],
+                      "healthy" if row["healthy"] else f"down: {', '.join(row['down'])}",
+                      row["kubeconfig"])
     Console().print(table)
     return 0
 
@@ -138,6 +152,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_name(down)
     down.set_defaults(func=cmd_down)
     status = csub.add_parser("status", help="list local clusters")
+    add_output_option(status)
     status.set_defaults(func=cmd_status)
     kc = csub.add_parser("kubeconfig", help="print a cluster's kubeconfig path")
     _add_name(kc)

@@ -5,6 +5,9 @@ rich is imported on first use, so an error still prints when rich itself is the 
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,3 +60,24 @@ def step_printer() -> Callable[[str], None]:
         console.print(f"[dim]{time.monotonic() - started:6.1f}s[/dim] {message}")
 
     return step
+
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def add_output_option(parser: argparse.ArgumentParser) -> None:
+    """`--output json`: the same information as one JSON document on stdout, for scripts."""
+    parser.add_argument("--output", choices=OUTPUT_FORMATS, default="text",
+                        help="text for people, json for scripts (default: text)")
+
+
+def print_json(data: object) -> None:
+    """One JSON document on stdout; messages for people go to stderr, so pipes stay clean."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def add_reports_dir_option(parser: argparse.ArgumentParser) -> None:
+    """--reports-dir: where runs are saved and reports rendered (podlife.paths.reports_dir)."""
+    parser.add_argument("--reports-dir", default=None, metavar="DIR",
+                        help="where runs are saved and reports written (default: ./reports, "
+                             "or $PODLIFE_REPORTS)")

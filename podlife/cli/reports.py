@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from podlife.cli.output import console
+from podlife import paths
+from podlife.cli.output import add_output_option, add_reports_dir_option, console
 from podlife.errors import PodlifeError
 
 DEFAULT_OUT = "reports"
@@ -16,12 +17,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from podlife.runner import render_all
 
     if args.all:
-        out = render_all(Path(args.out))
+        out = render_all(Path(args.out) if args.out else None)
         if out is None:
-            raise PodlifeError("no saved results under reports/runs/",
-                               "run 'nox -s conformance' (or 'podlife run') first")
+            raise PodlifeError(f"no saved results under {paths.reports_dir() / 'runs'}",
+                               "run 'podlife run' first, or pass --reports-dir")
     elif args.results:
-        out = render_reports([Path(f) for f in args.results], Path(args.out))
+        out = render_reports([Path(f) for f in args.results], Path(args.out or DEFAULT_OUT))
     else:
         raise PodlifeError("no results files given", "pass results.json files, or --all")
     console.print(f"report written: {out}")
@@ -31,7 +32,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from podlife.report.cli import compare_files
 
-    return compare_files(Path(args.before), Path(args.after))
+    return compare_files(Path(args.before), Path(args.after), output=args.output)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,12 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("report", help="merge result files into matrix.html/json and JUnit")
     r.add_argument("results", nargs="*", help="results.json files to merge")
     r.add_argument("--all", action="store_true",
-                   help="every run saved under reports/runs/ (default: off, only the files "
-                        "given)")
-    r.add_argument("--out", default=DEFAULT_OUT,
-                   help=f"directory to write the reports into (default: {DEFAULT_OUT})")
+                   help="every run saved under the reports directory's runs/ (default: off, "
+                        "only the files given)")
+    r.add_argument("--out", default=None,
+                   help="directory to write the reports into (default: the reports "
+                        f"directory with --all, else ./{DEFAULT_OUT})")
+    add_reports_dir_option(r)
     r.set_defaults(func=cmd_report)
-    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade)")
+    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade); exit 1 "
+                         "when a check went from pass to fail")
     cmp.add_argument("before", help="results.json of the earlier run")
     cmp.add_argument("after", help="results.json of the later run")
+    add_output_option(cmp)
     cmp.set_defaults(func=cmd_compare)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from podlife import options, versions
-from podlife.cli.output import build_progress, console, step_printer
+from podlife.cli.output import add_reports_dir_option, build_progress, console, step_printer
 from podlife.errors import PodlifeError
 
 RUN_WORKERS = 4
@@ -25,6 +25,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
     opts = options.ProviderOptions.from_namespace(args)
     version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
+    check_cluster_first(opts)
     if opts.provider == "local" and not opts.reuse_cluster:
         from podlife.local.preflight import preflight
 
@@ -36,12 +37,36 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     label = version.tag if version else "existing"
     outcome = run_suite(options.pytest_args(opts) + extra, label=label, workers=args.workers,
                         quiet=args.quiet, results=Path(args.results) if args.results else None)
-    print(f"results: {outcome.results}")  # for people; callers pass --results instead
-    if not args.no_render:
-        out = render_all()
-        if out:
-            console.print(f"reports: {out}")
+    report = render_all() if not args.no_render else None
+    print_run_summary(outcome.results, report)
     return outcome.exit_code
+
+
+def check_cluster_first(opts: options.ProviderOptions) -> None:
+    """An existing or reused cluster podlife cannot use is one error line, before any check."""
+    from podlife import access
+
+    if opts.provider == "kubeconfig":
+        from podlife.providers import existing_kubeconfig
+
+        access.check_cluster(existing_kubeconfig(opts), node_changes=opts.allow_node_changes)
+    elif opts.provider == "local" and opts.reuse_cluster:
+        from podlife.local.cluster import ClusterInfo
+
+        kubeconfig = ClusterInfo.load(opts.reuse_cluster).kubeconfig
+        access.server_version(access.load_client(kubeconfig), str(kubeconfig))
+
+
+def print_run_summary(results: Path, report: Path | None) -> None:
+    """The run's verdicts in a few lines on stdout, so they end every terminal and CI log."""
+    from podlife.report.summary import run_summary
+    from podlife.results_file import load_run
+
+    if not results.exists():
+        print(f"podlife: the run wrote no results; its output is in {results.parent}")
+        return
+    print(run_summary(load_run(results), results=str(results),
+                      report=str(report) if report else ""))
 
 
 def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
@@ -116,9 +141,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_workers(run, RUN_WORKERS, "running the checks")
     run.add_argument("--results", default=None, metavar="PATH",
                      help="write the results file here, pytest's log and evidence beside it "
-                          "(default: results.json in a new run directory under reports/runs/)")
+                          "(default: results.json in a new directory under ./reports/runs/)")
+    add_reports_dir_option(run)
     run.add_argument("--no-render", action="store_true",
-                     help="do not re-render reports/ afterwards (default: off, they are)")
+                     help="do not re-render the reports afterwards (default: off, they are)")
     run.add_argument("--quiet", action="store_true",
                      help="do not echo pytest's output; it is still saved beside the results "
                           "(default: off)")
@@ -132,6 +158,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
                    help=f"local clusters at a time (default: {MATRIX_PARALLEL})")
     _add_workers(m, MATRIX_WORKERS, "per version")
+    add_reports_dir_option(m)
     options.add_to_argparse(m, matrix=True)
     m.set_defaults(func=cmd_matrix, passthrough=True)
 
@@ -143,4 +170,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--name", default=UPGRADE_NAME,
                     help=f"the local cluster's name (default: {UPGRADE_NAME})")
     _add_workers(up, RUN_WORKERS, "running the checks before and after")
+    add_reports_dir_option(up)
     up.set_defaults(func=cmd_upgrade)

@@ -6,6 +6,7 @@ and turn every bad input into a PodlifeError that says what to fix.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -74,13 +75,18 @@ def compare_files(
     *,
     json_out: Path | None = None,
     console: Console | None = None,
+    output: str = "text",
 ) -> int:
     """Print what changed from `before` to `after`; 1 if any check went from pass to fail.
 
-    With json_out, the comparison is also written there as JSON (for CI annotations).
+    With json_out, the comparison is also written there as JSON (for CI annotations);
+    output="json" prints that JSON on stdout instead of the tables.
     """
     comparison = compare(load_run(Path(before)), load_run(Path(after)))
-    print_comparison(comparison, console or Console())
+    if output == "json":
+        sys.stdout.write(comparison.to_json())
+    else:
+        print_comparison(comparison, console or Console())
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(comparison.to_json(), encoding="utf-8")
