@@ -161,7 +161,7 @@ def test_records_verdicts_patterns_and_evidence(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     _assert_recorded(result, pytester)
     written = json.loads((pytester.path / "out/results.json").read_text())
-    assert written["schema_version"] == 2
+    assert written["schema_version"] == 3
 
 
 def test_records_on_the_xdist_controller(pytester: pytest.Pytester) -> None:
