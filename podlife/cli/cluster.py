@@ -41,12 +41,17 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
         version = versions.KubeVersion.parse(reported)
+    from podlife.local.gates import COMPONENTS, parse_component_gates
+
     gates = parse_gates(args.feature_gates)
+    component_gates = parse_component_gates(
+        {short: getattr(args, _gates_dest(short)) for short in COMPONENTS})
     cluster = LocalCluster(args.name)
     with build_progress() as progress:
         info = cluster.up(version, api_port=args.api_port, gates=gates,
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
-                          step=step_printer(), progress=progress, timeout=args.timeout)
+                          step=step_printer(), progress=progress, timeout=args.timeout,
+                          component_gates=component_gates)
     console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     print(info.kubeconfig)
@@ -72,14 +77,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from podlife.local.cluster import LocalCluster, list_clusters
+    from podlife.local.gates import describe
 
-    table = Table("name", "version", "api", "health", "kubeconfig")
+    table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
     for info in list_clusters():
         health = LocalCluster(info.name).health()
         down = [name for name, ok in health.items() if not ok]
         table.add_row(info.name, info.version, info.server,
                       "healthy" if health and not down else f"down: {', '.join(down)}",
-                      str(info.kubeconfig))
+                      describe(info.feature_gates, info.component_gates), str(info.kubeconfig))
     Console().print(table)
     return 0
 
@@ -104,6 +110,22 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gates_dest(short: str) -> str:
+    return f"{short.replace('-', '_')}_feature_gates"
+
+
+def _add_gates(parser: argparse.ArgumentParser) -> None:
+    """--feature-gates for every component, and one flag per component merged over it."""
+    from podlife.local.gates import COMPONENTS
+
+    parser.add_argument("--feature-gates", default=None, metavar="K=V,...",
+                        help="feature gates for every component (default: the release's own)")
+    for short, component in COMPONENTS.items():
+        parser.add_argument(f"--{short}-feature-gates", dest=_gates_dest(short), default=None,
+                            metavar="K=V,...",
+                            help=f"feature gates of {component} only, over --feature-gates")
+
+
 def _add_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=DEFAULT_NAME,
                         help=f"the local cluster's name (default: {DEFAULT_NAME})")
@@ -124,8 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_name(up)
     up.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
                     f"(default: {versions.DEFAULT_VERSION})")
-    up.add_argument("--feature-gates", default=None, metavar="K=V,...",
-                    help="feature gates for every component (default: the release's own)")
+    _add_gates(up)
     up.add_argument("--api-port", type=int, default=None,
                     help="host loopback port of the API server (default: a free port)")
     up.add_argument("--kube-bin-dir", default=None, metavar="DIR",
