@@ -198,3 +198,32 @@ def test_probe_sidecar_running_app_waiting_is_a_kubelet_failure() -> None:
 def test_probe_pod_that_never_runs_is_an_error() -> None:
     fake: Any = _ProbeFramework([None])
     assert sidecar_probe._watch(fake, "p", "node-1", "v1.31.4").verdict == "error"
+
+
+def _node(name: str, kubelet: str, ready: str = "True", unschedulable: bool = False) -> Any:
+    return SimpleNamespace(
+        metadata=SimpleNamespace(name=name), spec=SimpleNamespace(unschedulable=unschedulable),
+        status=SimpleNamespace(node_info=SimpleNamespace(kubelet_version=kubelet),
+                               conditions=[SimpleNamespace(type="Ready", status=ready)]))
+
+
+def test_only_usable_kubelets_that_may_lack_the_feature_are_probed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    nodes = [_node("new", "v1.37.2"), _node("gated", "v1.31.4"),
+             _node("down", "v1.30.0", ready="False"), _node("cordoned", "v1.30.0",
+                                                            unschedulable=True)]
+    fake: Any = SimpleNamespace(core=SimpleNamespace(
+        list_node=lambda: SimpleNamespace(items=nodes)))
+    probed = []
+
+    def probe(f: Any, index: int, node: str, kubelet: str) -> Support:
+        probed.append((node, kubelet))
+        return Support("fail", sidecar_probe.kubelet_cause(node, kubelet))
+
+    monkeypatch.setattr(sidecar_probe, "probe", probe)
+    found = sidecar_probe.kubelet_support(fake)
+    assert probed == [("gated", "v1.31.4")]
+    assert found.verdict == "fail" and "node gated (v1.31.4)" in found.reason
+    nodes[:] = [_node("old", "v1.27.16"), _node("gated", "v1.31.4")]
+    assert sidecar_probe.kubelet_support(fake).verdict == "fail"
+    assert probed == [("gated", "v1.31.4")]  # an old kubelet fails without a probe
