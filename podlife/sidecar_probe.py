@@ -2,10 +2,12 @@
 
 The API server can keep `restartPolicy: Always` while a kubelet ignores it: a kubelet
 older than 1.28, or one with the SidecarContainers gate off (a cluster in the middle of an
-upgrade, or gated on the kubelet only). Such a kubelet runs the sidecar as an ordinary init
-container, which never exits: the pod stays in Init, the sidecar running and the app
-waiting (PodInitializing). That shows within seconds, so the checks that need sidecars
-fail fast with the cause instead of one by one after their timeouts.
+upgrade, or gated on the kubelet only). Such a kubelet either rejects the pod at
+admission (1.28-1.32 with the gate off: InitContainerRestartPolicyForbidden) or, not
+knowing the field, runs the sidecar as an ordinary init container, which never exits: the
+pod stays in Init, the sidecar running and the app waiting (PodInitializing). Both show
+within seconds, so the checks that need sidecars fail fast with the cause instead of one
+by one after their timeouts.
 
 Kubelets of 1.33 and later have the feature locked on and are not probed: on a current
 cluster this costs one node list.
@@ -32,6 +34,9 @@ from podlife.waits import WaitFailed
 #: the slowest; with the pod's own start (up to 12.5 s seen loaded) the verdict still comes
 #: within 30 s.
 HOLD_S = 10.0
+#: The reason a kubelet of 1.28-1.32 with the gate off gives when it refuses such a pod
+#: (seen on v1.31.0 with --kubelet-feature-gates SidecarContainers=false, in about 1 s).
+KUBELET_REJECTS = "InitContainerRestartPolicyForbidden"
 #: Creating the pod until its sidecar runs: a pod that cannot start is no verdict.
 START_TIMEOUT_S = 60.0
 
@@ -49,11 +54,12 @@ def _probe_pod(index: int, node: str | None) -> dict[str, Any]:
             "metadata": {"name": f"podlife-sidecar-probe-{index}"}, "spec": spec}
 
 
-def kubelet_cause(node: str, kubelet: str) -> str:
+def kubelet_cause(node: str, kubelet: str,
+                  does: str = "runs restartPolicy: Always init containers as ordinary init "
+                              "containers") -> str:
     where = f"the kubelet on node {node} ({kubelet})" if node else f"the kubelet ({kubelet})"
-    return (f"{where} runs restartPolicy: Always init containers as ordinary init "
-            f"containers: the {GATE} feature is off on the kubelet (or the kubelet is older "
-            f"than 1.29): upgrade kubelets before deploying native sidecars")
+    return (f"{where} {does}: the {GATE} feature is off on the kubelet (or the kubelet is "
+            f"older than 1.29): upgrade kubelets before deploying native sidecars")
 
 
 def classify_kubelet(node: str, kubelet: str) -> Support | None:
@@ -120,6 +126,11 @@ def _watch(f: Framework, name: str, node: str, kubelet: str) -> Support:
         return SUPPORTED
     except WaitFailed as exc:
         last = exc.last or {}
+        status = last.get("status") or {}
+        if status.get("reason") == KUBELET_REJECTS:
+            does = "rejects pods with restartPolicy: Always init containers"
+            return Support("fail", f"{kubelet_cause(node, kubelet, does)}; seen: "
+                                   f"{KUBELET_REJECTS}: {status.get('message', '')}")
         if pod_state.is_running(last, "sidecar") and not pod_state.has_started(last, "app"):
             return Support("fail", f"{kubelet_cause(node, kubelet)}; seen: the sidecar ran "
                                    f"{HOLD_S:g} s and the app never started "

@@ -227,3 +227,17 @@ def test_only_usable_kubelets_that_may_lack_the_feature_are_probed(
     nodes[:] = [_node("old", "v1.27.16"), _node("gated", "v1.31.4")]
     assert sidecar_probe.kubelet_support(fake).verdict == "fail"
     assert probed == [("gated", "v1.31.4")]  # an old kubelet fails without a probe
+
+
+def test_probe_pod_rejected_by_the_kubelet_is_a_kubelet_failure() -> None:
+    rejected = {"metadata": {"name": "p"}, "status": {
+        "phase": "Failed", "reason": "InitContainerRestartPolicyForbidden",
+        "message": 'Pod was rejected: Init container "sidecar" may not have a non-default '
+                   "restartPolicy"}}
+    fake: Any = _ProbeFramework([rejected])
+    found = sidecar_probe._watch(fake, "p", "node-1", "v1.31.0")
+    assert found.verdict == "fail"
+    assert found.reason.startswith(
+        "the kubelet on node node-1 (v1.31.0) rejects pods with restartPolicy: Always init "
+        "containers: the SidecarContainers feature is off on the kubelet")
+    assert "may not have a non-default restartPolicy" in found.reason
