@@ -123,7 +123,8 @@ def _add_gates(parser: argparse.ArgumentParser) -> None:
     for short, component in COMPONENTS.items():
         parser.add_argument(f"--{short}-feature-gates", dest=_gates_dest(short), default=None,
                             metavar="K=V,...",
-                            help=f"feature gates of {component} only, over --feature-gates")
+                            help=f"feature gates of {component} only, over --feature-gates "
+                            "(default: none of its own)")
 
 
 def _add_name(parser: argparse.ArgumentParser) -> None:
