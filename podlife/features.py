@@ -10,7 +10,8 @@ cluster itself, here. The verdict must tell the truth about what was seen:
 | API server drops the field, server older than 1.33 (not GA)     | unsupported |
 | API server drops the field on 1.33 or later (GA, gate locked)   | fail        |
 | any other API answer (403 from a policy, webhook denial, 5xx)   | error       |
-| field kept, but a kubelet runs the sidecar as an init container | fail (fast) |
+| field kept, but a kubelet rejects the pod or runs the sidecar   | fail (fast) |
+| as an ordinary init container (podlife.sidecar_probe)           |             |
 | field kept, every kubelet starts the app next to the sidecar    | supported   |
 
 The answer is cached per API server for the process (one probe per pytest worker).
