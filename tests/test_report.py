@@ -264,6 +264,14 @@ def test_junit_lists_dump_errors() -> None:
     assert "dump failed: disk full" in (failure.text or "")
 
 
+def test_junit_reports_an_error_verdict_as_an_error() -> None:
+    matrix = merge([run("v1.30.2", [check("test_x", "error", reason="403 Forbidden\nmore")])])
+    root = build_junit(matrix, matrix.columns[0]).getroot()
+    assert root.attrib["errors"] == "1" and root.attrib["failures"] == "0"
+    error = root.find("testcase/error")
+    assert error is not None and error.attrib["message"] == "403 Forbidden"
+
+
 def test_html_marks_missing_cells() -> None:
     matrix = merge([run("v1.28.0", [check("test_a")]), run("v1.29.0", [check("test_b")])])
     html = render_html(matrix, Path("."))
