@@ -1,16 +1,42 @@
-"""Which pod-lifecycle features a cluster has, detected from how its API server behaves.
+"""Which pod-lifecycle features a cluster has, detected from how the cluster behaves.
 
 A version number says what a cluster *should* support; feature gates, admission policy and
 distribution patches decide what it *does*. So every check that needs a feature asks the
-cluster itself, here, and reports "unsupported" with this module's reason when it lacks it.
+cluster itself, here. The verdict must tell the truth about what was seen:
+
+| the cluster                                                     | verdict     |
+|-----------------------------------------------------------------|-------------|
+| API server rejects restartPolicy on init containers as invalid  | unsupported |
+| API server drops the field, server older than 1.33 (not GA)     | unsupported |
+| API server drops the field on 1.33 or later (GA, gate locked)   | fail        |
+| any other API answer (403 from a policy, webhook denial, 5xx)   | error       |
+| field kept, but a kubelet rejects the pod or runs the sidecar   | fail (fast) |
+| as an ordinary init container (podlife.sidecar_probe)           |             |
+| field kept, every kubelet starts the app next to the sidecar    | supported   |
+
+The answer is cached per API server for the process (one probe per pytest worker).
 """
 
 from __future__ import annotations
 
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import pytest
+from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from podlife.framework import Framework
-from podlife.outcomes import unsupported
+from podlife.outcomes import error, unsupported
+
+#: Native sidecars went GA (the SidecarContainers gate locked on) in 1.33.
+GA_MINOR = 33
+#: The first release that knows the field at all (alpha, off by default).
+ALPHA_MINOR = 28
+GATE = "SidecarContainers"
 
 _PROBE_POD = {
     "apiVersion": "v1",
@@ -23,34 +49,138 @@ _PROBE_POD = {
 }
 
 
-def native_sidecar_gap(f: Framework) -> str | None:
-    """None when native sidecars work; otherwise why not, in one line.
+@dataclass(frozen=True)
+class Support:
+    """What the cluster does with native sidecars: a verdict and the reason for it."""
 
-    The API server either stores `restartPolicy: Always` on an init container (the feature is
-    on), drops it silently (the SidecarContainers gate is off), or rejects it (too old).
-    """
+    verdict: str  # "supported", "unsupported", "fail" or "error"
+    reason: str = ""
+
+    def enforce(self) -> None:
+        """End the check as this verdict says (nothing when supported)."""
+        if self.verdict == "unsupported":
+            unsupported(self.reason)
+        if self.verdict == "fail":
+            _fail(self.reason)
+        if self.verdict == "error":
+            error(self.reason)
+
+
+SUPPORTED = Support("supported")
+
+
+def _fail(reason: str) -> NoReturn:
+    pytest.fail(reason, pytrace=False)
+
+
+def minor_of(git_version: str) -> int | None:
+    """'v1.31.4' (or 'v1.31.4+k3s1') -> 31; None when it does not look like a version."""
+    found = re.match(r"v?1\.(\d+)", git_version or "")
+    return int(found.group(1)) if found else None
+
+
+def classify_rejection(status: int, reason: str, body: str) -> Support:
+    """A dry-run create of the probe pod was refused: only a refusal of the field itself
+    (422 Invalid, or strict decoding's unknown field) means the feature is missing."""
+    text = body or ""
+    about_field = "restartPolicy" in text
+    if about_field and (status == 422 or (status == 400 and "unknown field" in text)):
+        return Support("unsupported", (
+            f"the API server rejects restartPolicy on an init container ({status} {reason}): "
+            f"no native sidecars (feature gate {GATE}): {_message(text)}"))
+    return Support("error", (
+        f"the API server refused a pod with a native sidecar for another reason than the "
+        f"feature ({status} {reason}: {_message(text)}): fix the cluster's admission "
+        f"(policy, webhook) or its health, then re-run"))
+
+
+def _message(body: str) -> str:
+    try:
+        return str(json.loads(body).get("message") or body)[:300]
+    except (ValueError, AttributeError):
+        return body[:300]
+
+
+def classify_stored(policy: str | None, server_version: str) -> Support:
+    """The API server accepted the probe pod; what it stored says whether it knows sidecars."""
+    if policy == "Always":
+        return SUPPORTED
+    minor = minor_of(server_version)
+    if minor is not None and minor < GA_MINOR:
+        return Support("unsupported", (
+            f"the API server ({server_version}) drops restartPolicy from init containers: "
+            f"the {GATE} feature gate is off (native sidecars are not GA before 1.33)"))
+    return Support("fail", (
+        f"the API server ({server_version or 'unknown version'}) drops restartPolicy from "
+        f"init containers although native sidecars are GA since 1.33: the cluster is not "
+        f"conformant (look for a mutating webhook or a patched API server)"))
+
+
+_LOCK = threading.Lock()
+_API_SERVER: dict[str, Support] = {}
+_WHOLE: dict[str, Support] = {}
+
+
+def _server_key(f: Framework) -> str:
+    return str(getattr(getattr(f.api, "configuration", None), "host", id(f.api)))
+
+
+def server_version(api: Any) -> str:
+    return str(k8s.VersionApi(api).get_code().git_version)
+
+
+def api_server_support(f: Framework) -> Support:
+    """What the API server does with restartPolicy: Always on an init container (cached)."""
+    key = _server_key(f)
+    with _LOCK:
+        if key not in _API_SERVER:
+            _API_SERVER[key] = _ask_api_server(f)
+        return _API_SERVER[key]
+
+
+def _ask_api_server(f: Framework) -> Support:
     try:
         stored = f.dry_run(_PROBE_POD)
+        policy = stored["spec"]["initContainers"][0].get("restartPolicy")
+        return classify_stored(policy, "" if policy == "Always" else server_version(f.api))
     except ApiException as exc:
-        return (f"the API server rejects restartPolicy on an init container "
-                f"({exc.status} {exc.reason}): no native sidecars (SidecarContainers)")
-    policy = stored["spec"]["initContainers"][0].get("restartPolicy")
-    if policy != "Always":
-        return ("the API server drops restartPolicy from init containers: native sidecars "
-                "(the SidecarContainers feature) are off on this cluster")
+        body = exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body or "")
+        return classify_rejection(int(exc.status or 0), str(exc.reason or ""), body)
+
+
+def native_sidecar_support(f: Framework) -> Support:
+    """The whole answer: the API server, then every kubelet that could run the pod."""
+    from podlife import sidecar_probe
+
+    key = _server_key(f)
+    with _LOCK:
+        if key in _WHOLE:
+            return _WHOLE[key]
+    found = api_server_support(f)
+    if found.verdict == "supported":
+        found = sidecar_probe.kubelet_support(f)
+    with _LOCK:
+        return _WHOLE.setdefault(key, found)
+
+
+def native_sidecar_gap(f: Framework) -> str | None:
+    """For checks of what the API server stores: None when it keeps native sidecars, the
+    reason when it lacks them in a documented way; a non-conformant or failing API server
+    ends the check at once (fail or error). Kubelets are not asked."""
+    found = api_server_support(f)
+    if found.verdict == "unsupported":
+        return found.reason
+    found.enforce()
     return None
 
 
 def require_native_sidecars(f: Framework) -> None:
-    """End the check as unsupported unless the cluster has native sidecars."""
-    gap = native_sidecar_gap(f)
-    if gap:
-        unsupported(gap)
+    """End the check unless native sidecars work end to end: unsupported, fail or error,
+    each with its reason (see the table above)."""
+    native_sidecar_support(f).enforce()
 
 
 def require_node_changes(f: Framework) -> None:
     """Checks that patch a node run on existing clusters only with --allow-node-changes."""
     if not f.may_change_nodes:
-        import pytest
-
         pytest.skip("changes a node (extended resource): pass --allow-node-changes to run it")

@@ -9,6 +9,8 @@ Schema version 2 added each check's `pattern` and `dump_errors`; version 1 still
 (those fields become empty, and unknown keys inside its timelines are ignored, as before).
 A run's `podlife_version` and `duration_s` were added later to version 2 as optional fields:
 files without them still load (empty, and the time between started_at and finished_at).
+Version 3 added the verdict "error" (the check could not reach a verdict); older files,
+which cannot hold it, still load.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from podlife.schema import Where
 from podlife.timeline import Timeline
 from podlife.versions import is_kube_version
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-VERDICTS = ("pass", "fail", "unsupported", "skipped")
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+VERDICTS = ("pass", "fail", "unsupported", "skipped", "error")
+#: The verdicts each schema version can hold.
+_VERDICTS = {1: VERDICTS[:4], 2: VERDICTS[:4], 3: VERDICTS}
 
 _CHECK_FIELDS_V1 = (
     "nodeid", "check_id", "area", "title", "verdict", "duration_s", "reason", "timelines",
     "dumps",
 )
-_CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: (*_CHECK_FIELDS_V1, "pattern", "dump_errors")}
+_CHECK_FIELDS_V2 = (*_CHECK_FIELDS_V1, "pattern", "dump_errors")
+_CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: _CHECK_FIELDS_V2, 3: _CHECK_FIELDS_V2}
 _RUN_FIELDS = (
     "schema_version", "run_id", "provider", "cluster", "kubernetes_version", "started_at",
     "finished_at", "host", "checks",
@@ -93,7 +98,7 @@ class CheckResult:
             check_id=schema.text(data["check_id"], where.at("check_id"), empty=False),
             area=schema.text(data["area"], where.at("area"), empty=False),
             title=schema.text(data["title"], where.at("title")),
-            verdict=schema.one_of(data["verdict"], where.at("verdict"), VERDICTS),
+            verdict=schema.one_of(data["verdict"], where.at("verdict"), _VERDICTS[version]),
             duration_s=duration,
             reason=schema.text(data["reason"], where.at("reason")),
             timelines=[Timeline.from_dict(t, at)
@@ -149,7 +154,7 @@ class RunResult:
         if isinstance(version, bool) or version not in READABLE_VERSIONS:
             raise where.at("schema_version").fail(
                 f"is {version!r}, but this podlife reads schema versions "
-                f"{' and '.join(map(str, READABLE_VERSIONS))} "
+                f"{', '.join(map(str, READABLE_VERSIONS))} "
                 "(upgrade podlife, or re-run the suite with this one)"
             )
         where = replace(where, version=version, strict=True)

@@ -2,7 +2,7 @@
 
 Verdicts are collected where every report ends up: in the controller under pytest-xdist,
 in the only process otherwise (podlife.recorder). What only the test's process knows (the
-docstring title, the `pattern` marker, an Unsupported outcome, the cluster the fixture
+docstring title, the `pattern` marker, an Unsupported or CheckError outcome, the cluster the fixture
 reached) is carried on the reports and in `workeroutput`, the channels xdist serialises.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from podlife.outcomes import Unsupported
-from podlife.recorder import PATTERN_ATTR, TITLE_ATTR, UNSUPPORTED_ATTR, Recorder
+from podlife.outcomes import CheckError, Unsupported
+from podlife.recorder import ERROR_ATTR, PATTERN_ATTR, TITLE_ATTR, UNSUPPORTED_ATTR, Recorder
 
 _STASH_RECORDER = pytest.StashKey[Recorder]()
 _WORKER_CLUSTER = "podlife_cluster"
@@ -93,6 +93,8 @@ def pytest_runtest_makereport(
         setattr(report, PATTERN_ATTR, _pattern_of(item))
         if call.excinfo is not None and isinstance(call.excinfo.value, Unsupported):
             setattr(report, UNSUPPORTED_ATTR, call.excinfo.value.reason)
+        if call.excinfo is not None and isinstance(call.excinfo.value, CheckError):
+            setattr(report, ERROR_ATTR, call.excinfo.value.reason)
     return report
 
 

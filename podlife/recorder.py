@@ -1,7 +1,7 @@
 """Turning pytest's reports into CheckResults: verdicts, reasons, evidence, the run.
 
 Lives in the controller (the only process without xdist). It sees reports, never test
-items, so what only the test's process knows (title, pattern, an Unsupported outcome)
+items, so what only the test's process knows (title, pattern, Unsupported or CheckError)
 arrives stamped on the reports by podlife.pytest_results.
 """
 
@@ -27,6 +27,7 @@ from podlife.timeline import Timeline
 TITLE_ATTR = "podlife_title"
 PATTERN_ATTR = "podlife_pattern"
 UNSUPPORTED_ATTR = "podlife_unsupported"
+ERROR_ATTR = "podlife_error"
 _REASON_LIMIT = 4000
 
 
@@ -74,14 +75,18 @@ class _Attempt:
     def apply(self, report: pytest.TestReport) -> None:
         """Fold one phase's report in: a failure anywhere fails the check."""
         xfail = getattr(report, "wasxfail", None)
-        if report.failed:
+        error = getattr(report, ERROR_ATTR, None)
+        if report.failed and error is not None and self.verdict != "fail":
+            # The check could not reach a verdict; a real failure (e.g. in teardown) wins.
+            self.verdict, self.reason = "error", str(error)[:_REASON_LIMIT]
+        elif report.failed:
             reason = _failure_reason(report)
             if report.when != "call":
                 reason = f"{report.when}: {reason}"
-            if self.verdict == "fail" and self.reason:
+            if self.verdict in ("fail", "error") and self.reason:
                 reason = f"{self.reason}\n{reason}"[:_REASON_LIMIT]
             self.verdict, self.reason = "fail", reason
-        elif report.skipped and self.verdict != "fail":
+        elif report.skipped and self.verdict not in ("fail", "error"):
             unsupported = getattr(report, UNSUPPORTED_ATTR, None)
             if xfail is not None:
                 self.verdict = "skipped"

@@ -141,8 +141,11 @@ class UpgradeReport:
 
 
 def validate(from_v: versions.KubeVersion, to_v: versions.KubeVersion, *, name: str,
-             workers: int, step) -> UpgradeReport:
-    """The whole flow; the cluster is torn down at the end whatever happens."""
+             workers: int, step, allow: frozenset[str] = frozenset()) -> UpgradeReport:
+    """The whole flow; the cluster is torn down at the end whatever happens.
+
+    Any check that passed before and not after is a regression (`changes`' "regression"),
+    unless `allow` (podlife.report.compare.parse_allowed) names that move."""
     from podlife.report.compare import compare
     from podlife.results_file import load_run
     from podlife.runner import run_suite
@@ -175,7 +178,7 @@ def validate(from_v: versions.KubeVersion, to_v: versions.KubeVersion, *, name: 
         step(f"running the suite on {to_v}")
         after = run_suite(["--reuse-cluster", name], label=f"upgrade-after-{to_v.tag}",
                           workers=workers, quiet=True)
-        changes = compare(load_run(before.results), load_run(after.results))
+        changes = compare(load_run(before.results), load_run(after.results), allow=allow)
         report = UpgradeReport(from_v.tag, to_v.tag, round(seconds, 1), survival,
                                str(before.results), str(after.results), _as_dict(changes))
         out = paths.reports_dir() / "runs" / f"upgrade-{from_v.tag}-{to_v.tag}.json"

@@ -46,7 +46,7 @@ def broken_teardown():
 
 SUITE = f"""
 import pytest
-from podlife.outcomes import unsupported
+from podlife.outcomes import error, unsupported
 
 TIMELINE = {TIMELINE.to_dict()!r}
 
@@ -90,6 +90,12 @@ def test_known_bug(cluster):
 @pytest.mark.parametrize("n", [1, 2])
 def test_param(cluster, n):
     pass
+
+def test_policy_denied(cluster):
+    error("403 Forbidden from a policy")
+
+def test_error_then_teardown_fails(cluster, broken_teardown):
+    error("webhook denied")
 """
 
 ARGS = ("-p", "podlife.pytest_results", "-p", "no:cacheprovider",
@@ -123,6 +129,8 @@ def _assert_recorded(result: pytest.RunResult, pytester: pytest.Pytester) -> Non
         "test_known_bug": "skipped",
         "test_param[1]": "pass",
         "test_param[2]": "pass",
+        "test_policy_denied": "error",
+        "test_error_then_teardown_fails": "fail",  # a real failure wins over an error
     }
     first = checks["test_sidecar_first"]
     assert first.title == "Sidecars start before the app container."
@@ -144,6 +152,8 @@ def _assert_recorded(result: pytest.RunResult, pytester: pytest.Pytester) -> Non
     assert reasons["test_setup_error"].startswith("setup: ")
     assert "namespace not created" in reasons["test_setup_error"]
     assert reasons["test_teardown_error"].startswith("teardown: ")
+    assert reasons["test_policy_denied"] == "403 Forbidden from a policy"
+    assert reasons["test_error_then_teardown_fails"].startswith("webhook denied\nteardown: ")
     assert all(c.duration_s >= 0 for c in checks.values())
     result.stdout.fnmatch_lines([
         "*podlife: suites/test_native_sidecars.py::test_sidecar_first: timeline dropped*",
@@ -161,7 +171,7 @@ def test_records_verdicts_patterns_and_evidence(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     _assert_recorded(result, pytester)
     written = json.loads((pytester.path / "out/results.json").read_text())
-    assert written["schema_version"] == 2
+    assert written["schema_version"] == 3
 
 
 def test_records_on_the_xdist_controller(pytester: pytest.Pytester) -> None:

@@ -264,6 +264,14 @@ def test_junit_lists_dump_errors() -> None:
     assert "dump failed: disk full" in (failure.text or "")
 
 
+def test_junit_reports_an_error_verdict_as_an_error() -> None:
+    matrix = merge([run("v1.30.2", [check("test_x", "error", reason="403 Forbidden\nmore")])])
+    root = build_junit(matrix, matrix.columns[0]).getroot()
+    assert root.attrib["errors"] == "1" and root.attrib["failures"] == "0"
+    error = root.find("testcase/error")
+    assert error is not None and error.attrib["message"] == "403 Forbidden"
+
+
 def test_html_marks_missing_cells() -> None:
     matrix = merge([run("v1.28.0", [check("test_a")]), run("v1.29.0", [check("test_b")])])
     html = render_html(matrix, Path("."))
@@ -346,7 +354,8 @@ def test_compare_lists_changes() -> None:
         "test_fixed": ("fail", "pass"),
         "test_now_skipped": ("pass", "unsupported"),
     }
-    assert [c.check for c in result.regressions] == ["native_sidecars/test_breaks"]
+    assert [c.check for c in result.regressions] == [
+        "native_sidecars/test_breaks", "native_sidecars/test_now_skipped"]
     assert result.added == ["native_sidecars/test_new"]
     assert result.removed == ["native_sidecars/test_gone"]
     # 10s -> 16s is +60%; 0.2s -> 0.9s is big relatively but under a second; 5.0 -> 5.4 small.
@@ -370,9 +379,9 @@ def test_compare_text_and_json() -> None:
     assert "New checks" in text and "test_new" in text
     assert "Removed checks" in text and "test_gone" in text
     assert "+60%" in text
-    assert "1 regression (pass -> fail)" in text
+    assert "2 regressions (pass -> anything else)" in text
     data = json.loads(result.to_json())
-    assert data["regressions"] == 1
+    assert data["regressions"] == 2
     assert data["before"]["kubernetes_version"] == "v1.30.2"
     assert data["added"] == ["native_sidecars/test_new"]
     breaks = next(c for c in data["verdict_changes"] if c["check"].endswith("test_breaks"))
@@ -394,13 +403,15 @@ def test_compare_files_exit_codes(tmp_path: Path) -> None:
     a = _write(tmp_path, "after.json", after)
     quiet = Console(file=io.StringIO())
     assert compare_files(b, a, console=quiet, json_out=tmp_path / "cmp/diff.json") == 1
-    assert json.loads((tmp_path / "cmp/diff.json").read_text())["regressions"] == 1
+    assert json.loads((tmp_path / "cmp/diff.json").read_text())["regressions"] == 2
     assert compare_files(b, b, console=quiet) == 0
-    # Pass <-> unsupported and added or removed checks are changes, not regressions.
-    fixed = _write(tmp_path, "fixed.json", run("v1.31.0", [check("test_ok", "unsupported")]))
-    broken = _write(tmp_path, "broken.json", run("v1.30.2", [check("test_ok"), check("test_x")]))
-    assert compare_files(broken, fixed, console=quiet) == 0
-    assert compare_files(fixed, broken, console=quiet) == 0
+    # Pass -> unsupported is a regression unless allowed; unsupported -> pass and added or
+    # removed checks are changes, not regressions.
+    off = _write(tmp_path, "off.json", run("v1.31.0", [check("test_ok", "unsupported")]))
+    on = _write(tmp_path, "on.json", run("v1.30.2", [check("test_ok"), check("test_x")]))
+    assert compare_files(on, off, console=quiet) == 1
+    assert compare_files(on, off, console=quiet, allow=["pass-to-unsupported"]) == 0
+    assert compare_files(off, on, console=quiet) == 0
 
 
 # --- bad input --------------------------------------------------------------------------------

@@ -253,11 +253,11 @@ def test_page_opens_on_the_summary(report: Path, tmp_path: Path) -> None:
     dom = _chromium(tmp_path, "--dump-dom", _open_url(report)).stdout
     assert dom.index('id="summary"') < dom.index('id="matrix"')
     versions = _table(dom, "summary-versions")
-    assert versions[0][:5] == ["version", "pass", "fail", "unsupported", "skipped"]
-    assert [r[:5] for r in versions[1:]] == [["v1.9.11", "0", "0", "0", "1"],
-                                            ["v1.28.15", "2", "0", "3", "0"],
-                                            ["v1.30.14", "4", "2", "0", "0"]]
-    assert versions[1][5:7] == ["kind", "podlife-v1.9.11"]  # provider, cluster
+    assert versions[0][:6] == ["version", "pass", "fail", "unsupported", "skipped", "error"]
+    assert [r[:6] for r in versions[1:]] == [["v1.9.11", "0", "0", "0", "1", "0"],
+                                            ["v1.28.15", "2", "0", "3", "0", "0"],
+                                            ["v1.30.14", "4", "2", "0", "0", "0"]]
+    assert versions[1][6:8] == ["kind", "podlife-v1.9.11"]  # provider, cluster
     failing = re.search(r'id="summary-failing">(.*?)</div>', dom, re.S).group(1)
     assert failing.count("<li>") == 2
     assert 'href="#open=test_sidecar_order/v1.30.14"' in failing

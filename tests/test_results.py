@@ -119,7 +119,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert loaded.checks[0].timelines[0].events[1].ns == 12_500_000_001
     data = json.loads(path.read_text())
     assert next(iter(data)) == "schema_version"
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["checks"][1]["pattern"] == "native-sidecar"
     assert data["checks"][1]["dump_errors"] == ["PermissionError: evidence/"]
     assert "source" not in data
@@ -159,8 +159,8 @@ def test_version_1_file_still_loads(tmp_path: Path) -> None:
     assert loaded.checks[0].pattern == ""
     assert loaded.checks[0].dump_errors == []
     assert loaded.checks[0].timelines == [timeline()]
-    # Written again, it is a version 2 file.
-    assert json.loads(run_to_json(loaded))["schema_version"] == 2
+    # Written again, it is a file of the current version.
+    assert json.loads(run_to_json(loaded))["schema_version"] == 3
     assert "pattern" in json.loads(run_to_json(loaded))["checks"][0]
 
 
@@ -170,6 +170,20 @@ def test_version_1_file_rejects_version_2_fields() -> None:
         parse_run(json.dumps(data), "old.json")
     assert info.value.field == "checks[0].dump_errors"
     assert "is not part of schema version 1" in str(info.value)
+
+
+def test_error_verdict_needs_version_3() -> None:
+    """Version 3 added the verdict "error"; a version 2 file cannot hold it."""
+    data = run(checks=[check(verdict="error", reason="403 Forbidden")]).to_dict()
+    assert parse_run(json.dumps(data), "new.json").checks[0].verdict == "error"
+    with pytest.raises(ResultsError) as info:
+        parse_run(json.dumps(data | {"schema_version": 2}), "old.json")
+    assert info.value.field == "checks[0].verdict"
+
+
+def test_version_2_file_still_loads() -> None:
+    data = run(checks=[check(verdict="unsupported")]).to_dict() | {"schema_version": 2}
+    assert parse_run(json.dumps(data), "v2.json").checks[0].verdict == "unsupported"
 
 
 def test_write_leaves_no_temporary_file(tmp_path: Path) -> None:
@@ -188,14 +202,14 @@ def _bad(mutate: Any) -> str:
     [
         (lambda d: d["checks"][0].update(verdict="ok"), "checks[0].verdict", "must be one of"),
         (lambda d: d.pop("host"), "host", "is missing"),
-        (lambda d: d.update(schema_version=3), "schema_version", "schema versions 1 and 2"),
-        (lambda d: d.update(schema_version=True), "schema_version", "schema versions 1 and 2"),
+        (lambda d: d.update(schema_version=4), "schema_version", "schema versions 1, 2, 3"),
+        (lambda d: d.update(schema_version=True), "schema_version", "schema versions 1, 2, 3"),
         (lambda d: d["checks"][0].pop("pattern"), "checks[0].pattern", "is missing"),
         (lambda d: d["checks"][0].update(dump_errors="x"), "checks[0].dump_errors", "a list"),
         (
             lambda d: d["checks"][0]["timelines"][0].update(node="w"),
             "checks[0].timelines[0].node",
-            "not part of schema version 2",
+            "not part of schema version 3",
         ),
         (
             lambda d: d["checks"][0]["timelines"][0]["events"][1].update(ns=1.5),
@@ -397,6 +411,6 @@ def test_merge_groups_rows_by_pattern_then_area() -> None:
         ("", [("api_acceptance", ["test_z"])]),
     ]
     data = json.loads(matrix.to_json())
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert [(r["pattern"], r["area"]) for r in data["rows"]][-1] == ("", "api_acceptance")
     assert Matrix.from_dict(data) == matrix

@@ -47,12 +47,17 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
         version = versions.KubeVersion.parse(reported)
+    from podlife.local.gates import COMPONENTS, parse_component_gates
+
     gates = parse_gates(args.feature_gates)
+    component_gates = parse_component_gates(
+        {short: getattr(args, _gates_dest(short)) for short in COMPONENTS})
     cluster = LocalCluster(args.name)
     with build_progress() as progress:
         info = cluster.up(version, api_port=args.api_port, gates=gates,
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
-                          step=step_printer(), progress=progress, timeout=args.timeout)
+                          step=step_printer(), progress=progress, timeout=args.timeout,
+                          component_gates=component_gates)
     console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     print(info.kubeconfig)
@@ -75,6 +80,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from podlife.local.cluster import LocalCluster, list_clusters
+    from podlife.local.gates import describe
 
     found = []
     for info in list_clusters():
@@ -82,6 +88,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         down = sorted(name for name, ok in health.items() if not ok)
         found.append({"name": info.name, "version": info.version, "server": info.server,
                       "healthy": bool(health) and not down, "down": down,
+                      "feature_gates": describe(info.feature_gates, info.component_gates),
                       "kubeconfig": str(info.kubeconfig)})
     if args.output == "json":
         print_json(found)
@@ -89,11 +96,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("name", "version", "api", "health", "kubeconfig")
+    table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
     for row in found:
         table.add_row(row["name"], row["version"], row["server"],
                       "healthy" if row["healthy"] else f"down: {', '.join(row['down'])}",
-                      row["kubeconfig"])
+                      row["feature_gates"], row["kubeconfig"])
     Console().print(table)
     return 0
 
@@ -118,6 +125,23 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gates_dest(short: str) -> str:
+    return f"{short.replace('-', '_')}_feature_gates"
+
+
+def _add_gates(parser: argparse.ArgumentParser) -> None:
+    """--feature-gates for every component, and one flag per component merged over it."""
+    from podlife.local.gates import COMPONENTS
+
+    parser.add_argument("--feature-gates", default=None, metavar="K=V,...",
+                        help="feature gates for every component (default: the release's own)")
+    for short, component in COMPONENTS.items():
+        parser.add_argument(f"--{short}-feature-gates", dest=_gates_dest(short), default=None,
+                            metavar="K=V,...",
+                            help=f"feature gates of {component} only, over --feature-gates "
+                            "(default: none of its own)")
+
+
 def _add_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=DEFAULT_NAME,
                         help=f"the local cluster's name (default: {DEFAULT_NAME})")
@@ -138,8 +162,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_name(up)
     up.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
                     f"(default: {versions.DEFAULT_VERSION})")
-    up.add_argument("--feature-gates", default=None, metavar="K=V,...",
-                    help="feature gates for every component (default: the release's own)")
+    _add_gates(up)
     up.add_argument("--api-port", type=int, default=None,
                     help="host loopback port of the API server (default: a free port)")
     up.add_argument("--kube-bin-dir", default=None, metavar="DIR",

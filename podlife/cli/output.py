@@ -81,3 +81,14 @@ def add_reports_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports-dir", default=None, metavar="DIR",
                         help="where runs are saved and reports written (default: ./reports, "
                              "or $PODLIFE_REPORTS)")
+
+
+def add_allow_option(parser: argparse.ArgumentParser) -> None:
+    """`--allow pass-to-X`: a move away from pass the user expects, so it is no regression."""
+    from podlife.report.compare import ALLOWABLE
+
+    parser.add_argument("--allow", action="append", default=[], choices=ALLOWABLE,
+                        metavar="MOVE",
+                        help="a verdict move that is not a regression, repeatable: "
+                             f"{', '.join(ALLOWABLE)} (default: none, every move away from "
+                             "pass is one)")

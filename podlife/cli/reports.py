@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 
 from podlife import paths
-from podlife.cli.output import add_output_option, add_reports_dir_option, console
+from podlife.cli.output import (
+    add_allow_option,
+    add_output_option,
+    add_reports_dir_option,
+    console,
+)
 from podlife.errors import PodlifeError
 
 DEFAULT_OUT = "reports"
@@ -32,7 +37,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from podlife.report.cli import compare_files
 
-    return compare_files(Path(args.before), Path(args.after), output=args.output)
+    return compare_files(Path(args.before), Path(args.after), output=args.output,
+                         allow=args.allow)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_reports_dir_option(r)
     r.set_defaults(func=cmd_report)
     cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade); exit 1 "
-                         "when a check went from pass to fail")
+                         "when a check that passed does anything else now")
     cmp.add_argument("before", help="results.json of the earlier run")
     cmp.add_argument("after", help="results.json of the later run")
+    add_allow_option(cmp)
     add_output_option(cmp)
     cmp.set_defaults(func=cmd_compare)

@@ -11,7 +11,13 @@ import time
 from pathlib import Path
 
 from podlife import options, versions
-from podlife.cli.output import add_reports_dir_option, build_progress, console, step_printer
+from podlife.cli.output import (
+    add_allow_option,
+    add_reports_dir_option,
+    build_progress,
+    console,
+    step_printer,
+)
 from podlife.errors import PodlifeError
 
 RUN_WORKERS = 4
@@ -105,6 +111,7 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from podlife.local.preflight import preflight
+    from podlife.report.compare import parse_allowed
     from podlife.runner import build_versions
     from podlife.upgrade import validate
 
@@ -115,7 +122,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
                            "give the older release to --from and the newer to --to")
     with build_progress() as progress:
         build_versions([from_v, to_v], progress)
-    report = validate(from_v, to_v, name=args.name, workers=args.workers, step=step_printer())
+    report = validate(from_v, to_v, name=args.name, workers=args.workers, step=step_printer(),
+                      allow=parse_allowed(args.allow))
     console.print(f"upgrade {from_v} -> {to_v} took {report.upgrade_seconds}s; workloads "
                   f"{'survived' if report.survival.survived else 'DID NOT survive'}")
     for problem in report.survival.problems:
@@ -170,5 +178,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--name", default=UPGRADE_NAME,
                     help=f"the local cluster's name (default: {UPGRADE_NAME})")
     _add_workers(up, RUN_WORKERS, "running the checks before and after")
+    add_allow_option(up)
     add_reports_dir_option(up)
     up.set_defaults(func=cmd_upgrade)

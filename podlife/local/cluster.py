@@ -20,6 +20,7 @@ from podlife import build, images, paths
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
+from podlife.local.gates import refuse_locked
 from podlife.local.launch import Launcher, create_objects
 from podlife.local.node import CgroupTree, Network, NodeSandbox
 from podlife.local.preflight import free_port, parse_gates, preflight, validate_name
@@ -85,9 +86,12 @@ class LocalCluster:
     def up(self, version: KubeVersion, *, api_port: int | None = None,
            gates: dict[str, bool] | None = None, kube_bin_dir: Path | None = None,
            step: Step | None = None, progress: build.Progress | None = None,
-           timeout: float = 180.0) -> ClusterInfo:
+           timeout: float = 180.0,
+           component_gates: dict[str, dict[str, bool]] | None = None) -> ClusterInfo:
+        """Boot; `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component."""
         step = step or (lambda _msg: None)
-        gates = gates or {}
+        gates, component_gates = gates or {}, component_gates or {}
+        refuse_locked(version, gates, component_gates)
         preflight()
         if (self.state / "cluster.json").exists() or self.cgroups.exists():
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
@@ -101,24 +105,25 @@ class LocalCluster:
         started = time.monotonic()
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
                            state_dir=str(self.state), node_name=f"{self.name}-node",
-                           feature_gates=gates)
+                           feature_gates=gates, component_gates=component_gates)
         try:
             self.state.mkdir(parents=True)
             info.save()
             step("writing certificates and configs")
             write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
-                             host_server=info.server, gates=gates)
+                             host_server=info.server, gates=info.gates_for("kube-proxy"))
             self.cgroups.create()
             step("starting the node's namespaces")
             self.sandbox.start()
             step("starting etcd, containerd, kube-apiserver, controllers, kubelet, DNS")
-            launch.base(port, gates)
+            launch.base(port, info.gates_for("kube-apiserver"))
             self.ready.probe("containerd", self.layout.containerd_socket.exists, timeout)
             launch.import_images(archives)
-            launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
+            launch.node(version, info.node_name, self.cgroups.kubelet_root,
+                        info.gates_for("kubelet"))
             step("waiting for the API server")
             client = self.ready.api_server(info, timeout)
-            launch.controllers(gates)
+            launch.controllers(info.gates_for)
             create_objects(client, comp.COREDNS_RBAC)
             step("waiting for the node to be Ready")
             self.ready.node(client, info.node_name, timeout)
@@ -150,18 +155,18 @@ class LocalCluster:
         bins = ensure_binaries(version, None, progress)
         launch = Launcher(self.supervisor, self.net, bins)
         started = time.monotonic()
-        gates = info.feature_gates
+        refuse_locked(version, info.feature_gates, info.component_gates)
         step(f"upgrading the control plane {info.version} -> {version.tag}")
         for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
             self.supervisor.stop(name)
-        launch.apiserver(gates)
+        launch.apiserver(info.gates_for("kube-apiserver"))
         client = self.ready.api_server(info, timeout)
         self.ready.server_version(client, version.tag, timeout)
-        launch.controllers(gates)
+        launch.controllers(info.gates_for)
         step("upgrading the node: kubelet and kube-proxy (containers keep running)")
         for name in ("kube-proxy", "kubelet"):
             self.supervisor.stop(name)
-        launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
+        launch.node(version, info.node_name, self.cgroups.kubelet_root, info.gates_for("kubelet"))
         self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
         info.version = version.tag
         info.save()

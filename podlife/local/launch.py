@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from podlife.errors import PodlifeError
@@ -53,12 +54,14 @@ class Launcher:
         self.sup.start("kube-apiserver", comp.apiserver_args(self.bins["kube-apiserver"],
                                                              self.lay, self.net, gates))
 
-    def controllers(self, gates: dict[str, bool]) -> None:
-        """The controller manager and scheduler: start them once the API server is ready."""
+    def controllers(self, gates_for: Callable[[str], dict[str, bool]]) -> None:
+        """The controller manager and scheduler: start them once the API server is ready.
+        `gates_for(component)` gives each its feature gates."""
         bins, lay = self.bins, self.lay
         self.sup.start("kube-controller-manager", comp.controller_manager_args(
-            bins["kube-controller-manager"], lay, gates))
-        self.sup.start("kube-scheduler", comp.scheduler_args(bins["kube-scheduler"], lay, gates))
+            bins["kube-controller-manager"], lay, gates_for("kube-controller-manager")))
+        self.sup.start("kube-scheduler", comp.scheduler_args(bins["kube-scheduler"], lay,
+                                                             gates_for("kube-scheduler")))
 
     def node(self, version: KubeVersion, node_name: str, cgroup_root: str,
              gates: dict[str, bool]) -> None:

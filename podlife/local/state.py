@@ -31,6 +31,11 @@ class ClusterInfo:
     feature_gates: dict[str, bool] = field(default_factory=dict)
     booted_at: float = 0.0
     boot_seconds: float = 0.0
+    #: Gates of one component (e.g. "kubelet"), over feature_gates (podlife.local.gates).
+    component_gates: dict[str, dict[str, bool]] = field(default_factory=dict)
+
+    def gates_for(self, component: str) -> dict[str, bool]:
+        return {**self.feature_gates, **self.component_gates.get(component, {})}
 
     @property
     def kubeconfig(self) -> Path:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from podlife.errors import PodlifeError
 from podlife.matrix import Matrix, merge, verdict_counts
-from podlife.report.compare import compare, print_comparison
+from podlife.report.compare import compare, parse_allowed, print_comparison
 from podlife.report.html import write_html
 from podlife.report.junit import write_junit
 from podlife.results_file import load_run
@@ -53,7 +53,7 @@ def render_reports(
 def print_summary(matrix: Matrix, console: Console) -> None:
     """Verdict counts per version, and which file each version came from."""
     table = Table(title="podlife matrix", title_justify="left")
-    for name in ("version", "pass", "fail", "unsupported", "skipped", "results file"):
+    for name in ("version", "pass", "fail", "unsupported", "skipped", "error", "results file"):
         table.add_column(name, justify="left" if name in ("version", "results file") else "right")
     for column in matrix.columns:
         counts = verdict_counts(cell for _, cell in matrix.cells_of(column.version))
@@ -64,6 +64,7 @@ def print_summary(matrix: Matrix, console: Console) -> None:
             f"[bold red]{fail}[/]" if counts["fail"] else fail,
             str(counts["unsupported"]),
             str(counts["skipped"]),
+            str(counts["error"]),
             column.source or "-",
         )
     console.print(table)
@@ -76,13 +77,16 @@ def compare_files(
     json_out: Path | None = None,
     console: Console | None = None,
     output: str = "text",
+    allow: list[str] | tuple[str, ...] = (),
 ) -> int:
-    """Print what changed from `before` to `after`; 1 if any check went from pass to fail.
+    """Print what changed from `before` to `after`; 1 if any check that passed does
+    anything else now, unless `allow` names that move (e.g. "pass-to-unsupported").
 
     With json_out, the comparison is also written there as JSON (for CI annotations);
     output="json" prints that JSON on stdout instead of the tables.
     """
-    comparison = compare(load_run(Path(before)), load_run(Path(after)))
+    comparison = compare(load_run(Path(before)), load_run(Path(after)),
+                         allow=parse_allowed(allow))
     if output == "json":
         sys.stdout.write(comparison.to_json())
     else:

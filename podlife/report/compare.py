@@ -1,7 +1,10 @@
 """What changed between two runs: verdicts, checks added or removed, and big time shifts.
 
 Used to gate upgrades (same suite, new Kubernetes) and suite changes (same cluster,
-new checks): a check that went from pass to fail is a regression.
+new checks): a check that passed and now does anything else (fail, unsupported, skipped,
+error) is a regression. An upgrade that switched a feature off is not "no change", so a
+move away from pass is only accepted when the user allows it by name, e.g.
+`pass-to-unsupported` (see `parse_allowed`).
 """
 
 from __future__ import annotations
@@ -14,13 +17,25 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from podlife.model import CheckResult, RunResult
+from podlife.errors import PodlifeError
+from podlife.model import VERDICTS, CheckResult, RunResult
 
 #: A duration change is reported when it exceeds this fraction of the earlier duration...
 DURATION_RATIO = 0.5
 #: ...and this many seconds, so sub-second jitter of skipped or trivial checks stays quiet.
 DURATION_MIN_DELTA_S = 1.0
 _TIMED = ("pass", "fail")
+#: Every move away from pass, as `--allow` names it.
+ALLOWABLE = tuple(f"pass-to-{v}" for v in VERDICTS if v != "pass")
+
+
+def parse_allowed(names: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """Validate `--allow` values: each names one move away from pass, e.g. pass-to-skipped."""
+    unknown = sorted(set(names) - set(ALLOWABLE))
+    if unknown:
+        raise PodlifeError(f"--allow {', '.join(unknown)} names no move away from pass",
+                           f"use one or more of: {', '.join(ALLOWABLE)}")
+    return frozenset(names)
 
 
 @dataclass
@@ -29,10 +44,16 @@ class VerdictChange:
     before: str
     after: str
     reason: str
+    #: The user allowed this move away from pass explicitly (`--allow pass-to-...`).
+    allowed: bool = False
+
+    @property
+    def away_from_pass(self) -> bool:
+        return self.before == "pass" and self.after != "pass"
 
     @property
     def regression(self) -> bool:
-        return self.before == "pass" and self.after == "fail"
+        return self.away_from_pass and not self.allowed
 
 
 @dataclass
@@ -109,8 +130,11 @@ def compare(
     *,
     ratio: float = DURATION_RATIO,
     min_delta_s: float = DURATION_MIN_DELTA_S,
+    allow: frozenset[str] = frozenset(),
 ) -> Comparison:
-    """Compare two runs check by check (checks are matched by area and check id)."""
+    """Compare two runs check by check (checks are matched by area and check id).
+
+    `allow` holds moves away from pass the user accepts (from `parse_allowed`)."""
     old, new = _by_key(before), _by_key(after)
     result = Comparison(before=_summary(before), after=_summary(after))
     result.added = sorted(new.keys() - old.keys())
@@ -118,7 +142,9 @@ def compare(
     for key in sorted(old.keys() & new.keys()):
         a, b = old[key], new[key]
         if a.verdict != b.verdict:
-            result.verdict_changes.append(VerdictChange(key, a.verdict, b.verdict, b.reason))
+            allowed = f"{a.verdict}-to-{b.verdict}" in allow
+            result.verdict_changes.append(
+                VerdictChange(key, a.verdict, b.verdict, b.reason, allowed=allowed))
         # Only checks that ran both times have durations worth comparing.
         if a.verdict in _TIMED and b.verdict in _TIMED:
             delta = abs(b.duration_s - a.duration_s)
@@ -146,7 +172,8 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
             table.add_column(name, overflow="fold")
         for v in c.verdict_changes:
             style = "bold red" if v.regression else None
-            table.add_row(v.check, v.before, v.after, v.reason, style=style)
+            after = f"{v.after} (allowed)" if v.allowed else v.after
+            table.add_row(v.check, v.before, after, v.reason, style=style)
         console.print(table)
     for title, keys in (("New checks", c.added), ("Removed checks", c.removed)):
         if keys:
@@ -165,7 +192,8 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
             table.add_row(d.check, f"{d.before_s:.1f}s", f"{d.after_s:.1f}s", change)
         console.print(table)
     n = len(c.regressions)
-    verdict = f"{n} regression{'s' if n != 1 else ''} (pass -> fail)" if n else "No regressions."
+    verdict = (f"{n} regression{'s' if n != 1 else ''} (pass -> anything else)" if n
+               else "No regressions.")
     console.print(verdict, style="bold red" if n else "green")
 
 

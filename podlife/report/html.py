@@ -72,8 +72,8 @@ def _summary_view(matrix: Matrix) -> dict[str, Any]:
         for version, cell in row.cells.items():
             item = {"key": f"{row.check_id}/{version}", "check": row.title or row.check_id,
                     "area": row.area, "version": version,
-                    "headline": summary.headline(cell.reason)}
-            if cell.verdict == "fail":
+                    "headline": summary.headline(cell.reason), "verdict": cell.verdict}
+            if cell.verdict in ("fail", "error"):
                 failing.append(item)
             elif cell.verdict == "unsupported":
                 unsupported.append(item)

@@ -33,7 +33,7 @@ def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
             "name": f"podlife {version}",
             "tests": str(len(cells)),
             "failures": str(counts["fail"]),
-            "errors": "0",
+            "errors": str(counts["error"]),
             "skipped": str(counts["skipped"] + counts["unsupported"]),
             "time": f"{sum(cell.duration_s for _, cell in cells):.3f}",
             "timestamp": column.started_at,
@@ -69,6 +69,10 @@ def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
                 *(f"dump failed: {e}" for e in cell.dump_errors),
             ]
             failure.text = "\n".join(line for line in lines if line)
+        elif cell.verdict == "error":
+            failed = ET.SubElement(case, "error", {"message": cell.reason.splitlines()[0]
+                                                   if cell.reason else "error"})
+            failed.text = cell.reason
         elif cell.verdict == "unsupported":
             message = f"unsupported: {cell.reason}" if cell.reason else "unsupported"
             ET.SubElement(case, "skipped", {"message": message})

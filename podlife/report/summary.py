@@ -57,7 +57,7 @@ def headline(reason: str) -> str:
 
 
 #: The verdict a group shows when its checks disagree: the one a reader must see.
-SEVERITY = ("fail", "unsupported", "skipped", "pass")
+SEVERITY = ("fail", "error", "unsupported", "skipped", "pass")
 
 
 def worst(counts: dict[str, int]) -> str:
@@ -72,8 +72,8 @@ def tally_cell(counts: dict[str, int]) -> dict[str, str]:
 
 
 def attention_rank(counts: dict[str, int]) -> tuple[int, int]:
-    """Sort key that puts failures first, then unsupported, then the rest."""
-    return (-counts.get("fail", 0), -counts.get("unsupported", 0))
+    """Sort key that puts failures and errors first, then unsupported, then the rest."""
+    return (-counts.get("fail", 0) - counts.get("error", 0), -counts.get("unsupported", 0))
 
 
 @dataclass
@@ -121,6 +121,7 @@ def run_summary(run: RunResult, *, results: str = "", report: str = "") -> str:
              f"{run.kubernetes_version or '?'} (provider {run.provider or '?'}, cluster "
              f"{run.cluster or '?'}) in {run.duration_s:.0f}s: {count_text(counts)}"]
     lines += _listed("FAIL", [c for c in run.checks if c.verdict == "fail"])
+    lines += _listed("ERROR", [c for c in run.checks if c.verdict == "error"])
     lines += _listed("UNSUPPORTED", [c for c in run.checks if c.verdict == "unsupported"])
     if results:
         lines.append(f"results: {results}")
