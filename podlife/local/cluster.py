@@ -22,7 +22,13 @@ from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
 from podlife.local.launch import Launcher, create_objects
 from podlife.local.node import CgroupTree, Network, NodeSandbox
-from podlife.local.preflight import free_port, parse_gates, preflight, validate_name
+from podlife.local.preflight import (
+    free_port,
+    parse_gates,
+    preflight,
+    validate_name,
+    validate_state_path,
+)
 from podlife.local.readiness import Readiness
 from podlife.local.state import (
     ClusterInfo,
@@ -76,6 +82,7 @@ class LocalCluster:
         self.name = name
         self.state = paths.cluster_dir(name)
         self.layout = comp.Layout(self.state)
+        validate_state_path(self.state, self.layout.containerd_socket)
         self.net = Network()
         self.cgroups = CgroupTree(name)
         self.sandbox = NodeSandbox(self.state, self.cgroups, self.net)

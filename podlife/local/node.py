@@ -149,9 +149,14 @@ def _alive(pid: int) -> bool:
     return False
 
 
-def setup_script(net: Network, state: Path) -> str:
-    """Shell run inside the fresh namespaces: addresses, routes, sysctls and private mounts."""
+def setup_script(net: Network) -> str:
+    """Shell run inside the fresh namespaces: addresses, routes, sysctls and private mounts.
+
+    The state dir arrives as the script's first argument ("$1"), never pasted into the
+    text, so no path can become a command; the rest is podlife's own constants.
+    """
     return f"""set -eu
+state=$1
 ip link set lo up
 # A veth pair kept inside the namespace carries the node's address (kernels without the
 # dummy driver have veth, which pod networking needs anyway).
@@ -165,12 +170,12 @@ sysctl -qw net.ipv4.ip_forward=1
 sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 mount --make-rprivate /
 mount -t tmpfs -o mode=755 podlife-run /run
-mkdir -p {state}/var-log
-mount --bind {state}/var-log /var/log
-mkdir -p {state}/kubelet
-mount --bind {state}/kubelet {state}/kubelet
-mount --make-rshared {state}/kubelet
-echo ready > {state}/namespace.ready
+mkdir -p "$state/var-log"
+mount --bind "$state/var-log" /var/log
+mkdir -p "$state/kubelet"
+mount --bind "$state/kubelet" "$state/kubelet"
+mount --make-rshared "$state/kubelet"
+echo ready > "$state/namespace.ready"
 exec sleep infinity
 """
 
@@ -195,10 +200,11 @@ class NodeSandbox:
 
     def start(self, timeout: float = 10.0) -> int:
         script = self.state / "namespace-setup.sh"
-        script.write_text(setup_script(self.net, self.state))
+        script.write_text(setup_script(self.net))
         log = (self.state / "logs" / "namespace.log").open("w")
         proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "sh", str(script)],
+            ["unshare", "--net", "--mount", "--propagation", "private", "sh", str(script),
+             str(self.state)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=self.cgroups.join)
         self.pid_file.write_text(str(proc.pid))
