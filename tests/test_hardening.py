@@ -6,6 +6,7 @@ user sees: one clear line and a non-zero exit, and nothing else touched.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,67 @@ def test_namespace_script_runs_a_hostile_path_as_data(tmp_path: Path) -> None:
 def test_cluster_names_with_odd_characters_are_refused() -> None:
     name = f"x{uuid.uuid4().hex[:4]}$(id)"
     one_clear_line(podlife("cluster", "down", "--name", name), "not a valid cluster name")
+
+
+# ----- process identity and exact unmounts -----------------------------------------------
+
+def fake_state(root: Path, name: str) -> Path:
+    """A cluster's state dir as a reboot would leave it: records, no processes."""
+    state = root / "clusters" / name
+    (state / "pids").mkdir(parents=True)
+    info = {"name": name, "version": "v1.37.2", "api_port": 1, "state_dir": str(state),
+            "node_name": f"{name}-node"}
+    (state / "cluster.json").write_text(json.dumps(info))
+    return state
+
+
+def test_down_never_kills_a_process_a_stale_pid_file_names(tmp_path: Path) -> None:
+    """A pid file naming an unrelated process (a reused pid): down removes only the state."""
+    bystander = subprocess.Popen(["sleep", "300"])
+    try:
+        state = fake_state(tmp_path, "r9-stale")
+        for component in ("kubelet", "namespace", "kube-apiserver"):
+            (state / "pids" / f"{component}.pid").write_text(str(bystander.pid))
+        status = podlife("cluster", "status", env={"PODLIFE_STATE": str(tmp_path)})
+        assert "healthy" not in status.stdout, status.stdout
+        result = podlife("cluster", "down", "--name", "r9-stale",
+                         env={"PODLIFE_STATE": str(tmp_path)})
+        assert result.returncode == 0, result.stderr
+        assert bystander.poll() is None, "down killed a process that is not the cluster's"
+        assert not state.exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_membership_is_by_whole_cgroup_name() -> None:
+    """podlife-a does not claim a process of podlife-ab (nor of anything else)."""
+    from podlife.local.node import CgroupTree
+
+    assert not CgroupTree("a").holds(os.getpid())
+    assert not CgroupTree("a").holds(2**22 + 1)  # no such process
+
+
+def test_unmount_matches_whole_paths_only() -> None:
+    from podlife.local.state import mounts_under
+
+    mounts = ["/s/clusters/a", "/s/clusters/a/kubelet", "/s/clusters/ab", "/s/clusters/ab/x",
+              "/s/clusters/a-b/y", "/"]
+    assert mounts_under(Path("/s/clusters/a"), mounts) == ["/s/clusters/a/kubelet",
+                                                            "/s/clusters/a"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
+def test_down_of_a_leaves_the_mounts_of_ab(tmp_path: Path) -> None:
+    """A real mount in cluster 'ab' survives `down --name a`."""
+    fake_state(tmp_path, "a")
+    other = fake_state(tmp_path, "ab") / "kubelet"
+    other.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "r9-test", str(other)], check=True)
+    try:
+        result = podlife("cluster", "down", "--name", "a", env={"PODLIFE_STATE": str(tmp_path)})
+        assert result.returncode == 0, result.stderr
+        assert str(other) in Path("/proc/mounts").read_text()
+        assert not (tmp_path / "clusters" / "a").exists()
+    finally:
+        subprocess.run(["umount", str(other)], check=False)

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +97,20 @@ class CgroupTree:
     def exists(self) -> bool:
         return any(path.exists() for path in self.dirs())
 
+    def holds(self, pid: int) -> bool:
+        """Whether a process is in this tree (in any hierarchy): the test of a process's
+        identity before podlife signals it, since a pid file may name a reused pid."""
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return False
+        top = f"/{self.name}"
+        for line in lines:
+            path = line.split(":", 2)[-1]
+            if path == top or path.startswith(top + "/"):
+                return True
+        return False
+
     def peak_memory_bytes(self) -> int | None:
         """The highest memory use of all the cluster's processes together, since boot."""
         path = CGROUP_ROOT / "memory" / self.name / "memory.max_usage_in_bytes"
@@ -125,17 +139,31 @@ class CgroupTree:
         return any(top.exists() for top in tops)
 
 
-def kill_all(pids: set[int], *, grace: float = 5.0) -> None:
-    """SIGTERM, wait up to `grace`, then SIGKILL whatever is left."""
+def kill_all(pids: set[int], *, member: Callable[[int], bool], grace: float = 5.0) -> None:
+    """SIGTERM, wait up to `grace`, then SIGKILL whatever is left: only processes for which
+    `member` holds once a pidfd pins them, so a pid reused by another process after it was
+    read is never signalled."""
+    handles: dict[int, int] = {}
     for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.1)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            fd = os.pidfd_open(pid)
+            if member(pid):
+                handles[pid] = fd
+            else:
+                os.close(fd)
+    try:
+        for fd in handles.values():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_alive(p) for p in handles):
+            time.sleep(0.1)
+        for fd in handles.values():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
 
 
 def _alive(pid: int) -> bool:
@@ -193,9 +221,10 @@ class NodeSandbox:
         return self.state / "pids" / "namespace.pid"
 
     def holder_pid(self) -> int | None:
+        """The namespace holder's pid, if the pid file names a live process of this cluster."""
         with contextlib.suppress(OSError, ValueError):
             pid = int(self.pid_file.read_text())
-            return pid if _alive(pid) else None
+            return pid if _alive(pid) and self.cgroups.holds(pid) else None
         return None
 
     def start(self, timeout: float = 10.0) -> int:
