@@ -153,3 +153,22 @@ def test_down_of_a_leaves_the_mounts_of_ab(tmp_path: Path) -> None:
         assert not (tmp_path / "clusters" / "a").exists()
     finally:
         subprocess.run(["umount", str(other)], check=False)
+
+
+# ----- one command per cluster name -------------------------------------------------------
+
+def test_up_and_down_of_a_busy_cluster_fail_with_one_line_and_touch_nothing(
+        tmp_path: Path, monkeypatch) -> None:
+    """While one podlife holds a cluster (here: this test, as `up` would), a second `up` and
+    a `down` of that name exit 2 with one line naming the holder; its state is untouched."""
+    from podlife.local.lock import cluster_lock, holder
+
+    monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
+    state = fake_state(tmp_path, "r9-busy")
+    with cluster_lock("r9-busy", "up"):
+        assert holder("r9-busy") == f"pid {os.getpid()} running up"
+        for action in ("up", "down"):
+            result = podlife("cluster", action, "--name", "r9-busy")
+            one_clear_line(result, "busy", f"pid {os.getpid()} running up")
+        assert (state / "cluster.json").exists()
+    assert holder("r9-busy") is None

@@ -333,6 +333,28 @@ def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
     assert leftovers("ci-int") == []
 
 
+def test_two_concurrent_ups_of_one_name_one_wins_one_gets_a_line() -> None:
+    """Two `up --name X` at once: one boots, the other exits 2 with one line and no
+    traceback, and the winner's cluster is untouched (its state and processes)."""
+    argv = [sys.executable, "-m", "podlife.cli", "cluster", "up", "--name", "ci-race"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        outcomes = sorted(((p.wait(timeout=600), p.communicate()[1]) for p in procs),
+                          key=lambda o: o[0])
+        (won, _), (lost, err) = outcomes
+        assert (won, lost) == (0, 2), outcomes
+        assert "Traceback" not in err and "busy" in err, err
+        info = ClusterInfo.load("ci-race")
+        health = LocalCluster("ci-race").health()
+        assert health and all(health.values()), health
+        node = k8s.CoreV1Api(api_client(info.kubeconfig)).read_node(info.node_name)
+        assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+    finally:
+        podlife("cluster", "down", "--name", "ci-race")
+    assert leftovers("ci-race") == []
+
+
 def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -> None:
     """Ctrl-C while Go compiles stops the compiler, leaves no partial cache entry, and the
     next build completes (the Go build cache makes it quick)."""

@@ -21,6 +21,7 @@ from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
 from podlife.local.launch import Launcher, create_objects
+from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
 from podlife.local.preflight import (
     free_port,
@@ -93,9 +94,17 @@ class LocalCluster:
            gates: dict[str, bool] | None = None, kube_bin_dir: Path | None = None,
            step: Step | None = None, progress: build.Progress | None = None,
            timeout: float = 180.0) -> ClusterInfo:
-        step = step or (lambda _msg: None)
-        gates = gates or {}
+        """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
+        same name fails at once with one line, and leaves this boot alone."""
         preflight()
+        with cluster_lock(self.name, "up"):
+            return self._up(version, api_port=api_port, gates=gates or {},
+                            kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
+                            progress=progress, timeout=timeout)
+
+    def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
+            kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
+            timeout: float) -> ClusterInfo:
         if (self.state / "cluster.json").exists() or self.cgroups.exists():
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
@@ -138,7 +147,7 @@ class LocalCluster:
         except BaseException as exc:
             if os.environ.get("PODLIFE_KEEP_FAILED") == "1":
                 raise  # debugging a boot: leave everything as it is
-            kept = self.down(keep_logs=True)
+            kept = self._down(keep_logs=True)
             if isinstance(exc, PodlifeError) and exc.log and kept:
                 exc.log = str(kept / Path(exc.log).name)
             raise
@@ -151,7 +160,12 @@ class LocalCluster:
         kube-proxy); containerd and every container keep running throughout, as in a
         real node upgrade. Returns the seconds taken.
         """
-        step = step or (lambda _msg: None)
+        with cluster_lock(self.name, "upgrade"):
+            return self._upgrade(version, step=step or (lambda _msg: None), progress=progress,
+                                 timeout=timeout)
+
+    def _upgrade(self, version: KubeVersion, *, step: Step, progress: build.Progress | None,
+                 timeout: float) -> float:
         info = ClusterInfo.load(self.name)
         step(f"building Kubernetes {version} (cached after the first time)")
         bins = ensure_binaries(version, None, progress)
@@ -179,7 +193,12 @@ class LocalCluster:
 
         keep_logs (after a failed boot) moves the component logs to
         <state root>/failed-boots/<name>/ first, so the error's log path still exists.
+        Holds the cluster's lock, so it refuses (one line) while an `up` of it runs.
         """
+        with cluster_lock(self.name, "down"):
+            return self._down(keep_logs=keep_logs)
+
+    def _down(self, *, keep_logs: bool) -> Path | None:
         self.supervisor.stop_everything()
         return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
 
