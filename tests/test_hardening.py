@@ -172,3 +172,34 @@ def test_up_and_down_of_a_busy_cluster_fail_with_one_line_and_touch_nothing(
             one_clear_line(result, "busy", f"pid {os.getpid()} running up")
         assert (state / "cluster.json").exists()
     assert holder("r9-busy") is None
+
+
+# ----- signals and half-boots -------------------------------------------------------------
+
+def test_status_calls_an_unfinished_boot_a_dead_half_boot(tmp_path: Path) -> None:
+    """A state dir whose boot never finished, and no podlife working on it, is not healthy."""
+    fake_state(tmp_path, "r9-half")
+    (tmp_path / "clusters" / "r9-nojson").mkdir(parents=True)
+    result = podlife("cluster", "status", env={"PODLIFE_STATE": str(tmp_path),
+                                                 "COLUMNS": "400"})
+    rows = [ln for ln in result.stdout.splitlines() if "r9-" in ln]
+    assert len(rows) == 2 and all("dead half-boot" in row for row in rows), result.stdout
+
+
+def test_termination_signals_raise_keyboard_interrupt_once() -> None:
+    """SIGTERM becomes KeyboardInterrupt; a second signal during cleanup is ignored."""
+    import signal
+
+    from podlife.local.signals import interrupt_on_termination
+
+    cleaned = False
+    with pytest.raises(KeyboardInterrupt), interrupt_on_termination():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            pytest.fail("SIGTERM did not interrupt")
+        except KeyboardInterrupt:
+            os.kill(os.getpid(), signal.SIGHUP)  # must not cut the cleanup short
+            cleaned = True
+            raise
+    assert cleaned
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

@@ -311,16 +311,54 @@ def test_error_component_crash_during_boot() -> None:
     assert leftovers("ci-crash") == []
 
 
-def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
-    """Ctrl-C in the middle of a boot stops everything; the next boot succeeds."""
+def up_until_the_api_server_starts(name: str) -> subprocess.Popen[str]:
+    """`podlife cluster up` in the background, returned once the boot is half done."""
     proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name",
-                             "ci-int"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    apiserver_log = LocalCluster("ci-int").layout.logs / "kube-apiserver.log"
+                             name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    apiserver_log = LocalCluster(name).layout.logs / "kube-apiserver.log"
     deadline = time.monotonic() + 120
     while not apiserver_log.exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # polling for the observed moment to interrupt, not a fixed wait
     assert apiserver_log.exists(), "the boot never reached the API server"
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_signals_during_up_clean_up_as_ctrl_c(sig: signal.Signals) -> None:
+    """`kill -TERM` or a closed terminal mid-boot: exit 130, nothing left running."""
+    name = f"ci-{sig.name.lower()}"
+    proc = up_until_the_api_server_starts(name)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert leftovers(name) == []
+
+
+def test_sigkill_during_up_is_a_dead_half_boot_that_up_and_down_clear() -> None:
+    """After `kill -9` of up: status calls it a dead half-boot (not healthy); up of the name
+    removes the remains and boots; down then removes everything."""
+    proc = up_until_the_api_server_starts("ci-kill9")
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert leftovers("ci-kill9") != [], "SIGKILL should leave the half-boot's processes"
+    status = podlife("cluster", "status", env={"COLUMNS": "400"})
+    row = [ln for ln in status.stdout.splitlines() if "ci-kill9" in ln]
+    assert row and "dead half-boot" in row[0] and "healthy" not in row[0], status.stdout
+    try:
+        again = podlife("cluster", "up", "--name", "ci-kill9")
+        assert again.returncode == 0, again.stderr
+        assert "dead half-boot" in again.stdout + again.stderr
+        health = LocalCluster("ci-kill9").health()
+        assert health and all(health.values()), health
+    finally:
+        podlife("cluster", "down", "--name", "ci-kill9")
+    assert leftovers("ci-kill9") == []
+
+
+def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
+    """Ctrl-C in the middle of a boot stops everything; the next boot succeeds."""
+    proc = up_until_the_api_server_starts("ci-int")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -17,10 +17,11 @@ DEFAULT_BOOT_TIMEOUT = 180.0
 
 def cmd_build(args: argparse.Namespace) -> int:
     from podlife import build
+    from podlife.local.signals import interrupt_on_termination
 
     version = versions.resolve(args.version)
     specs = [build.kubernetes_build(version), *build.support_builds()]
-    with build_progress() as progress:
+    with interrupt_on_termination(), build_progress() as progress:
         for spec in specs:
             started = time.monotonic()
             entry = build.build(spec, progress=progress, force=args.force)
@@ -33,6 +34,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     preflight()
     from podlife.local.cluster import LocalCluster, parse_gates
+    from podlife.local.signals import interrupt_on_termination
 
     version = versions.resolve(args.version)
     if args.kube_bin_dir:
@@ -43,7 +45,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         version = versions.KubeVersion.parse(reported)
     gates = parse_gates(args.feature_gates)
     cluster = LocalCluster(args.name)
-    with build_progress() as progress:
+    with interrupt_on_termination(), build_progress() as progress:
         info = cluster.up(version, api_port=args.api_port, gates=gates,
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
                           step=step_printer(), progress=progress, timeout=args.timeout)
@@ -56,13 +58,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     from podlife import paths
     from podlife.local.cluster import LocalCluster
+    from podlife.local.signals import interrupt_on_termination
 
     cluster = LocalCluster(args.name)
     if not paths.cluster_dir(args.name).exists() and not cluster.cgroups.exists():
         console.print(f"no local cluster named '{args.name}': nothing to do")
         return 0
     started = time.monotonic()
-    cluster.down()
+    with interrupt_on_termination():
+        cluster.down()
     console.print(f"cluster '{args.name}' removed in {time.monotonic() - started:.1f}s")
     return 0
 
@@ -71,15 +75,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from podlife.local.cluster import LocalCluster, list_clusters
+    from podlife.local.status import cluster_states
 
     table = Table("name", "version", "api", "health", "kubeconfig")
-    for info in list_clusters():
-        health = LocalCluster(info.name).health()
-        down = [name for name, ok in health.items() if not ok]
-        table.add_row(info.name, info.version, info.server,
-                      "healthy" if health and not down else f"down: {', '.join(down)}",
-                      str(info.kubeconfig))
+    for row in cluster_states():
+        table.add_row(row.name, row.version, row.server, row.health, row.kubeconfig)
     Console().print(table)
     return 0
 

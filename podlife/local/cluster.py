@@ -105,6 +105,9 @@ class LocalCluster:
     def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
             kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
             timeout: float) -> ClusterInfo:
+        if self.half_booted():
+            step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
+            self._down(keep_logs=False)
         if (self.state / "cluster.json").exists() or self.cgroups.exists():
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
@@ -201,6 +204,16 @@ class LocalCluster:
     def _down(self, *, keep_logs: bool) -> Path | None:
         self.supervisor.stop_everything()
         return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
+
+    def half_booted(self) -> bool:
+        """Left by an `up` that was killed (SIGKILL, power loss): something of the cluster
+        exists but its boot never finished. Only meaningful while holding the lock."""
+        if not self.state.exists() and not self.cgroups.exists():
+            return False
+        try:
+            return not ClusterInfo.load(self.name).booted_at
+        except (PodlifeError, ValueError, TypeError, OSError):
+            return True
 
     def health(self) -> dict[str, bool]:
         """Which recorded components are still running."""
