@@ -30,8 +30,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from podlife.local.preflight import preflight
+    from podlife.local.preflight import preflight, validate_port
 
+    validate_port(args.api_port)
     preflight()
     from podlife.local.cluster import LocalCluster, parse_gates
     from podlife.local.signals import interrupt_on_termination
@@ -93,13 +94,16 @@ def cmd_kubeconfig(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     from podlife.local.cluster import ClusterInfo
+    from podlife.local.components import LOG_NAMES
 
+    if args.component not in LOG_NAMES:
+        raise PodlifeError(f"'{args.component}' is not a component of a local cluster",
+                           f"use one of {', '.join(LOG_NAMES)}")
     info = ClusterInfo.load(args.name)
     log = Path(info.state_dir) / "logs" / f"{args.component}.log"
     if not log.exists():
-        known = sorted(p.stem for p in log.parent.glob("*.log"))
-        raise PodlifeError(f"no log for component '{args.component}'",
-                           f"use one of {', '.join(known)}")
+        raise PodlifeError(f"cluster '{args.name}' has no {args.component} log (yet)",
+                           "it has not started that component; see 'podlife cluster status'")
     sys.stdout.write(log.read_text(errors="replace"))
     return 0
 

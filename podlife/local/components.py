@@ -21,6 +21,10 @@ from podlife.versions import KubeVersion
 CNI_BIN_DIR = "/usr/lib/cni"
 RUNC = "/usr/sbin/runc"
 APISERVER_PORT = 6443
+#: Every log a cluster writes (logs/<name>.log): `podlife cluster logs` reads only these.
+LOG_NAMES = ("namespace", "etcd", "containerd", "kube-apiserver", "coredns", "api-bridge",
+             "api-forward", "kube-controller-manager", "kube-scheduler", "kubelet",
+             "kube-proxy")
 
 
 @dataclass(frozen=True)

@@ -79,9 +79,16 @@ def parse_gates(text: str | None) -> dict[str, bool]:
     return gates
 
 
+def validate_port(port: int | None) -> None:
+    if port is not None and not 1 <= port <= 65535:
+        raise PodlifeError(f"--api-port {port} is not a TCP port",
+                           "pick a port from 1 to 65535, or leave it out to get a free one")
+
+
 def free_port(preferred: int | None) -> int:
     """The host loopback port for the API server: the one asked for, or a free one."""
-    if preferred:
+    validate_port(preferred)
+    if preferred is not None:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", preferred))

@@ -43,6 +43,9 @@ class ClusterInfo:
 
     @classmethod
     def load(cls, name: str) -> ClusterInfo:
+        from podlife.local.preflight import validate_name
+
+        validate_name(name)  # a name is a path component: never '..' or '/'
         path = paths.cluster_dir(name) / "cluster.json"
         try:
             return cls(**json.loads(path.read_text()))
