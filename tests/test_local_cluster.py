@@ -199,6 +199,75 @@ def test_only_loopback_is_exposed_on_the_host(booted: ClusterInfo) -> None:
         assert secret.stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
 
 
+HOST_TAKEOVER_POD = {
+    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "takeover"},
+    "spec": {"hostPID": True, "hostNetwork": True, "restartPolicy": "Never",
+             "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+             "containers": [{"name": "main", "image": images.IMAGES["busybox"].local,
+                             "command": ["sh", "-c", "cat /host/etc/shadow"],
+                             "securityContext": {"privileged": True},
+                             "volumeMounts": [{"name": "host", "mountPath": "/host"}]}]}}
+
+
+def test_privileged_host_pod_is_refused_and_anonymous_requests_too(
+        booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
+    """PodSecurity baseline is enforced by default: a privileged, hostPID, hostNetwork pod
+    with the host's / mounted is refused. The API server answers no anonymous request."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(k8s.ApiException) as refused:
+        core.create_namespaced_pod("default", HOST_TAKEOVER_POD)
+    assert refused.value.status == 403 and "PodSecurity" in refused.value.body
+    ctx = ssl.create_default_context(cafile=str(Path(booted.state_dir) / "pki" / "ca.crt"))
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(f"{booted.server}/version", context=ctx, timeout=5)
+    assert anonymous.value.code == 401
+
+
+def etcd_version(cluster: LocalCluster, cert: Path | None) -> str:
+    """GET /version from etcd over TLS inside the node's namespace, optionally with a cert."""
+    load = (f"c.load_cert_chain('{cert}.crt', '{cert}.key'); " if cert else "")
+    probe = ("import socket, ssl; c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); "
+             "c.check_hostname = False; c.verify_mode = ssl.CERT_NONE; " + load +
+             "s = c.wrap_socket(socket.create_connection(('127.0.0.1', 2379), timeout=5)); "
+             "s.sendall(b'GET /version HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n'); "
+             "print(s.recv(400))")
+    result = cluster.sandbox.run([sys.executable, "-c", probe], timeout=30)
+    return result.stdout + result.stderr
+
+
+def test_host_network_pod_cannot_read_etcd() -> None:
+    """Even with --allow-privileged (the pod is admitted), a pod on the node's network
+    cannot talk to etcd: it speaks TLS only and wants a client certificate of its own CA."""
+    cluster = LocalCluster("ci-priv")
+    cluster.down()
+    try:
+        info = cluster.up(versions.resolve(None), allow_privileged=True)
+        other = k8s.CoreV1Api(api_client(info.kubeconfig))
+        pod = {**HOST_TAKEOVER_POD, "spec": {**HOST_TAKEOVER_POD["spec"], "containers": [{
+            **HOST_TAKEOVER_POD["spec"]["containers"][0], "command": ["sh", "-c",
+            "wget -T 3 -q -O- http://127.0.0.1:2379/version; echo rc=$?; "
+            "wget -T 3 -q -O- https://127.0.0.1:2379/version; echo rc=$?"]}]}}
+        other.create_namespaced_pod("default", pod)
+        deadline = time.monotonic() + 90
+        while other.read_namespaced_pod("takeover", "default").status.phase not in (
+                "Succeeded", "Failed") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        out = other.read_namespaced_pod_log("takeover", "default")
+        assert re.findall(r"rc=(\d+)", out) and "rc=0" not in out, out
+        assert "etcdserver" not in out, out
+        # From the node's network namespace: without a certificate of etcd's CA, nothing;
+        # with the API server's (the control), etcd answers, so the probe itself works.
+        etcd_pki = cluster.layout.etcd_pki
+        assert "etcdserver" not in etcd_version(cluster, None)
+        assert "etcdserver" in etcd_version(cluster, etcd_pki / "apiserver-client")
+    finally:
+        cluster.down()
+    assert leftovers("ci-priv") == []
+
+
 def test_two_versions_side_by_side(booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
     """A cluster of another version runs beside the default one, sharing nothing."""
     second = LocalCluster("ci-second")

@@ -49,7 +49,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     with interrupt_on_termination(), build_progress() as progress:
         info = cluster.up(version, api_port=args.api_port, gates=gates,
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
-                          step=step_printer(), progress=progress, timeout=args.timeout)
+                          step=step_printer(), progress=progress, timeout=args.timeout,
+                          allow_privileged=args.allow_privileged)
     console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     print(info.kubeconfig)
@@ -136,6 +137,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="official release binaries to use (default: podlife's own build)")
     up.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
                     help=f"give up booting after this long (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    up.add_argument("--allow-privileged", action="store_true",
+                    help="let pods be privileged or use host namespaces and paths (default: "
+                    "off, PodSecurity 'baseline' is enforced on every namespace)")
     up.set_defaults(func=cmd_up)
 
     down = csub.add_parser("down", help="stop a local cluster and remove all its state")

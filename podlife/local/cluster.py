@@ -93,18 +93,21 @@ class LocalCluster:
     def up(self, version: KubeVersion, *, api_port: int | None = None,
            gates: dict[str, bool] | None = None, kube_bin_dir: Path | None = None,
            step: Step | None = None, progress: build.Progress | None = None,
-           timeout: float = 180.0) -> ClusterInfo:
+           timeout: float = 180.0, allow_privileged: bool = False) -> ClusterInfo:
         """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
-        same name fails at once with one line, and leaves this boot alone."""
+        same name fails at once with one line, and leaves this boot alone.
+
+        allow_privileged turns off the PodSecurity `baseline` default (see configure)."""
         preflight()
         with cluster_lock(self.name, "up"):
             return self._up(version, api_port=api_port, gates=gates or {},
                             kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
-                            progress=progress, timeout=timeout)
+                            progress=progress, timeout=timeout,
+                            allow_privileged=allow_privileged)
 
     def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
             kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
-            timeout: float) -> ClusterInfo:
+            timeout: float, allow_privileged: bool) -> ClusterInfo:
         if self.half_booted():
             step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
             self._down(keep_logs=False)
@@ -120,13 +123,14 @@ class LocalCluster:
         started = time.monotonic()
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
                            state_dir=str(self.state), node_name=f"{self.name}-node",
-                           feature_gates=gates)
+                           feature_gates=gates, allow_privileged=allow_privileged)
         try:
             self.state.mkdir(parents=True)
             info.save()
             step("writing certificates and configs")
             write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
-                             host_server=info.server, gates=gates)
+                             host_server=info.server, gates=gates,
+                             allow_privileged=allow_privileged)
             self.cgroups.create()
             step("starting the node's namespaces")
             self.sandbox.start()

@@ -30,6 +30,8 @@ class ClusterInfo:
     state_dir: str
     node_name: str
     feature_gates: dict[str, bool] = field(default_factory=dict)
+    #: Booted with --allow-privileged: PodSecurity refuses nothing.
+    allow_privileged: bool = False
     booted_at: float = 0.0
     boot_seconds: float = 0.0
 
