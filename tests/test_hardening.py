@@ -69,7 +69,9 @@ def test_namespace_script_takes_the_state_dir_as_an_argument() -> None:
     script = setup_script(cluster.net)
     assert str(cluster.state) not in script
     assert "$state" in script
-    unquoted = [ln for ln in script.splitlines() if "$state" in ln and '"$state' not in ln]
+    unquoted = [ln for ln in script.splitlines()
+                for at in [i for i in range(len(ln)) if ln.startswith("$state", i)]
+                if ln[:at].count('"') % 2 == 0]
     assert unquoted == [], unquoted
 
 

@@ -20,6 +20,7 @@ from podlife import build, images, paths
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
+from podlife.local.host import kernel_tunables_kept
 from podlife.local.launch import Launcher, create_objects
 from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
@@ -138,13 +139,14 @@ class LocalCluster:
             launch.base(port, gates)
             self.ready.probe("containerd", self.layout.containerd_socket.exists, timeout)
             launch.import_images(archives)
-            launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
-            step("waiting for the API server")
-            client = self.ready.api_server(info, timeout)
-            launch.controllers(gates)
-            create_objects(client, comp.COREDNS_RBAC)
-            step("waiting for the node to be Ready")
-            self.ready.node(client, info.node_name, timeout)
+            with kernel_tunables_kept():
+                launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
+                step("waiting for the API server")
+                client = self.ready.api_server(info, timeout)
+                launch.controllers(gates)
+                create_objects(client, comp.COREDNS_RBAC)
+                step("waiting for the node to be Ready")
+                self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
             self.ready.smoke_pod(client, timeout)
             info.booted_at = time.time()
@@ -189,8 +191,9 @@ class LocalCluster:
         step("upgrading the node: kubelet and kube-proxy (containers keep running)")
         for name in ("kube-proxy", "kubelet"):
             self.supervisor.stop(name)
-        launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
-        self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
+        with kernel_tunables_kept():
+            launch.node(version, info.node_name, self.cgroups.kubelet_root, gates)
+            self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
         info.version = version.tag
         info.save()
         return time.monotonic() - started

@@ -56,11 +56,12 @@ class CgroupTree:
         return [CGROUP_ROOT / self.name / sub]
 
     def teardown_dirs(self) -> list[Path]:
-        """dirs(), plus, on a hybrid host, the tree the kubelet also makes in the unified (v2)
-        hierarchy: podlife never puts a process there, but teardown must remove it."""
-        unified = CGROUP_ROOT / "unified"
-        extra = [unified / self.name] if cgroup_v1() and unified.is_dir() else []
-        return self.dirs() + extra
+        """The tree in every hierarchy mounted under /sys/fs/cgroup, not only dirs(): the
+        kubelet also makes it in others (e.g. the unified one of a hybrid host)."""
+        if not cgroup_v1():
+            return self.dirs()
+        hierarchies = sorted(p for p in CGROUP_ROOT.iterdir() if p.is_dir())
+        return [h / self.name for h in hierarchies]
 
     @property
     def kubelet_root(self) -> str:
@@ -198,6 +199,15 @@ sysctl -qw net.ipv4.ip_forward=1
 sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 mount --make-rprivate /
 mount -t tmpfs -o mode=755 podlife-run /run
+# Fixed host paths the components write to (the kubelet's device-plugin and pod-resources
+# sockets under /var/lib/kubelet, CNI's results cache under /var/lib/cni, containerd's
+# /opt/containerd, the kubelet's /usr/libexec/kubernetes plugin dir): each cluster sees the
+# host's directories through an overlay whose writes land in its own state dir.
+for dir in /var/lib /opt /usr/libexec; do
+  mkdir -p "$state/host$dir/upper" "$state/host$dir/work"
+  mount -t overlay podlife-host \
+    -o "lowerdir=$dir,upperdir=$state/host$dir/upper,workdir=$state/host$dir/work" "$dir"
+done
 mkdir -p "$state/var-log"
 mount --bind "$state/var-log" /var/log
 mkdir -p "$state/kubelet"
