@@ -221,6 +221,39 @@ class BinaryCache:
         return entry
 
 
+#: Cache entries whose every file matched its manifest's sha256 in this process.
+_VERIFIED: set[Path] = set()
+
+
+def _refuse_shared_writes(path: Path) -> None:
+    """A cached binary runs as root: refuse it if anyone but its owner (us) could have
+    written it or the directories it sits in."""
+    for part in [*reversed(path.parents), path]:
+        if not part.exists() or not part.is_relative_to(paths.cache_dir()):
+            continue
+        info = part.stat()
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise PodlifeError(f"{part} can be written by users other than its owner "
+                               f"(mode {info.st_mode & 0o777:o}, uid {info.st_uid})",
+                               f"run 'chmod go-w {part}' and chown it to yourself, or set "
+                               "PODLIFE_CACHE to a private directory")
+
+
+def verified_entry(cache: BinaryCache, key: str) -> Path:
+    """The cache entry, after checking (once per process) its owner, its mode and every
+    file's sha256 against the manifest: a binary is never run on its size alone."""
+    entry = cache.entry(key)
+    if entry in _VERIFIED:
+        return entry
+    for item in [entry, *entry.iterdir()]:
+        _refuse_shared_writes(item)
+    if not cache.is_complete(key, deep=True):
+        raise PodlifeError(f"a cached binary of {key} does not match the sha256 in its "
+                           "manifest", f"delete {entry} and run 'podlife build' to rebuild it")
+    _VERIFIED.add(entry)
+    return entry
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -234,7 +267,7 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
     """Build one GoBuild into the cache (or reuse it); returns the directory of binaries."""
     cache = cache or BinaryCache()
     if not force and cache.is_complete(spec.key):
-        return cache.entry(spec.key)
+        return verified_entry(cache, spec.key)
     if shutil.which("go") is None:
         raise PodlifeError(f"Go is needed to build {spec.key}, but there is no 'go' on PATH",
                            "install Go 1.22 or newer (e.g. apt-get install golang-go)")
@@ -258,6 +291,7 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
             "module": spec.module, "version": spec.version, "toolchain": spec.toolchain,
             "build_seconds": round(time.monotonic() - started, 1),
         })
+        _VERIFIED.add(entry)  # hashed just now, by commit
     finally:
         if staged.exists():
             shutil.rmtree(staged, ignore_errors=True)
@@ -306,12 +340,25 @@ def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None)
                                    log=str(log_path))
 
 
+#: A binary asked its version answers at once; one that does not is not a kubelet.
+VERSION_PROBE_TIMEOUT = 10.0
+
+
 def kube_binaries_from_dir(directory: Path) -> tuple[Path, str]:
     """Accept a directory of official release binaries; returns it and the version they report."""
     missing = [name for name in KUBE_BINARIES if not (directory / name).is_file()]
     if missing:
         raise PodlifeError(f"{directory} lacks {', '.join(missing)}",
                            "point --kube-bin-dir at the server binaries of one release")
-    out = subprocess.run([str(directory / "kubelet"), "--version"], capture_output=True,
-                         text=True, check=False).stdout.strip()
+    # Its own session, so a probe that hangs is killed with everything it started.
+    proc = subprocess.Popen([str(directory / "kubelet"), "--version"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        out = proc.communicate(timeout=VERSION_PROBE_TIMEOUT)[0].strip()
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise PodlifeError(f"{directory / 'kubelet'} --version did not answer in "
+                           f"{VERSION_PROBE_TIMEOUT:.0f}s",
+                           "point --kube-bin-dir at official release binaries") from None
     return directory, out.split()[-1] if out else "unknown"

@@ -13,12 +13,18 @@ from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from podlife import pod_state, pods
+from podlife.errors import PodlifeError
 from podlife.logs import LogFollower
 from podlife.timeline import Timeline, spans_from_status
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "podlife"}
+#: Under manifests/rbac.yaml, podlife's rights inside a namespace come from this role, which
+#: it binds to itself in each namespace it creates.
+WORKER_ROLE = "podlife-namespace-worker"
+WORKER_SUBJECT = {"kind": "ServiceAccount", "name": "podlife", "namespace": "podlife-system"}
 #: Holds a deleted pod in the API until podlife has read its containers' final statuses.
 HOLD_FINALIZER = "podlife.dev/hold"
 
@@ -29,7 +35,38 @@ def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
     name = f"pl-{clean}-{uuid.uuid4().hex[:6]}"
     core.create_namespace({"metadata": {"name": name, "labels": {
         **MANAGED_BY, "podlife.dev/run": run_id}}})
+    _bind_worker_role(core.api_client, name)
     return name
+
+
+def _can_create_pods(api: Any, namespace: str) -> bool:
+    review = k8s.AuthorizationV1Api(api).create_self_subject_access_review(
+        {"spec": {"resourceAttributes": {"verb": "create", "resource": "pods",
+                                         "namespace": namespace}}})
+    return bool(review.status.allowed)
+
+
+def _bind_worker_role(api: Any, namespace: str, timeout: float = 10.0) -> None:
+    """Give podlife its rights in a namespace it just made, if it lacks them (it runs under
+    manifests/rbac.yaml); an identity with broader rights (an admin) needs no binding."""
+    if _can_create_pods(api, namespace):
+        return
+    k8s.RbacAuthorizationV1Api(api).create_namespaced_role_binding(namespace, {
+        "metadata": {"name": "podlife", "labels": MANAGED_BY},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": WORKER_ROLE},
+        "subjects": [WORKER_SUBJECT]})
+    # The binding takes a moment to reach the API server's authorizer cache.
+    waiting = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.1),
+                       retry=retry_if_result(lambda allowed: not allowed))
+    try:
+        waiting(_can_create_pods, api, namespace)
+    except RetryError:
+        raise PodlifeError(
+            f"podlife bound itself the role {WORKER_ROLE} in {namespace}, but still may not "
+            f"create pods there after {timeout:.0f}s",
+            "apply manifests/rbac.yaml as shipped (it defines that ClusterRole), or run "
+            "podlife as an identity that may create pods") from None
 
 
 def release_pod(core: k8s.CoreV1Api, name: str, namespace: str) -> None:

@@ -14,19 +14,53 @@ from podlife.errors import PodlifeError
 from podlife.model import RunResult
 from podlife.schema import ResultsError, Where
 
+#: A run of a few hundred checks is well under 1 MiB; a file far larger is not podlife's.
+MAX_BYTES = 64 * 1024 * 1024
+#: The format nests a handful of levels; a deeper file is refused before it is walked.
+MAX_DEPTH = 32
+
 
 def run_to_json(run: RunResult) -> str:
-    return json.dumps(run.to_dict(), indent=2) + "\n"
+    # allow_nan=False: NaN and Infinity are not JSON, so podlife never writes them.
+    return json.dumps(run.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"holds {name}, which is not a JSON number")
+
+
+def _depth(data: object) -> int:
+    """How deeply lists and objects nest (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = value.values() if isinstance(value, dict) else (
+            value if isinstance(value, list) else ())
+        for child in children:
+            if isinstance(child, dict | list):
+                if level + 1 > MAX_DEPTH:
+                    return level + 1
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
 
 
 def parse_run(text: str, source: str = "<string>") -> RunResult:
     """Parse and validate; raises ResultsError naming `source` and the bad field."""
+    if len(text) > MAX_BYTES:
+        raise ResultsError(source, "", f"is larger than {MAX_BYTES // 2**20} MiB")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ResultsError(
             source, "", f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except ValueError as exc:
+        raise ResultsError(source, "", str(exc)) from exc
+    except RecursionError as exc:
+        raise ResultsError(source, "", f"nests deeper than {MAX_DEPTH} levels") from exc
+    if _depth(data) > MAX_DEPTH:
+        raise ResultsError(source, "", f"nests deeper than {MAX_DEPTH} levels")
     return RunResult.from_dict(data, Where(source))
 
 
@@ -41,6 +75,11 @@ def write_run(run: RunResult, path: Path) -> None:
 def load_run(path: Path) -> RunResult:
     """Read one results file; every problem becomes a PodlifeError naming the file."""
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            raise PodlifeError(
+                f"results file {path} is larger than {MAX_BYTES // 2**20} MiB",
+                "pass the JSON file that `pytest --podlife-results FILE` wrote",
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise PodlifeError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -101,11 +102,15 @@ def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 env=child_env())
         assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            if not quiet:
-                sys.stdout.write(line)
-        code = proc.wait()
+        try:
+            for line in proc.stdout:
+                log.write(line)
+                if not quiet:
+                    sys.stdout.write(line)
+            code = proc.wait()
+        except BaseException:  # Ctrl-C, or SIGTERM turned into one: pytest cleans up first
+            stop_child(proc)
+            raise
     if code == PYTEST_NO_TESTS:
         raise PodlifeError("pytest collected no checks", "check the -k/-m filters you passed")
     return RunOutcome(label, pytest_exit_code(code), results, time.monotonic() - started)
@@ -179,6 +184,22 @@ def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: in
             time.sleep(0.5)  # polling child processes, not waiting for a cluster state
     finally:
         for _, _, proc, _ in running:
-            proc.terminate()
-            proc.wait()
+            stop_child(proc)
     return outcomes
+
+
+#: How long a child run gets to clean up (namespaces, its local cluster) after an interrupt.
+CHILD_CLEANUP_S = 120.0
+
+
+def stop_child(proc: subprocess.Popen) -> None:
+    """Interrupt a child run as Ctrl-C would, so its own cleanup runs; kill it only if that
+    takes longer than CHILD_CLEANUP_S."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=CHILD_CLEANUP_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

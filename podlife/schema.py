@@ -7,6 +7,7 @@ field's path (e.g. `checks[3].timelines[0].events[2].t`), which these helpers tr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -89,6 +90,8 @@ def one_of(value: Any, where: Where, choices: tuple[str, ...]) -> str:
 def number(value: Any, where: Where) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise where.fail(f"must be a number, got {type_name(value)}")
+    if not math.isfinite(value):
+        raise where.fail(f"must be a finite number, got {value!r}")
     return float(value)
 
 

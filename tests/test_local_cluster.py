@@ -199,6 +199,75 @@ def test_only_loopback_is_exposed_on_the_host(booted: ClusterInfo) -> None:
         assert secret.stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
 
 
+HOST_TAKEOVER_POD = {
+    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "takeover"},
+    "spec": {"hostPID": True, "hostNetwork": True, "restartPolicy": "Never",
+             "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+             "containers": [{"name": "main", "image": images.IMAGES["busybox"].local,
+                             "command": ["sh", "-c", "cat /host/etc/shadow"],
+                             "securityContext": {"privileged": True},
+                             "volumeMounts": [{"name": "host", "mountPath": "/host"}]}]}}
+
+
+def test_privileged_host_pod_is_refused_and_anonymous_requests_too(
+        booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
+    """PodSecurity baseline is enforced by default: a privileged, hostPID, hostNetwork pod
+    with the host's / mounted is refused. The API server answers no anonymous request."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(k8s.ApiException) as refused:
+        core.create_namespaced_pod("default", HOST_TAKEOVER_POD)
+    assert refused.value.status == 403 and "PodSecurity" in refused.value.body
+    ctx = ssl.create_default_context(cafile=str(Path(booted.state_dir) / "pki" / "ca.crt"))
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(f"{booted.server}/version", context=ctx, timeout=5)
+    assert anonymous.value.code == 401
+
+
+def etcd_version(cluster: LocalCluster, cert: Path | None) -> str:
+    """GET /version from etcd over TLS inside the node's namespace, optionally with a cert."""
+    load = (f"c.load_cert_chain('{cert}.crt', '{cert}.key'); " if cert else "")
+    probe = ("import socket, ssl; c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); "
+             "c.check_hostname = False; c.verify_mode = ssl.CERT_NONE; " + load +
+             "s = c.wrap_socket(socket.create_connection(('127.0.0.1', 2379), timeout=5)); "
+             "s.sendall(b'GET /version HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n'); "
+             "print(s.recv(400))")
+    result = cluster.sandbox.run([sys.executable, "-c", probe], timeout=30)
+    return result.stdout + result.stderr
+
+
+def test_host_network_pod_cannot_read_etcd() -> None:
+    """Even with --allow-privileged (the pod is admitted), a pod on the node's network
+    cannot talk to etcd: it speaks TLS only and wants a client certificate of its own CA."""
+    cluster = LocalCluster("ci-priv")
+    cluster.down()
+    try:
+        info = cluster.up(versions.resolve(None), allow_privileged=True)
+        other = k8s.CoreV1Api(api_client(info.kubeconfig))
+        pod = {**HOST_TAKEOVER_POD, "spec": {**HOST_TAKEOVER_POD["spec"], "containers": [{
+            **HOST_TAKEOVER_POD["spec"]["containers"][0], "command": ["sh", "-c",
+            "wget -T 3 -q -O- http://127.0.0.1:2379/version; echo rc=$?; "
+            "wget -T 3 -q -O- https://127.0.0.1:2379/version; echo rc=$?"]}]}}
+        other.create_namespaced_pod("default", pod)
+        deadline = time.monotonic() + 90
+        while other.read_namespaced_pod("takeover", "default").status.phase not in (
+                "Succeeded", "Failed") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        out = other.read_namespaced_pod_log("takeover", "default")
+        assert re.findall(r"rc=(\d+)", out) and "rc=0" not in out, out
+        assert "etcdserver" not in out, out
+        # From the node's network namespace: without a certificate of etcd's CA, nothing;
+        # with the API server's (the control), etcd answers, so the probe itself works.
+        etcd_pki = cluster.layout.etcd_pki
+        assert "etcdserver" not in etcd_version(cluster, None)
+        assert "etcdserver" in etcd_version(cluster, etcd_pki / "apiserver-client")
+    finally:
+        cluster.down()
+    assert leftovers("ci-priv") == []
+
+
 def test_two_versions_side_by_side(booted: ClusterInfo, core: k8s.CoreV1Api) -> None:
     """A cluster of another version runs beside the default one, sharing nothing."""
     second = LocalCluster("ci-second")
@@ -311,16 +380,54 @@ def test_error_component_crash_during_boot() -> None:
     assert leftovers("ci-crash") == []
 
 
-def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
-    """Ctrl-C in the middle of a boot stops everything; the next boot succeeds."""
+def up_until_the_api_server_starts(name: str) -> subprocess.Popen[str]:
+    """`podlife cluster up` in the background, returned once the boot is half done."""
     proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name",
-                             "ci-int"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    apiserver_log = LocalCluster("ci-int").layout.logs / "kube-apiserver.log"
+                             name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    apiserver_log = LocalCluster(name).layout.logs / "kube-apiserver.log"
     deadline = time.monotonic() + 120
     while not apiserver_log.exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # polling for the observed moment to interrupt, not a fixed wait
     assert apiserver_log.exists(), "the boot never reached the API server"
+    return proc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_termination_signals_during_up_clean_up_as_ctrl_c(sig: signal.Signals) -> None:
+    """`kill -TERM` or a closed terminal mid-boot: exit 130, nothing left running."""
+    name = f"ci-{sig.name.lower()}"
+    proc = up_until_the_api_server_starts(name)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert leftovers(name) == []
+
+
+def test_sigkill_during_up_is_a_dead_half_boot_that_up_and_down_clear() -> None:
+    """After `kill -9` of up: status calls it a dead half-boot (not healthy); up of the name
+    removes the remains and boots; down then removes everything."""
+    proc = up_until_the_api_server_starts("ci-kill9")
+    proc.kill()
+    proc.communicate(timeout=10)
+    assert leftovers("ci-kill9") != [], "SIGKILL should leave the half-boot's processes"
+    status = podlife("cluster", "status", env={"COLUMNS": "400"})
+    row = [ln for ln in status.stdout.splitlines() if "ci-kill9" in ln]
+    assert row and "dead half-boot" in row[0] and "healthy" not in row[0], status.stdout
+    try:
+        again = podlife("cluster", "up", "--name", "ci-kill9")
+        assert again.returncode == 0, again.stderr
+        assert "dead half-boot" in again.stdout + again.stderr
+        health = LocalCluster("ci-kill9").health()
+        assert health and all(health.values()), health
+    finally:
+        podlife("cluster", "down", "--name", "ci-kill9")
+    assert leftovers("ci-kill9") == []
+
+
+def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
+    """Ctrl-C in the middle of a boot stops everything; the next boot succeeds."""
+    proc = up_until_the_api_server_starts("ci-int")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -331,6 +438,28 @@ def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:
     finally:
         podlife("cluster", "down", "--name", "ci-int")
     assert leftovers("ci-int") == []
+
+
+def test_two_concurrent_ups_of_one_name_one_wins_one_gets_a_line() -> None:
+    """Two `up --name X` at once: one boots, the other exits 2 with one line and no
+    traceback, and the winner's cluster is untouched (its state and processes)."""
+    argv = [sys.executable, "-m", "podlife.cli", "cluster", "up", "--name", "ci-race"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    try:
+        outcomes = sorted(((p.wait(timeout=600), p.communicate()[1]) for p in procs),
+                          key=lambda o: o[0])
+        (won, _), (lost, err) = outcomes
+        assert (won, lost) == (0, 2), outcomes
+        assert "Traceback" not in err and "busy" in err, err
+        info = ClusterInfo.load("ci-race")
+        health = LocalCluster("ci-race").health()
+        assert health and all(health.values()), health
+        node = k8s.CoreV1Api(api_client(info.kubeconfig)).read_node(info.node_name)
+        assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+    finally:
+        podlife("cluster", "down", "--name", "ci-race")
+    assert leftovers("ci-race") == []
 
 
 def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -> None:

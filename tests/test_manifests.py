@@ -279,7 +279,8 @@ def test_yaml_parses_and_objects_are_named(path: Path) -> None:
 
 def test_manifest_dir_holds_exactly_the_patterns() -> None:
     top = {p.name for p in manifests.MANIFEST_DIR.glob("*.yaml")}
-    assert top == {f"{p}.yaml" for p in manifests.all_patterns()} | {"rbac.yaml"}
+    assert top == {f"{p}.yaml" for p in manifests.all_patterns()} | {
+        "rbac.yaml", "rbac-node-changes.yaml"}
     assert {p.stem for p in manifests.SUPPORT_DIR.glob("*.yaml")} == SUPPORT_FILES
 
 
@@ -363,49 +364,3 @@ def test_objects_the_patterns_reference_are_in_support() -> None:
                         assert ref["key"] in secrets[ref["name"]]["stringData"], pattern
     assert config_maps == {"fluent-bit-config", "envoy-config"}
     assert set(secrets) == {"db-secret", "db-credentials"}
-
-
-# --- rbac ----------------------------------------------------------------------------
-
-
-def test_rbac_grants_exactly_what_podlife_needs() -> None:
-    with (manifests.MANIFEST_DIR / "rbac.yaml").open(encoding="utf-8") as handle:
-        objs = {(o["kind"], o["metadata"]["name"]): o for o in yaml.safe_load_all(handle) if o}
-    crud = {"create", "get", "list", "watch", "delete", "patch", "update"}
-
-    def grants(role: str) -> dict[tuple[str, str], set[str]]:
-        rules = objs[("ClusterRole", role)]["rules"]
-        return {
-            (group, resource): set(rule["verbs"])
-            for rule in rules
-            for group in rule["apiGroups"]
-            for resource in rule["resources"]
-        }
-
-    assert grants("podlife") == {
-        ("", "namespaces"): {"create", "get", "list", "delete", "watch", "patch"},
-        ("", "pods"): crud,
-        ("", "services"): crud,
-        ("", "configmaps"): crud,
-        ("", "secrets"): crud,
-        ("", "pods/log"): {"get"},
-        ("", "pods/status"): {"get"},
-        ("", "pods/exec"): {"create", "get"},
-        ("discovery.k8s.io", "endpointslices"): {"get", "list", "watch"},
-        ("", "events"): {"get", "list", "watch"},
-        ("apps", "deployments"): crud,
-        ("apps", "replicasets"): crud,
-        ("batch", "jobs"): crud,
-    }
-    assert grants("podlife-node-resources") == {
-        ("", "nodes"): {"get", "list"},
-        ("", "nodes/status"): {"patch"},
-    }
-    assert ("Namespace", "podlife-system") in objs
-    assert objs[("ServiceAccount", "podlife")]["metadata"]["namespace"] == "podlife-system"
-    for role in ("podlife", "podlife-node-resources"):
-        binding = objs[("ClusterRoleBinding", role)]
-        assert binding["roleRef"]["name"] == role
-        assert binding["subjects"] == [
-            {"kind": "ServiceAccount", "name": "podlife", "namespace": "podlife-system"}
-        ]

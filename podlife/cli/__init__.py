@@ -17,6 +17,7 @@ from pathlib import Path
 from podlife import paths
 from podlife.cli import cluster, info, reports, selftest, suite
 from podlife.errors import PodlifeError
+from podlife.signals import interrupt_on_termination
 
 EXIT_PASSED = 0  # every check passed (or was unsupported/skipped, with its reason)
 EXIT_CHECK_FAILED = 1  # a check failed (or, for matrix/upgrade/compare, a regression)
@@ -56,9 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[paths.REPORTS_ENV] = str(Path(args.reports_dir).absolute())
     passthrough = getattr(args, "passthrough", False)
     try:
-        if passthrough:
-            return int(args.func(args, extra) or 0)
-        return int(args.func(args) or 0)
+        with interrupt_on_termination():  # a kill or a closed terminal cleans up like Ctrl-C
+            if passthrough:
+                return int(args.func(args, extra) or 0)
+            return int(args.func(args) or 0)
     except PodlifeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -35,8 +35,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from podlife.local.preflight import preflight
+    from podlife.local.preflight import preflight, validate_port
 
+    validate_port(args.api_port)
     preflight()
     from podlife.local.cluster import LocalCluster, parse_gates
 
@@ -57,7 +58,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         info = cluster.up(version, api_port=args.api_port, gates=gates,
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
                           step=step_printer(), progress=progress, timeout=args.timeout,
-                          component_gates=component_gates)
+                          component_gates=component_gates,
+                          allow_privileged=args.allow_privileged)
     console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     print(info.kubeconfig)
@@ -73,34 +75,28 @@ def cmd_down(args: argparse.Namespace) -> int:
         console.print(f"no local cluster named '{args.name}': nothing to do")
         return 0
     started = time.monotonic()
-    cluster.down()
+    cluster.down()  # main() turns SIGTERM into KeyboardInterrupt; a second one is ignored
     console.print(f"cluster '{args.name}' removed in {time.monotonic() - started:.1f}s")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from podlife.local.cluster import LocalCluster, list_clusters
-    from podlife.local.gates import describe
+    from dataclasses import asdict
 
-    found = []
-    for info in list_clusters():
-        health = LocalCluster(info.name).health()
-        down = sorted(name for name, ok in health.items() if not ok)
-        found.append({"name": info.name, "version": info.version, "server": info.server,
-                      "healthy": bool(health) and not down, "down": down,
-                      "feature_gates": describe(info.feature_gates, info.component_gates),
-                      "kubeconfig": str(info.kubeconfig)})
+    from podlife.local.status import cluster_states
+
+    rows = cluster_states()
     if args.output == "json":
-        print_json(found)
+        print_json([asdict(row) for row in rows])
         return 0
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
-    for row in found:
-        table.add_row(row["name"], row["version"], row["server"],
-                      "healthy" if row["healthy"] else f"down: {', '.join(row['down'])}",
-                      row["feature_gates"], row["kubeconfig"])
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.server, row.health,
+                                                 row.feature_gates, row.kubeconfig)))
     Console().print(table)
     return 0
 
@@ -114,13 +110,16 @@ def cmd_kubeconfig(args: argparse.Namespace) -> int:
 
 def cmd_logs(args: argparse.Namespace) -> int:
     from podlife.local.cluster import ClusterInfo
+    from podlife.local.components import LOG_NAMES
 
+    if args.component not in LOG_NAMES:
+        raise PodlifeError(f"'{args.component}' is not a component of a local cluster",
+                           f"use one of {', '.join(LOG_NAMES)}")
     info = ClusterInfo.load(args.name)
     log = Path(info.state_dir) / "logs" / f"{args.component}.log"
     if not log.exists():
-        known = sorted(p.stem for p in log.parent.glob("*.log"))
-        raise PodlifeError(f"no log for component '{args.component}'",
-                           f"use one of {', '.join(known)}")
+        raise PodlifeError(f"cluster '{args.name}' has no {args.component} log (yet)",
+                           "it has not started that component; see 'podlife cluster status'")
     sys.stdout.write(log.read_text(errors="replace"))
     return 0
 
@@ -169,6 +168,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="official release binaries to use (default: podlife's own build)")
     up.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
                     help=f"give up booting after this long (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    up.add_argument("--allow-privileged", action="store_true",
+                    help="let pods be privileged or use host namespaces and paths (default: "
+                    "off, PodSecurity 'baseline' is enforced on every namespace)")
     up.set_defaults(func=cmd_up)
 
     down = csub.add_parser("down", help="stop a local cluster and remove all its state")

@@ -21,9 +21,17 @@ from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
+from podlife.local.host import kernel_tunables_kept
 from podlife.local.launch import Launcher, create_objects
+from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
-from podlife.local.preflight import free_port, parse_gates, preflight, validate_name
+from podlife.local.preflight import (
+    free_port,
+    parse_gates,
+    preflight,
+    validate_name,
+    validate_state_path,
+)
 from podlife.local.readiness import Readiness
 from podlife.local.state import (
     ClusterInfo,
@@ -77,6 +85,7 @@ class LocalCluster:
         self.name = name
         self.state = paths.cluster_dir(name)
         self.layout = comp.Layout(self.state)
+        validate_state_path(self.state, self.layout.containerd_socket)
         self.net = Network()
         self.cgroups = CgroupTree(name)
         self.sandbox = NodeSandbox(self.state, self.cgroups, self.net)
@@ -87,12 +96,30 @@ class LocalCluster:
            gates: dict[str, bool] | None = None, kube_bin_dir: Path | None = None,
            step: Step | None = None, progress: build.Progress | None = None,
            timeout: float = 180.0,
-           component_gates: dict[str, dict[str, bool]] | None = None) -> ClusterInfo:
-        """Boot; `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component."""
-        step = step or (lambda _msg: None)
+           component_gates: dict[str, dict[str, bool]] | None = None,
+           allow_privileged: bool = False) -> ClusterInfo:
+        """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
+        same name fails at once with one line, and leaves this boot alone.
+
+        `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component;
+        allow_privileged turns off the PodSecurity `baseline` default (see configure)."""
         gates, component_gates = gates or {}, component_gates or {}
         refuse_locked(version, gates, component_gates)
         preflight()
+        with cluster_lock(self.name, "up"):
+            return self._up(version, api_port=api_port, gates=gates,
+                            component_gates=component_gates,
+                            kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
+                            progress=progress, timeout=timeout,
+                            allow_privileged=allow_privileged)
+
+    def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
+            component_gates: dict[str, dict[str, bool]],
+            kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
+            timeout: float, allow_privileged: bool) -> ClusterInfo:
+        if self.half_booted():
+            step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
+            self._down(keep_logs=False)
         if (self.state / "cluster.json").exists() or self.cgroups.exists():
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
@@ -105,13 +132,15 @@ class LocalCluster:
         started = time.monotonic()
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
                            state_dir=str(self.state), node_name=f"{self.name}-node",
-                           feature_gates=gates, component_gates=component_gates)
+                           feature_gates=gates, component_gates=component_gates,
+                           allow_privileged=allow_privileged)
         try:
             self.state.mkdir(parents=True)
             info.save()
             step("writing certificates and configs")
             write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
-                             host_server=info.server, gates=info.gates_for("kube-proxy"))
+                             host_server=info.server, gates=info.gates_for("kube-proxy"),
+                             allow_privileged=allow_privileged)
             self.cgroups.create()
             step("starting the node's namespaces")
             self.sandbox.start()
@@ -119,14 +148,15 @@ class LocalCluster:
             launch.base(port, info.gates_for("kube-apiserver"))
             self.ready.probe("containerd", self.layout.containerd_socket.exists, timeout)
             launch.import_images(archives)
-            launch.node(version, info.node_name, self.cgroups.kubelet_root,
-                        info.gates_for("kubelet"))
-            step("waiting for the API server")
-            client = self.ready.api_server(info, timeout)
-            launch.controllers(info.gates_for)
-            create_objects(client, comp.COREDNS_RBAC)
-            step("waiting for the node to be Ready")
-            self.ready.node(client, info.node_name, timeout)
+            with kernel_tunables_kept():
+                launch.node(version, info.node_name, self.cgroups.kubelet_root,
+                            info.gates_for("kubelet"))
+                step("waiting for the API server")
+                client = self.ready.api_server(info, timeout)
+                launch.controllers(info.gates_for)
+                create_objects(client, comp.COREDNS_RBAC)
+                step("waiting for the node to be Ready")
+                self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
             self.ready.smoke_pod(client, timeout)
             info.booted_at = time.time()
@@ -136,7 +166,7 @@ class LocalCluster:
         except BaseException as exc:
             if os.environ.get("PODLIFE_KEEP_FAILED") == "1":
                 raise  # debugging a boot: leave everything as it is
-            kept = self.down(keep_logs=True)
+            kept = self._down(keep_logs=True)
             if isinstance(exc, PodlifeError) and exc.log and kept:
                 exc.log = str(kept / Path(exc.log).name)
             raise
@@ -149,7 +179,12 @@ class LocalCluster:
         kube-proxy); containerd and every container keep running throughout, as in a
         real node upgrade. Returns the seconds taken.
         """
-        step = step or (lambda _msg: None)
+        with cluster_lock(self.name, "upgrade"):
+            return self._upgrade(version, step=step or (lambda _msg: None), progress=progress,
+                                 timeout=timeout)
+
+    def _upgrade(self, version: KubeVersion, *, step: Step, progress: build.Progress | None,
+                 timeout: float) -> float:
         info = ClusterInfo.load(self.name)
         step(f"building Kubernetes {version} (cached after the first time)")
         bins = ensure_binaries(version, None, progress)
@@ -166,8 +201,10 @@ class LocalCluster:
         step("upgrading the node: kubelet and kube-proxy (containers keep running)")
         for name in ("kube-proxy", "kubelet"):
             self.supervisor.stop(name)
-        launch.node(version, info.node_name, self.cgroups.kubelet_root, info.gates_for("kubelet"))
-        self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
+        with kernel_tunables_kept():
+            launch.node(version, info.node_name, self.cgroups.kubelet_root,
+                        info.gates_for("kubelet"))
+            self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
         info.version = version.tag
         info.save()
         return time.monotonic() - started
@@ -177,9 +214,24 @@ class LocalCluster:
 
         keep_logs (after a failed boot) moves the component logs to
         <state root>/failed-boots/<name>/ first, so the error's log path still exists.
+        Holds the cluster's lock, so it refuses (one line) while an `up` of it runs.
         """
+        with cluster_lock(self.name, "down"):
+            return self._down(keep_logs=keep_logs)
+
+    def _down(self, *, keep_logs: bool) -> Path | None:
         self.supervisor.stop_everything()
         return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
+
+    def half_booted(self) -> bool:
+        """Left by an `up` that was killed (SIGKILL, power loss): something of the cluster
+        exists but its boot never finished. Only meaningful while holding the lock."""
+        if not self.state.exists() and not self.cgroups.exists():
+            return False
+        try:
+            return not ClusterInfo.load(self.name).booted_at
+        except (PodlifeError, ValueError, TypeError, OSError):
+            return True
 
     def health(self) -> dict[str, bool]:
         """Which recorded components are still running."""

@@ -1,4 +1,4 @@
-"""Command lines and config files of each cluster component, for one Kubernetes version.
+"""Command lines and config files of each Kubernetes component (containerd and CNI: `runtime`).
 
 Kept apart from the boot sequence so the flags a local cluster runs with can be read in
 one place; they follow what Kubernetes' hack/local-up-cluster.sh sets up: TLS everywhere
@@ -8,19 +8,19 @@ kubelet with webhook authentication and authorization.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from podlife.images import IMAGES
 from podlife.local.node import Network
 from podlife.versions import KubeVersion
 
-CNI_BIN_DIR = "/usr/lib/cni"
-RUNC = "/usr/sbin/runc"
 APISERVER_PORT = 6443
+#: Every log a cluster writes (logs/<name>.log): `podlife cluster logs` reads only these.
+LOG_NAMES = ("namespace", "etcd", "containerd", "kube-apiserver", "coredns", "api-bridge",
+             "api-forward", "kube-controller-manager", "kube-scheduler", "kubelet",
+             "kube-proxy")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class Layout:
     @property
     def pki(self) -> Path:
         return self.state / "pki"
+
+    @property
+    def etcd_pki(self) -> Path:
+        """etcd's own CA and certificates, apart from the cluster's CA."""
+        return self.state / "pki" / "etcd"
 
     @property
     def logs(self) -> Path:
@@ -56,13 +61,21 @@ def gates_flag(gates: dict[str, bool]) -> list[str]:
 
 
 def etcd_args(bins: Path, lay: Layout) -> list[str]:
+    """etcd answers TLS only, and only clients (and peers) with a certificate from its own
+    CA, which signs nothing but the API server's etcd client: a process on the node's
+    network (a hostNetwork pod) cannot read or write the cluster's data."""
+    etcd = lay.etcd_pki
     return [
         str(bins / "etcd"), "--name", "podlife", "--data-dir", str(lay.state / "etcd"),
-        "--listen-client-urls", "http://127.0.0.1:2379",
-        "--advertise-client-urls", "http://127.0.0.1:2379",
-        "--listen-peer-urls", "http://127.0.0.1:2380",
-        "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
-        "--initial-cluster", "podlife=http://127.0.0.1:2380",
+        "--listen-client-urls", "https://127.0.0.1:2379",
+        "--advertise-client-urls", "https://127.0.0.1:2379",
+        "--listen-peer-urls", "https://127.0.0.1:2380",
+        "--initial-advertise-peer-urls", "https://127.0.0.1:2380",
+        "--initial-cluster", "podlife=https://127.0.0.1:2380",
+        "--cert-file", str(etcd / "server.crt"), "--key-file", str(etcd / "server.key"),
+        "--client-cert-auth", "--trusted-ca-file", str(etcd / "ca.crt"),
+        "--peer-cert-file", str(etcd / "server.crt"), "--peer-key-file", str(etcd / "server.key"),
+        "--peer-client-cert-auth", "--peer-trusted-ca-file", str(etcd / "ca.crt"),
         "--listen-metrics-urls", "http://127.0.0.1:2381",
         # A test cluster's data is disposable: skipping fsync keeps boot and writes fast.
         "--unsafe-no-fsync", "--log-level", "warn",
@@ -73,7 +86,13 @@ def apiserver_args(bins: Path, lay: Layout, net: Network, gates: dict[str, bool]
     pki = lay.pki
     return [
         str(bins / "kube-apiserver"),
-        "--etcd-servers=http://127.0.0.1:2379",
+        "--etcd-servers=https://127.0.0.1:2379",
+        f"--etcd-cafile={lay.etcd_pki / 'ca.crt'}",
+        f"--etcd-certfile={lay.etcd_pki / 'apiserver-client.crt'}",
+        f"--etcd-keyfile={lay.etcd_pki / 'apiserver-client.key'}",
+        # Every request needs an identity: podlife's own probes use client certificates.
+        "--anonymous-auth=false",
+        f"--admission-control-config-file={lay.state / 'admission.yaml'}",
         f"--advertise-address={net.node_ip}",
         "--bind-address=0.0.0.0",
         f"--secure-port={APISERVER_PORT}",
@@ -89,7 +108,7 @@ def apiserver_args(bins: Path, lay: Layout, net: Network, gates: dict[str, bool]
         f"--service-account-signing-key-file={pki / 'sa.key'}",
         "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
         "--authorization-mode=Node,RBAC",
-        "--enable-admission-plugins=NodeRestriction",
+        "--enable-admission-plugins=NodeRestriction,PodSecurity",
         "--allow-privileged=true",
         "--endpoint-reconciler-type=lease",
         *gates_flag(gates),
@@ -122,62 +141,6 @@ def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]
         "--bind-address=127.0.0.1",
         *gates_flag(gates),
     ]
-
-
-def containerd_config(lay: Layout) -> str:
-    """containerd 2.x config (version 3): CRI with runc from Debian and CNI ptp networking."""
-    sandbox = IMAGES["pause"].local
-    root = lay.state / "containerd"
-    return f"""version = 3
-root = "{root / 'root'}"
-state = "/run/containerd"
-
-[grpc]
-  address = "{lay.containerd_socket}"
-
-[plugins.'io.containerd.cri.v1.images']
-  snapshotter = "overlayfs"
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
-    sandbox = "{sandbox}"
-
-[plugins.'io.containerd.cri.v1.runtime']
-  enable_selinux = false
-  # Lowering a process's OOM score needs CAP_SYS_RESOURCE, which a sandboxed root (like
-  # this project's CI) may lack; keep containers' scores at or above containerd's own.
-  restrict_oom_score_adj = true
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = "runc"
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        BinaryName = "{RUNC}"
-        SystemdCgroup = false
-  [plugins.'io.containerd.cri.v1.runtime'.cni]
-    bin_dirs = ["{CNI_BIN_DIR}"]
-    conf_dir = "{lay.state / 'cni'}"
-"""
-
-
-def cni_config(net: Network, lay: Layout) -> str:
-    """ptp networking: each pod gets a veth routed through the node namespace.
-
-    Routed (not bridged) traffic passes the node's iptables both ways, so kube-proxy's
-    Service rules work without bridge netfilter, and with no default route in the node
-    namespace a pod's packet to any outside address is dropped there.
-    """
-    config = {
-        "cniVersion": "1.0.0",
-        "name": "podlife",
-        "plugins": [
-            {"type": "ptp", "ipMasq": False, "mtu": 1500,
-             "ipam": {"type": "host-local", "ranges": [[{"subnet": net.pod_cidr.replace(
-                 "/16", "/24"), "gateway": net.pod_gateway}]],
-                      "dataDir": str(lay.state / "cni-ipam"),
-                      "routes": [{"dst": "0.0.0.0/0"}]}},
-            {"type": "portmap", "capabilities": {"portMappings": True}},
-        ],
-    }
-    return json.dumps(config, indent=2)
 
 
 def kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root: str,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 
+import yaml
+
 from podlife.local import components as comp
 from podlife.local import pki
 from podlife.local.components import Layout
 from podlife.local.node import Network, cgroup_v1
+from podlife.local.runtime import cni_config, containerd_config
 from podlife.versions import KubeVersion
 
 STATE_SUBDIRS = ("pki", "logs", "pids", "kubeconfig", "cni", "containerd", "kubelet")
@@ -21,20 +24,43 @@ APISERVER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc",
                    "kubernetes.default.svc.cluster.local", "localhost")
 
 
+def admission_config(allow_privileged: bool) -> str:
+    """PodSecurity enforced on every namespace by default: `baseline` refuses privileged
+    containers, host namespaces (hostNetwork, hostPID, hostIPC), hostPath volumes and added
+    capabilities, so a pod cannot reach the host. `--allow-privileged` makes the default
+    `privileged` (nothing refused). The default applies to every namespace without its own
+    pod-security.kubernetes.io labels; podlife's namespaces set none."""
+    level = "privileged" if allow_privileged else "baseline"
+    return yaml.safe_dump({
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "AdmissionConfiguration",
+        "plugins": [{"name": "PodSecurity", "configuration": {
+            "apiVersion": "pod-security.admission.config.k8s.io/v1",
+            "kind": "PodSecurityConfiguration",
+            "defaults": {"enforce": level, "enforce-version": "latest",
+                         "audit": level, "audit-version": "latest",
+                         "warn": level, "warn-version": "latest"},
+            "exemptions": {"usernames": [], "runtimeClasses": [], "namespaces": []},
+        }}],
+    }, sort_keys=False)
+
+
 def write_boot_files(lay: Layout, net: Network, *, cluster: str, node_name: str,
-                     host_server: str, gates: dict[str, bool]) -> None:
+                     host_server: str, gates: dict[str, bool],
+                     allow_privileged: bool = False) -> None:
     """Everything the components read at boot, except the kubelet's version-specific config
     (written by `write_kubelet_config` whenever a kubelet starts)."""
     for sub in STATE_SUBDIRS:
         (lay.state / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(lay.state, 0o700)
     write_certificates(lay, net, cluster=cluster, node_name=node_name, host_server=host_server)
-    (lay.state / "containerd" / "config.toml").write_text(comp.containerd_config(lay))
-    (lay.state / "cni" / "10-podlife.conflist").write_text(comp.cni_config(net, lay))
+    (lay.state / "containerd" / "config.toml").write_text(containerd_config(lay))
+    (lay.state / "cni" / "10-podlife.conflist").write_text(cni_config(net, lay))
     (lay.state / "resolv.conf").write_text(f"nameserver {net.dns_ip}\n")
     (lay.state / "kube-proxy-config.yaml").write_text(
         comp.kube_proxy_config(lay, net, node_name, gates))
     (lay.state / "Corefile").write_text(comp.corefile(lay, net))
+    (lay.state / "admission.yaml").write_text(admission_config(allow_privileged))
 
 
 def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: str,
@@ -43,6 +69,10 @@ def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: st
     kubeconfig per component. Only the admin's kubeconfig points at the host's port."""
     ca = pki.CertificateAuthority(lay.pki)
     pki.service_account_keys(lay.pki)
+    etcd_ca = pki.CertificateAuthority(lay.etcd_pki)
+    etcd_ca.issue("server", common_name="etcd", server=True, client=True, ips=("127.0.0.1",),
+                  dns=("localhost",))
+    etcd_ca.issue("apiserver-client", common_name="kube-apiserver-etcd-client")
     ca.issue("apiserver", common_name="kube-apiserver", server=True, client=False,
              dns=APISERVER_NAMES, ips=("127.0.0.1", net.node_ip, net.kubernetes_service_ip))
     ca.issue("apiserver-kubelet-client", common_name="kube-apiserver-kubelet-client",

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +56,12 @@ class CgroupTree:
         return [CGROUP_ROOT / self.name / sub]
 
     def teardown_dirs(self) -> list[Path]:
-        """dirs(), plus, on a hybrid host, the tree the kubelet also makes in the unified (v2)
-        hierarchy: podlife never puts a process there, but teardown must remove it."""
-        unified = CGROUP_ROOT / "unified"
-        extra = [unified / self.name] if cgroup_v1() and unified.is_dir() else []
-        return self.dirs() + extra
+        """The tree in every hierarchy mounted under /sys/fs/cgroup, not only dirs(): the
+        kubelet also makes it in others (e.g. the unified one of a hybrid host)."""
+        if not cgroup_v1():
+            return self.dirs()
+        hierarchies = sorted(p for p in CGROUP_ROOT.iterdir() if p.is_dir())
+        return [h / self.name for h in hierarchies]
 
     @property
     def kubelet_root(self) -> str:
@@ -97,6 +98,20 @@ class CgroupTree:
     def exists(self) -> bool:
         return any(path.exists() for path in self.dirs())
 
+    def holds(self, pid: int) -> bool:
+        """Whether a process is in this tree (in any hierarchy): the test of a process's
+        identity before podlife signals it, since a pid file may name a reused pid."""
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return False
+        top = f"/{self.name}"
+        for line in lines:
+            path = line.split(":", 2)[-1]
+            if path == top or path.startswith(top + "/"):
+                return True
+        return False
+
     def peak_memory_bytes(self) -> int | None:
         """The highest memory use of all the cluster's processes together, since boot."""
         path = CGROUP_ROOT / "memory" / self.name / "memory.max_usage_in_bytes"
@@ -125,17 +140,31 @@ class CgroupTree:
         return any(top.exists() for top in tops)
 
 
-def kill_all(pids: set[int], *, grace: float = 5.0) -> None:
-    """SIGTERM, wait up to `grace`, then SIGKILL whatever is left."""
+def kill_all(pids: set[int], *, member: Callable[[int], bool], grace: float = 5.0) -> None:
+    """SIGTERM, wait up to `grace`, then SIGKILL whatever is left: only processes for which
+    `member` holds once a pidfd pins them, so a pid reused by another process after it was
+    read is never signalled."""
+    handles: dict[int, int] = {}
     for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.1)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            fd = os.pidfd_open(pid)
+            if member(pid):
+                handles[pid] = fd
+            else:
+                os.close(fd)
+    try:
+        for fd in handles.values():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_alive(p) for p in handles):
+            time.sleep(0.1)
+        for fd in handles.values():
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+    finally:
+        for fd in handles.values():
+            os.close(fd)
 
 
 def _alive(pid: int) -> bool:
@@ -149,9 +178,14 @@ def _alive(pid: int) -> bool:
     return False
 
 
-def setup_script(net: Network, state: Path) -> str:
-    """Shell run inside the fresh namespaces: addresses, routes, sysctls and private mounts."""
+def setup_script(net: Network) -> str:
+    """Shell run inside the fresh namespaces: addresses, routes, sysctls and private mounts.
+
+    The state dir arrives as the script's first argument ("$1"), never pasted into the
+    text, so no path can become a command; the rest is podlife's own constants.
+    """
     return f"""set -eu
+state=$1
 ip link set lo up
 # A veth pair kept inside the namespace carries the node's address (kernels without the
 # dummy driver have veth, which pod networking needs anyway).
@@ -165,12 +199,21 @@ sysctl -qw net.ipv4.ip_forward=1
 sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
 mount --make-rprivate /
 mount -t tmpfs -o mode=755 podlife-run /run
-mkdir -p {state}/var-log
-mount --bind {state}/var-log /var/log
-mkdir -p {state}/kubelet
-mount --bind {state}/kubelet {state}/kubelet
-mount --make-rshared {state}/kubelet
-echo ready > {state}/namespace.ready
+# Fixed host paths the components write to (the kubelet's device-plugin and pod-resources
+# sockets under /var/lib/kubelet, CNI's results cache under /var/lib/cni, containerd's
+# /opt/containerd, the kubelet's /usr/libexec/kubernetes plugin dir): each cluster sees the
+# host's directories through an overlay whose writes land in its own state dir.
+for dir in /var/lib /opt /usr/libexec; do
+  mkdir -p "$state/host$dir/upper" "$state/host$dir/work"
+  mount -t overlay podlife-host \
+    -o "lowerdir=$dir,upperdir=$state/host$dir/upper,workdir=$state/host$dir/work" "$dir"
+done
+mkdir -p "$state/var-log"
+mount --bind "$state/var-log" /var/log
+mkdir -p "$state/kubelet"
+mount --bind "$state/kubelet" "$state/kubelet"
+mount --make-rshared "$state/kubelet"
+echo ready > "$state/namespace.ready"
 exec sleep infinity
 """
 
@@ -188,17 +231,19 @@ class NodeSandbox:
         return self.state / "pids" / "namespace.pid"
 
     def holder_pid(self) -> int | None:
+        """The namespace holder's pid, if the pid file names a live process of this cluster."""
         with contextlib.suppress(OSError, ValueError):
             pid = int(self.pid_file.read_text())
-            return pid if _alive(pid) else None
+            return pid if _alive(pid) and self.cgroups.holds(pid) else None
         return None
 
     def start(self, timeout: float = 10.0) -> int:
         script = self.state / "namespace-setup.sh"
-        script.write_text(setup_script(self.net, self.state))
+        script.write_text(setup_script(self.net))
         log = (self.state / "logs" / "namespace.log").open("w")
         proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", "sh", str(script)],
+            ["unshare", "--net", "--mount", "--propagation", "private", "sh", str(script),
+             str(self.state)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=self.cgroups.join)
         self.pid_file.write_text(str(proc.pid))

@@ -25,6 +25,12 @@ REQUIRED_FILES = {
     "/bin/busybox": "busybox-static",
 }
 NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+#: Characters a state dir path may hold. Paths reach socat's address syntax (where ',', ':'
+#: and '!' are separators) and component flags; anything outside this set is refused
+#: rather than quoted, so no path can ever be read as an option or a command.
+PATH_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+@-")
+#: A unix socket path must fit in sockaddr_un.sun_path (108 bytes with its NUL).
+SOCKET_PATH_MAX = 107
 
 
 def preflight() -> None:
@@ -45,6 +51,22 @@ def validate_name(name: str) -> None:
                            "use up to 30 lowercase letters, digits and dashes")
 
 
+def validate_state_path(state: Path, longest_socket: Path) -> None:
+    """Refuse a state dir whose path has characters that mean something to a shell or to
+    socat, or that is too long for the API server's unix socket, before anything runs."""
+    text = str(state)
+    odd = sorted(set(text) - PATH_OK)
+    if odd or not state.is_absolute():
+        shown = "".join(odd) or "a relative path"
+        raise PodlifeError(f"the state dir {text!r} has characters podlife refuses ({shown})",
+                           "set PODLIFE_STATE to an absolute path of letters, digits and "
+                           "/ . _ + @ - only")
+    if len(str(longest_socket).encode()) > SOCKET_PATH_MAX:
+        raise PodlifeError(f"the state dir {text!r} is too long for a unix socket path",
+                           f"set PODLIFE_STATE to a path shorter by "
+                           f"{len(str(longest_socket).encode()) - SOCKET_PATH_MAX} characters")
+
+
 def parse_gates(text: str | None) -> dict[str, bool]:
     """'A=true,B=false' -> {'A': True, 'B': False}, with a clear error on anything else."""
     gates: dict[str, bool] = {}
@@ -57,9 +79,16 @@ def parse_gates(text: str | None) -> dict[str, bool]:
     return gates
 
 
+def validate_port(port: int | None) -> None:
+    if port is not None and not 1 <= port <= 65535:
+        raise PodlifeError(f"--api-port {port} is not a TCP port",
+                           "pick a port from 1 to 65535, or leave it out to get a free one")
+
+
 def free_port(preferred: int | None) -> int:
     """The host loopback port for the API server: the one asked for, or a free one."""
-    if preferred:
+    validate_port(preferred)
+    if preferred is not None:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", preferred))

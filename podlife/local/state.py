@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,8 @@ class ClusterInfo:
     state_dir: str
     node_name: str
     feature_gates: dict[str, bool] = field(default_factory=dict)
+    #: Booted with --allow-privileged: PodSecurity refuses nothing.
+    allow_privileged: bool = False
     booted_at: float = 0.0
     boot_seconds: float = 0.0
     #: Gates of one component (e.g. "kubelet"), over feature_gates (podlife.local.gates).
@@ -47,6 +50,9 @@ class ClusterInfo:
 
     @classmethod
     def load(cls, name: str) -> ClusterInfo:
+        from podlife.local.preflight import validate_name
+
+        validate_name(name)  # a name is a path component: never '..' or '/'
         path = paths.cluster_dir(name) / "cluster.json"
         try:
             return cls(**json.loads(path.read_text()))
@@ -97,9 +103,24 @@ def remove_state(name: str, state: Path, logs: Path, *, keep_logs: bool) -> Path
     return kept
 
 
+def mounts_under(path: Path, mount_points: list[str]) -> list[str]:
+    """The mount points at or below `path`, deepest first. Matching is by whole path
+    components: cluster 'a' never matches a mount of cluster 'ab'."""
+    top = str(path)
+    inside = [m for m in mount_points if m == top or m.startswith(top + "/")]
+    return sorted(inside, key=len, reverse=True)
+
+
+def host_mount_points() -> list[str]:
+    """Every mount point on the host, with /proc/mounts' octal escapes (e.g. \\040) decoded."""
+    points = []
+    for line in Path("/proc/mounts").read_text().splitlines():
+        field = line.split()[1]
+        points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field))
+    return points
+
+
 def _unmount_under(path: Path) -> None:
-    """Unmount anything still mounted below path on the host (there should be nothing)."""
-    prefix = str(path)
-    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    for mount in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
-        subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
+    """Unmount anything still mounted at or below path on the host (there should be nothing)."""
+    for mount in mounts_under(path, host_mount_points()):
+        subprocess.run(["umount", "-l", "--", mount], check=False, capture_output=True)

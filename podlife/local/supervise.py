@@ -1,8 +1,10 @@
 """The processes of one cluster: start each under a name, notice one that dies, stop them.
 
 Every start records its pid in pids/<name>.pid, so a later command in another shell
-(status, down, upgrade) finds what an earlier one started. Teardown does not trust those
-files alone: it stops everything in the cluster's cgroup tree too (shims, containers).
+(status, down, upgrade) finds what an earlier one started. A pid file is only a hint: a
+pid is signalled only while its process is in the cluster's cgroup tree, so a stale file
+(after a reboot, or a pid since reused) never makes podlife stop an unrelated process.
+Teardown stops everything in that tree (components, shims, containers).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 from podlife.errors import PodlifeError
 from podlife.local.components import Layout
@@ -53,28 +54,25 @@ class Supervisor:
         pid = dict(self._recorded()).get(name)
         if pid is None:
             return
-        kill_all({pid}, grace=grace)
+        kill_all({pid}, member=self.cgroups.holds, grace=grace)
         self.procs.pop(name, None)
 
     def stop_everything(self) -> None:
         """Stop every process of the cluster, recorded or in its cgroups, and remove those."""
         for _ in range(20):
-            pids = self.cgroups.pids() | self._running_recorded_pids()
+            pids = self.cgroups.pids()
             pids.discard(os.getpid())
             if not pids:
                 break
-            kill_all(pids, grace=3.0)
+            kill_all(pids, member=self.cgroups.holds, grace=3.0)
         self.cgroups.remove()
         for proc in self.procs.values():
             with contextlib.suppress(Exception):
                 proc.wait(timeout=1)
 
     def health(self) -> dict[str, bool]:
-        """Which recorded components are still running."""
-        return {name: Path(f"/proc/{pid}").exists() for name, pid in self._recorded()}
-
-    def _running_recorded_pids(self) -> set[int]:
-        return {pid for _, pid in self._recorded() if Path(f"/proc/{pid}").exists()}
+        """Which recorded components are still running (as processes of this cluster)."""
+        return {name: self.cgroups.holds(pid) for name, pid in self._recorded()}
 
     def _recorded(self) -> Iterator[tuple[str, int]]:
         """(component, pid) of each readable pid file, in name order."""

@@ -6,10 +6,25 @@ unsupported and skipped both map to <skipped>, since JUnit has no richer verdict
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
 from podlife.matrix import Column, Matrix, verdict_counts
+
+#: Characters XML 1.0 cannot hold at all (not even escaped): most C0 controls, surrogates,
+#: U+FFFE/U+FFFF. A check's reason or log excerpt may contain them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(tree: ET.Element) -> None:
+    """Strip characters XML cannot represent from every text and attribute, so the file
+    always parses."""
+    for elem in tree.iter():
+        for key, value in elem.attrib.items():
+            elem.attrib[key] = _NOT_XML.sub("", value)
+        if elem.text:
+            elem.text = _NOT_XML.sub("", elem.text)
 
 
 def junit_filename(version: str) -> str:
@@ -78,6 +93,7 @@ def build_junit(matrix: Matrix, column: Column) -> ET.ElementTree:
             ET.SubElement(case, "skipped", {"message": message})
         elif cell.verdict == "skipped":
             ET.SubElement(case, "skipped", {"message": cell.reason})
+    _xml_safe(suite)
     ET.indent(suite)
     return ET.ElementTree(suite)
 

@@ -1,0 +1,67 @@
+"""What `podlife cluster status` says about each local cluster, including the broken ones.
+
+A cluster is one of: busy (a live podlife holds its lock: booting, upgrading, removing),
+a dead half-boot (its boot never finished and nothing is booting it: the `up` was killed),
+down (a component that was running is gone), or healthy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+
+from podlife import paths
+from podlife.local.gates import describe
+from podlife.local.lock import holder
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    name: str
+    version: str
+    server: str
+    health: str
+    feature_gates: str
+    kubeconfig: str
+
+    @property
+    def healthy(self) -> bool:
+        return self.health == "healthy"
+
+
+def half_boot_health(name: str) -> str:
+    return (f"dead half-boot: 'podlife cluster up --name {name}' cleans it and boots, "
+            f"'down' removes it")
+
+
+def cluster_states() -> list[ClusterState]:
+    """One row per state dir under the state root, cluster.json or not."""
+    from podlife.local.cluster import LocalCluster
+
+    root = paths.state_root() / "clusters"
+    rows = []
+    for state in sorted(root.iterdir()) if root.is_dir() else []:
+        record: dict = {}
+        with contextlib.suppress(OSError, ValueError):
+            record = json.loads((state / "cluster.json").read_text())
+        name = state.name
+        version = str(record.get("version", "?"))
+        server = f"https://127.0.0.1:{record['api_port']}" if "api_port" in record else "?"
+        kubeconfig = str(state / "kubeconfig" / "admin.kubeconfig")
+        busy = holder(name)
+        if busy:
+            health = f"busy: {busy}"
+        elif not record.get("booted_at"):
+            health = half_boot_health(name)
+        else:
+            try:
+                running = LocalCluster(name).health()
+            except Exception as exc:  # a refused name or path: say so, keep listing
+                running, health = {}, f"unreadable: {exc}"
+            else:
+                down = [component for component, ok in running.items() if not ok]
+                health = "healthy" if running and not down else f"down: {', '.join(down)}"
+        gates = describe(record.get("feature_gates") or {}, record.get("component_gates") or {})
+        rows.append(ClusterState(name, version, server, health, gates, kubeconfig))
+    return rows

@@ -1,0 +1,63 @@
+"""A cached binary runs as root, so the cache is checked before anything in it runs: every
+file's sha256 against its manifest (once per process), and no one but its owner may write
+to it. No Go build runs here: the entries are made by hand."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from podlife import build, versions
+from podlife.errors import PodlifeError
+
+
+@pytest.fixture
+def cached(tmp_path: Path, monkeypatch) -> tuple[build.BinaryCache, build.GoBuild]:
+    """A private cache holding one finished entry for the default Kubernetes build."""
+    monkeypatch.setenv("PODLIFE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(build, "_VERIFIED", set())
+    (tmp_path / "cache").mkdir(mode=0o700)
+    cache = build.BinaryCache()
+    spec = build.kubernetes_build(versions.resolve(None))
+    staged = cache.root / "staged"
+    staged.mkdir(parents=True)
+    (staged / "kubelet").write_bytes(b"\x7fELF genuine kubelet")
+    cache.commit(spec.key, staged, {"module": spec.module})
+    return cache, spec
+
+
+def test_an_intact_entry_is_used(cached) -> None:
+    cache, spec = cached
+    assert build.build(spec, cache=cache) == cache.entry(spec.key)
+
+
+def test_a_binary_swapped_for_one_of_the_same_size_is_refused(cached) -> None:
+    cache, spec = cached
+    kubelet = cache.entry(spec.key) / "kubelet"
+    kubelet.write_bytes(b"\x7fELF evil!!! kubelet")
+    assert len(kubelet.read_bytes()) == len(b"\x7fELF genuine kubelet")
+    with pytest.raises(PodlifeError, match="sha256"):
+        build.build(spec, cache=cache)
+
+
+def test_checked_once_per_process(cached) -> None:
+    cache, spec = cached
+    build.build(spec, cache=cache)
+    (cache.entry(spec.key) / "kubelet").write_bytes(b"\x7fELF changed kubelet")
+    build.build(spec, cache=cache)  # verified already in this process: not hashed again
+    build._VERIFIED.clear()
+    with pytest.raises(PodlifeError, match="sha256"):
+        build.build(spec, cache=cache)
+
+
+@pytest.mark.parametrize("where", ["cache", "bin", "entry", "binary"])
+def test_a_cache_others_can_write_to_is_refused(cached, where: str) -> None:
+    cache, spec = cached
+    target = {"cache": cache.root.parent, "bin": cache.root, "entry": cache.entry(spec.key),
+              "binary": cache.entry(spec.key) / "kubelet"}[where]
+    os.chmod(target, target.stat().st_mode | 0o002)
+    with pytest.raises(PodlifeError, match="other than its owner") as refused:
+        build.build(spec, cache=cache)
+    assert str(target) in str(refused.value)
