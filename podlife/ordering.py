@@ -145,3 +145,25 @@ def one_after_another(timeline: Timeline, *containers: str) -> None:
     containers must run."""
     for a, b in itertools.pairwise(containers):
         exited_before_start(timeline, a, b)
+
+
+class MissingEvidence(AssertionError):
+    """A claim of absence without the log that could show it: never a pass."""
+
+
+def never_reported(timeline: Timeline, container: str, *events: str) -> None:
+    """The container ran (its log shows it starting) and reported none of `events`.
+
+    Without a "starting" line from that container its log was empty or unreadable, and the
+    absence of an event proves nothing: that fails as missing evidence, never passes.
+    """
+    if not timeline.of(container, STARTING):
+        raise MissingEvidence(
+            f"{timeline.pod}: no log evidence from {container} (it never reported "
+            f"'{STARTING}'), so the absence of {', '.join(events)} proves nothing\n"
+            f"{describe(timeline)}")
+    for event in events:
+        found = timeline.of(container, event)
+        if found:
+            raise _fail(timeline, f"{container} never to report '{event}'",
+                        f"it did, {len(found)} time(s)")

@@ -100,3 +100,15 @@ def test_close_together_and_reported_after() -> None:
     with pytest.raises(ordering.OrderError, match="before the deadline"):
         ordering.reported_after(SEQUENCE, ("init", "starting"), instant + 1, "the deadline")
     ordering.reported_after(SEQUENCE, ("init", "starting"), instant + 0.5, "t", slack_s=1)
+
+
+def test_absence_needs_the_containers_log() -> None:
+    """No 'starting' from the container: its log was not read, so absence proves nothing."""
+    with pytest.raises(ordering.MissingEvidence, match="no log evidence from ghost"):
+        ordering.never_reported(SEQUENCE, "ghost", "sigterm")
+
+
+def test_absence_holds_or_names_the_event() -> None:
+    ordering.never_reported(SEQUENCE, "app", "sigterm")
+    with pytest.raises(ordering.OrderError, match="app never to report 'exiting'"):
+        ordering.never_reported(SEQUENCE, "app", "sigterm", "exiting")
