@@ -28,15 +28,18 @@ class Permission:
     resource: str
     group: str = ""
     subresource: str = ""
+    name: str = ""
 
     def __str__(self) -> str:
         name = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
         return f"{self.verb} {name}" + (f" ({self.group})" if self.group else "")
 
 
-#: What every run needs (manifests/rbac.yaml grants it, rule by rule with the reasons).
-NEEDED: tuple[Permission, ...] = (
-    Permission("create", "namespaces"),
+#: What every run needs cluster-wide: each check makes its own namespace.
+NEEDED_CLUSTER_WIDE: tuple[Permission, ...] = (Permission("create", "namespaces"),)
+#: What every run needs in the namespaces it makes: held everywhere (an admin), or bound in
+#: each new namespace through SELF_BINDING (manifests/rbac.yaml, rule by rule with reasons).
+NEEDED_IN_NAMESPACE: tuple[Permission, ...] = (
     Permission("delete", "namespaces"),
     Permission("create", "pods"),
     Permission("watch", "pods"),
@@ -50,10 +53,19 @@ NEEDED: tuple[Permission, ...] = (
     Permission("create", "deployments", "apps"),
     Permission("create", "jobs", "batch"),
 )
-#: Only with --allow-node-changes (the extended-resource scheduling check).
+#: How the identity of manifests/rbac.yaml gets NEEDED_IN_NAMESPACE in each namespace it
+#: creates: a RoleBinding to the podlife-namespace-worker ClusterRole (podlife.namespaces).
+SELF_BINDING: tuple[Permission, ...] = (
+    Permission("create", "rolebindings", "rbac.authorization.k8s.io"),
+    Permission("bind", "clusterroles", "rbac.authorization.k8s.io",
+               name="podlife-namespace-worker"),
+)
+#: Only with --allow-node-changes (the extended-resource scheduling check, whose pod
+#: overhead cases make their own RuntimeClass).
 NODE_CHANGES: tuple[Permission, ...] = (
     Permission("list", "nodes"),
     Permission("patch", "nodes", subresource="status"),
+    Permission("create", "runtimeclasses", "node.k8s.io"),
 )
 
 
@@ -111,7 +123,8 @@ def missing_permissions(api: Any, wanted: tuple[Permission, ...]) -> list[Permis
     missing = []
     for permission in wanted:
         attributes = {"verb": permission.verb, "resource": permission.resource,
-                      "group": permission.group, "subresource": permission.subresource}
+                      "group": permission.group, "subresource": permission.subresource,
+                      "name": permission.name}
         review = authz.create_self_subject_access_review(
             {"spec": {"resourceAttributes": attributes}})
         if not review.status.allowed:
@@ -125,8 +138,11 @@ def check_cluster(kubeconfig: str | Path | None, *, node_changes: bool = False,
     api = load_client(kubeconfig, context)
     where = str(kubeconfig)
     version = server_version(api, where)
-    wanted = NEEDED + (NODE_CHANGES if node_changes else ())
+    wanted = NEEDED_CLUSTER_WIDE + (NODE_CHANGES if node_changes else ())
     missing = missing_permissions(api, wanted)
+    in_namespace = missing_permissions(api, NEEDED_IN_NAMESPACE)
+    if in_namespace and missing_permissions(api, SELF_BINDING):
+        missing += in_namespace  # neither held everywhere nor bindable per namespace
     if missing:
         rbac = paths.manifests_dir() / "rbac.yaml"
         raise PodlifeError(
