@@ -79,7 +79,8 @@ OPTIONS: tuple[Option, ...] = (
                 "(default: $KUBECONFIG)"),
     Option("--allow-node-changes", default=False,
            help="existing clusters: allow the check that adds an extended resource to a "
-                "node (default: off, that check is skipped)"),
+                "node and creates a RuntimeClass of its own, removing both afterwards "
+                "(default: off, that check is skipped)"),
     Option("--images", choices=IMAGE_SETS, field="image_set",
            help="existing clusters: 'local' if podlife's own images are imported there "
                 "(e.g. a podlife local cluster), else 'public' (default: local on local "

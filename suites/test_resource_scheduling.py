@@ -18,11 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
 
 from podlife import manifests
 from podlife.features import require_native_sidecars, require_node_changes
 from podlife.framework import Framework
 from podlife.instrument import Script, instrument, run, serve
+from podlife.namespaces import MANAGED_BY
 from podlife.outcomes import unsupported
 from podlife.pod_state import scheduled
 from podlife.resources import effective_request
@@ -39,7 +42,9 @@ class Case:
     id: str
     setup: int
     apps: tuple[int, ...]
-    sidecar: int | None = None  # a native sidecar declared before `setup`
+    sidecars: tuple[int, ...] = ()  # native sidecars, declared before `setup`...
+    setup_first: bool = False  # ... or after it, when this is set
+    overhead: int = 0  # pod overhead, from a RuntimeClass
     effective: int = CAPACITY
 
     @property
@@ -54,13 +59,30 @@ CASES = [
     # (b) the sum of the app containers dominates
     Case("app-sum-fits", setup=1, apps=(6, 4), effective=10),
     Case("app-sum-exceeds", setup=1, apps=(6, 5), effective=11),
-    # (c) a native sidecar adds to the app containers...
-    Case("sidecar-plus-app-fits", sidecar=4, setup=1, apps=(6,), effective=10),
-    Case("sidecar-plus-app-exceeds", sidecar=4, setup=1, apps=(7,), effective=11),
-    # ... and to an init container declared after it
-    Case("init-after-sidecar-fits", sidecar=4, setup=6, apps=(1,), effective=10),
-    Case("init-after-sidecar-exceeds", sidecar=4, setup=7, apps=(1,), effective=11),
+    # (c) native sidecars add to the app containers, all of them summed...
+    Case("sidecar-plus-app-fits", sidecars=(4,), setup=1, apps=(6,), effective=10),
+    Case("sidecar-plus-app-exceeds", sidecars=(4,), setup=1, apps=(7,), effective=11),
+    Case("two-sidecars-plus-app-fits", sidecars=(3, 3), setup=1, apps=(4,), effective=10),
+    Case("two-sidecars-plus-app-exceeds", sidecars=(3, 3), setup=1, apps=(5,), effective=11),
+    # ... and to an init container declared after them...
+    Case("init-after-sidecar-fits", sidecars=(4,), setup=6, apps=(1,), effective=10),
+    Case("init-after-sidecar-exceeds", sidecars=(4,), setup=7, apps=(1,), effective=11),
+    Case("init-after-two-sidecars-fits", sidecars=(3, 3), setup=4, apps=(1,), effective=10),
+    Case("init-after-two-sidecars-exceeds", sidecars=(3, 3), setup=5, apps=(1,),
+         effective=11),
+    # ... but not to one declared before them (it has finished before they start)
+    Case("init-before-sidecar-fits", sidecars=(4,), setup_first=True, setup=10, apps=(1,),
+         effective=10),
+    Case("init-before-sidecar-exceeds", sidecars=(4,), setup_first=True, setup=11,
+         apps=(1,), effective=11),
+    # (d) a RuntimeClass's pod overhead comes on top of everything
+    Case("overhead-fits", overhead=2, setup=1, apps=(8,), effective=10),
+    Case("overhead-exceeds", overhead=2, setup=1, apps=(9,), effective=11),
 ]
+
+
+def sidecar_names(case: Case) -> list[str]:
+    return [f"sidecar-{i}" for i in range(1, len(case.sidecars) + 1)]
 
 
 def schedulable_node(f: Framework) -> str:
@@ -119,7 +141,9 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
     Extended resources are requested with requests == limits. The tutorial's cpu/memory
     requests are scaled down tenfold (same shape), so on a busy 2-core node nothing but
     the widgets can decide the verdict. A second app container is a copy of `app`; the
-    sidecar is a native one (restartPolicy Always) declared before `setup`.
+    sidecars are native ones (restartPolicy Always) declared before `setup`, or after it
+    with setup_first. Pod overhead is written into the pod as the RuntimeClass states it
+    (admission refuses a pod whose overhead differs from its RuntimeClass's).
     """
     pod = manifests.load_one(POD)
     spec = pod["spec"]
@@ -131,10 +155,10 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
     app["resources"] = {"requests": {"memory": "25Mi", "cpu": "10m"}}
     for extra in range(2, len(case.apps) + 1):
         spec["containers"].append({**copy.deepcopy(app), "name": f"app-{extra}"})
-    if case.sidecar is not None:
-        spec["initContainers"].insert(0, {"name": "sidecar", "image": "fluent/fluent-bit",
-                                          "restartPolicy": "Always", "resources": {}})
-    widgets = {"setup": case.setup, "sidecar": case.sidecar}
+    sidecars = [{"name": name, "image": "fluent/fluent-bit", "restartPolicy": "Always",
+                 "resources": {}} for name in sidecar_names(case)]
+    spec["initContainers"] = ([setup, *sidecars] if case.setup_first else [*sidecars, setup])
+    widgets = {"setup": case.setup} | dict(zip(sidecar_names(case), case.sidecars, strict=True))
     widgets |= {c["name"]: n for c, n in zip(spec["containers"], case.apps, strict=True)}
     for container in spec["initContainers"] + spec["containers"]:
         resources = container.setdefault("resources", {})
@@ -142,15 +166,40 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
             resources.setdefault(part, {})[resource] = str(widgets[container["name"]])
     scripts: dict[str, Script] = {"setup": run()}
     scripts |= {c["name"]: serve() for c in spec["containers"]}
-    if case.sidecar is not None:
-        scripts["sidecar"] = serve()
+    scripts |= {name: serve() for name in sidecar_names(case)}
+    if case.overhead:
+        spec["runtimeClassName"] = runtime_class_name(f)
+        spec["overhead"] = {resource: str(case.overhead)}
     return instrument(pod, scripts, f.images)
 
 
+def runtime_class_name(f: Framework) -> str:
+    return f"podlife-{f.namespace}"
+
+
+#: The runtime handler every containerd (and CRI-O) node has; the pod runs on it as usual.
+HANDLER = "runc"
+
+
+@contextlib.contextmanager
+def runtime_class(f: Framework, resource: str, overhead: int) -> Iterator[None]:
+    """A RuntimeClass of this check's own, whose pod overhead is `overhead` widgets; removed
+    afterwards, whatever happened (it is cluster-wide, the namespace does not hold it)."""
+    node = k8s.NodeV1Api(f.api)
+    node.create_runtime_class({"metadata": {"name": runtime_class_name(f),
+                                            "labels": MANAGED_BY},
+                               "handler": HANDLER,
+                               "overhead": {"podFixed": {resource: str(overhead)}}})
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ApiException):
+            node.delete_runtime_class(runtime_class_name(f))
+
+
 def tutorial_formula(case: Case) -> int:
-    """What the tutorial's two-line rule (sidecars unknown) would say."""
-    inits = [case.setup] + ([case.sidecar] if case.sidecar is not None else [])
-    return max(sum(case.apps), max(inits))
+    """What the tutorial's two-line rule (sidecars and overhead unknown) would say."""
+    return max(sum(case.apps), case.setup, *case.sidecars)
 
 
 @pytest.mark.pattern("init-resources")
@@ -159,15 +208,21 @@ def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
     """A pod is scheduled exactly when its effective request (max of the app+sidecar sum
     and each init container with the sidecars before it) fits the node."""
     require_node_changes(f)
-    if case.sidecar is not None:
+    if case.sidecars:
         require_native_sidecars(f)
-    with advertised(f, CAPACITY) as (node, resource):
+    with contextlib.ExitStack() as stack:
+        node, resource = stack.enter_context(advertised(f, CAPACITY))
+        if case.overhead:
+            stack.enter_context(runtime_class(f, resource, case.overhead))
         pod = widget_pod(f, resource, case)
         computed = effective_request(pod, resource)
         assert computed == case.effective, (
             f"podlife.resources says this pod requests {computed} widgets, the case meant "
             f"{case.effective}: the pod or the formula is wrong")
-        f.create(pod)
+        stored = f.create(pod)
+        assert (stored["spec"].get("overhead") or {}).get(resource) == (
+            str(case.overhead) if case.overhead else None), (
+            f"the API stored overhead {stored['spec'].get('overhead')}")
         if case.fits:
             try:
                 seen = f.wait_pod(POD, scheduled, timeout=60,
@@ -190,8 +245,8 @@ def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
                 bound = f.pod(POD)["spec"].get("nodeName")
                 raise AssertionError(
                     f"{exc}; pod needing {computed} of {CAPACITY} {resource} bound to "
-                    f"{bound!r} (the tutorial's formula, which ignores sidecars, gives "
-                    f"{tutorial_formula(case)})") from None
+                    f"{bound!r} (the tutorial's formula, which ignores sidecars and "
+                    f"overhead, gives {tutorial_formula(case)})") from None
             current = f.pod(POD)
             assert not current["spec"].get("nodeName"), (
                 f"pod needing {computed} of {CAPACITY} {resource} was bound to "
