@@ -34,6 +34,7 @@ from podlife.pod_state import (
     state_of,
 )
 from podlife.pods import ended
+from podlife.timeline import parse_timestamp
 
 pytestmark = pytest.mark.pattern("native-sidecar")
 
@@ -229,14 +230,32 @@ def test_sidecar_prestop_hooks_run_together(f: Framework) -> None:
     close_together(timeline, [(SIDECAR, "prestop"), (SECOND, "prestop")], within_s=1.0)
 
 
+#: From the grace period's end to the kubelet's SIGKILL showing as finishedAt: measured
+#: 0 s here (finishedAt equal to the deletionTimestamp, the request plus the grace period);
+#: 2 s leaves room for a loaded node.
+KILL_MARGIN_S = 2
+
+
 def test_sidecar_ignoring_sigterm_is_killed_when_grace_runs_out(f: Framework) -> None:
     """A sidecar that ignores SIGTERM is SIGKILLed (137) when the grace period runs out,
-    after the app stopped normally."""
+    not before and not long after, once the app stopped normally.
+
+    Both ends are whole seconds (the pod's deletionTimestamp, the sidecar's finishedAt), so
+    "when the grace runs out" is grace +-1 s, plus KILL_MARGIN_S for the kubelet to act.
+    """
+    grace = 3
     require_native_sidecars(f)
-    f.create(pod_with(f, {SIDECAR: serve(on_term="ignore"), APP: serve()}, grace=3))
+    f.create(pod_with(f, {SIDECAR: serve(on_term="ignore"), APP: serve()}, grace=grace))
     f.wait_ready(POD)
     timeline, pod = f.delete_pod_final(POD)
     assert timeline.of(SIDECAR, "ignoring-sigterm"), "the sidecar never got SIGTERM"
     assert exit_code(pod, SIDECAR) == 137, f"sidecar: {container_status(pod, SIDECAR)}"
+    # The API sets deletionTimestamp to the request time plus the grace period.
+    meta = pod["metadata"]
+    requested = parse_timestamp(meta["deletionTimestamp"]) - meta["deletionGracePeriodSeconds"]
+    finished = container_status(pod, SIDECAR)["state"]["terminated"]["finishedAt"]
+    killed = parse_timestamp(finished) - requested
+    assert grace - 1 <= killed <= grace + 1 + KILL_MARGIN_S, (
+        f"sidecar SIGKILLed {killed:.0f}s after the deletion; grace period {grace}s")
     assert exit_code(pod, APP) == 0, f"app: {container_status(pod, APP)}"
     happened_before(timeline, (APP, "exiting"), (SIDECAR, "sigterm"))
