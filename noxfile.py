@@ -5,6 +5,8 @@
     nox -s matrix                                  the suite on every pinned version
     nox -s upgrade -- --from 1.36 --to 1.37        upgrade a cluster in place, check workloads
     nox -s report                                  render reports from saved results
+    nox -s selftest                                every mutant cluster must fail a check
+    nox -s selftest -- --mutant NAME -k EXPR       one mutant, some checks
     nox -s lint                                    ruff
     nox -s bench                                   build, boot, suite and matrix timings
 """
@@ -54,6 +56,13 @@ def report(session: nox.Session) -> None:
     """Merge every saved result under reports/runs/ into the matrix reports."""
     install(session)
     session.run("podlife", "report", "--all", *session.posargs)
+
+
+@nox.session
+def selftest(session: nox.Session) -> None:
+    """Clusters built with patches that each break one behaviour: every one must be caught."""
+    install(session)
+    session.run("podlife", "selftest", *session.posargs)
 
 
 @nox.session
