@@ -144,7 +144,9 @@ def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
     assert sidecar.get("restartCount", 0) == 0
     timeline = f.timeline(POD)
     worked = happened_before(timeline, (APP, "starting"), (APP, "worked")) / 1e9
-    assert worked >= 3, f"app worked only {worked:.1f}s"
+    # The runtime stamps each line when it reads it, so the 3 s sleep measured 2.95-3.0 s
+    # here; under 2.5 s the app did not work long enough to observe the sidecar through.
+    assert worked >= 2.5, f"app worked only {worked:.3f}s"
     assert len(timeline.of(SIDECAR, "starting")) == 1
     never_reported(timeline, SIDECAR, "sigterm", "exiting")  # not stopped while the app works
 
