@@ -486,3 +486,25 @@ def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -
     assert again.returncode == 0, again.stderr
     kubelet = tmp_path / "cache" / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet"
     assert kubelet.exists()
+
+
+def test_a_full_disk_is_named_with_its_fix() -> None:
+    """etcd dies on a state dir with no room: `up` says so in one line, with the fix, not
+    with the last frame of etcd's stack dump, and leaves no process behind."""
+    import tempfile
+
+    state = tempfile.mkdtemp(prefix="pl-df-")
+    script = ('mount --make-rprivate / && mount -t tmpfs -o size=256k tmpfs "$1" && '
+              'PODLIFE_STATE="$1" "$2" -m podlife.cli cluster up --name df')
+    try:
+        result = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", state,
+                                 sys.executable], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2, result
+        errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1, result.stderr
+        assert "no space left on device" in errors[0] and "df -h" in errors[0], errors[0]
+        assert ".go:" not in errors[0], errors[0]
+        left = subprocess.run(["pgrep", "-f", state], capture_output=True, text=True).stdout
+        assert not left.strip(), f"processes left behind: {left}"
+    finally:
+        os.rmdir(state)
