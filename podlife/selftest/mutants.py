@@ -13,6 +13,7 @@ module cache is never touched and the Go build cache recompiles only what the pa
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -32,6 +33,13 @@ class Mutant:
     binaries: tuple[str, ...]
     unit_tests: str
     diff: Path
+
+    @property
+    def build_key(self) -> str:
+        """Names its build by the patch's content, so an edited patch is rebuilt, never
+        served from the cache of the old one."""
+        digest = hashlib.sha256(self.diff.read_bytes()).hexdigest()[:10]
+        return f"{self.name}-{digest}"
 
     def files(self) -> list[str]:
         """The module-cache-relative paths the diff changes (module@version/...)."""

@@ -44,7 +44,7 @@ class MutantResult:
 def mutant_build(mutant: Mutant, version: versions.KubeVersion) -> build.GoBuild:
     """The release's build, restricted to the mutant's binaries, with its overlay."""
     base = build.kubernetes_build(version)
-    key = f"{base.key}+{mutant.name}"
+    key = f"{base.key}+{mutant.build_key}"
     workdir = paths.cache_dir() / "work" / key
     workdir.mkdir(parents=True, exist_ok=True)
     base_sum = paths.cache_dir() / "work" / base.key / "go.sum"
