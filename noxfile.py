@@ -7,6 +7,7 @@
     nox -s report                                  render reports from saved results
     nox -s selftest                                every mutant cluster must fail a check
     nox -s selftest -- --mutant NAME -k EXPR       one mutant, some checks
+    nox -s soak -- --runs 20                       failure rate of every check, run after run
     nox -s lint                                    ruff
     nox -s bench                                   build, boot, suite and matrix timings
 """
@@ -63,6 +64,13 @@ def selftest(session: nox.Session) -> None:
     """Clusters built with patches that each break one behaviour: every one must be caught."""
     install(session)
     session.run("podlife", "selftest", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The suite run after run on healthy clusters: each check's failure rate (flakes)."""
+    install(session)
+    session.run("podlife", "soak", *session.posargs)
 
 
 @nox.session

@@ -486,3 +486,69 @@ def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -
     assert again.returncode == 0, again.stderr
     kubelet = tmp_path / "cache" / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet"
     assert kubelet.exists()
+
+
+def test_a_full_disk_is_named_with_its_fix() -> None:
+    """etcd dies on a state dir with no room: `up` says so in one line, with the fix, not
+    with the last frame of etcd's stack dump, and leaves no process behind."""
+    import tempfile
+
+    state = tempfile.mkdtemp(prefix="pl-df-")
+    script = ('mount --make-rprivate / && mount -t tmpfs -o size=256k tmpfs "$1" && '
+              'PODLIFE_STATE="$1" "$2" -m podlife.cli cluster up --name df')
+    try:
+        result = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", state,
+                                 sys.executable], capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2, result
+        errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1, result.stderr
+        # etcd may fill it first, or podlife writing a pid file: either way, one line.
+        assert "no space left on device" in errors[0].lower() and "df -h" in errors[0], (
+            errors[0])
+        assert ".go:" not in errors[0], errors[0]
+        left = subprocess.run(["pgrep", "-f", state], capture_output=True, text=True).stdout
+        assert not left.strip(), f"processes left behind: {left}"
+    finally:
+        os.rmdir(state)
+
+
+def test_sigterm_during_run_stops_the_checks_and_removes_the_runs_cluster(
+        tmp_path: Path) -> None:
+    """`kill -TERM` of `podlife run` while checks run on the cluster it booted: pytest is
+    interrupted as by Ctrl-C, the cluster is removed, exit 130, no process left."""
+    run_id = "sigrun01"
+    name = f"t{run_id[:8]}"  # podlife.providers.run_cluster_name
+    results = tmp_path / "results.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podlife.cli", "run", "--results", str(results), "--quiet",
+         "--no-render", "-k", "native_sidecars"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PODLIFE_RUN_ID": run_id})
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not checks_running(name):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.2)  # polling for the observed moment to interrupt, not a fixed wait
+        assert checks_running(name), "no check ever started on the run's cluster"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert leftovers(name) == []
+    left = subprocess.run(["pgrep", "-f", str(results)], capture_output=True, text=True)
+    assert not left.stdout.strip(), f"pytest processes left: {left.stdout}"
+
+
+def checks_running(name: str) -> bool:
+    """A check's namespace exists on the local cluster `name` (so checks are under way)."""
+    try:
+        info = ClusterInfo.load(name)
+        if not info.booted_at:
+            return False
+        core = k8s.CoreV1Api(api_client(info.kubeconfig))
+        return bool(core.list_namespace(
+            label_selector="app.kubernetes.io/managed-by=podlife").items)
+    except Exception:  # not booted yet, or its API not answering yet
+        return False

@@ -9,6 +9,7 @@ The exit codes are documented in the README ("Exit codes") and defined here.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -24,6 +25,8 @@ EXIT_CHECK_FAILED = 1  # a check failed (or, for matrix/upgrade/compare, a regre
 EXIT_USAGE = 2  # bad arguments, or an environment or cluster podlife cannot use
 EXIT_INTERNAL = 3  # a bug in podlife or pytest: the traceback says where
 EXIT_INTERRUPTED = 130  # Ctrl-C, after cleaning up
+#: Errors of a full or read-only disk: the user's to fix, so one line, not a traceback.
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +53,13 @@ def split_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[st
     return args, extra[1:] if extra[:1] == ["--"] else extra
 
 
+def internal_error() -> int:
+    """Inside an except block: the traceback, then one line saying it is podlife's bug."""
+    traceback.print_exc()
+    print("internal error in podlife (the traceback above says where)", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> int:
     args, extra = split_arguments(argv)
     if getattr(args, "reports_dir", None):
@@ -64,10 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     except PodlifeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        if exc.errno not in NO_ROOM:
+            return internal_error()
+        print(f"error: {exc.strerror} writing {exc.filename or 'a file'}. Fix: free space "
+              "there (df -h), or point PODLIFE_STATE, PODLIFE_CACHE or --reports-dir at a "
+              "writable directory with room", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: everything started was stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception:  # not the user's to fix: show where, with a status scripts can tell apart
-        traceback.print_exc()
-        print("internal error in podlife (the traceback above says where)", file=sys.stderr)
-        return EXIT_INTERNAL
+        return internal_error()

@@ -35,8 +35,36 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
     return 0 if all(r.caught for r in results) else 1
 
 
+def cmd_soak(args: argparse.Namespace, extra: list[str]) -> int:
+    from podlife.local.preflight import preflight
+    from podlife.runner import build_versions
+    from podlife.soak import soak
+
+    if args.runs < 0 or args.fresh_runs < 0 or args.runs + args.fresh_runs == 0:
+        from podlife.errors import PodlifeError
+
+        raise PodlifeError(f"--runs {args.runs} and --fresh-runs {args.fresh_runs} ask for "
+                           "no run", "give --runs N (N >= 1), --fresh-runs M, or both")
+    preflight()
+    version = versions.resolve(args.kube_version)
+    with build_progress() as progress:
+        build_versions([version], progress)
+    report, out = soak(version, runs=args.runs, fresh=args.fresh_runs, workers=args.workers,
+                       pytest_args=extra, step=step_printer())
+    total = args.runs + args.fresh_runs
+    flaky = report.flaky
+    console.print(f"soak of {version}: {total} runs ({args.runs} on one cluster, "
+                  f"{args.fresh_runs} on fresh ones) in {report.seconds:.0f}s; "
+                  f"{len(report.checks)} checks; {len(flaky)} did not always pass")
+    for rate in flaky:
+        console.print(f"  {rate.check}: {rate.not_passed}/{rate.runs} "
+                      f"({rate.rate:.0%}): {rate.reasons[0]}", markup=False)
+    console.print(f"soak report: {out}")
+    return 1 if flaky else 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `selftest` to the top parser."""
+    """Add `selftest` and `soak` to the top parser."""
     s = sub.add_parser("selftest", help="run the suite on clusters built with patches that "
                        "break one behaviour each; every one must be caught "
                        "(extra arguments go to pytest)")
@@ -49,3 +77,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="instead of clusters, run the upstream unit tests of each patched "
                         "package with and without the patch (default: off)")
     s.set_defaults(func=cmd_selftest, passthrough=True)
+
+    k = sub.add_parser("soak", help="run the suite many times on a healthy local cluster and "
+                       "report each check's failure rate (extra arguments go to pytest)")
+    k.add_argument("--runs", type=int, default=20,
+                   help="runs on one cluster booted for the soak (default: 20)")
+    k.add_argument("--fresh-runs", type=int, default=2,
+                   help="further runs, each on a cluster booted for it (default: 2)")
+    k.add_argument("--kube-version", default=None, metavar="VERSION",
+                   help="the release to soak (default: the default release)")
+    k.add_argument("--workers", type=int, default=4,
+                   help="pytest-xdist workers per run (default: 4)")
+    k.set_defaults(func=cmd_soak, passthrough=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from podlife.errors import PodlifeError
 from podlife.local.components import Layout
+from podlife.local.logcause import cause
 from podlife.local.node import CgroupTree, NodeSandbox, kill_all
 
 #: What to do when a component exits during boot, where reading its log is not the fix.
@@ -41,12 +42,11 @@ class Supervisor:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
                 log = self.layout.logs / f"{name}.log"
-                tail = ""
+                why, fix = "", ""
                 with contextlib.suppress(OSError):
-                    lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln]
-                    tail = lines[-1][:300] if lines else ""
-                hint = EXIT_HINTS.get(name, "read its log; fix the cause and run up again")
-                raise PodlifeError(f"{name} exited during boot (code {proc.returncode}): {tail}",
+                    why, fix = cause(log.read_text(errors="replace"))
+                hint = fix or EXIT_HINTS.get(name, "read its log; fix the cause and run up again")
+                raise PodlifeError(f"{name} exited during boot (code {proc.returncode}): {why}",
                                    hint, log=str(log))
 
     def stop(self, name: str, grace: float = 15.0) -> None:
