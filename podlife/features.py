@@ -20,23 +20,16 @@ The answer is cached per API server for the process (one probe per pytest worker
 from __future__ import annotations
 
 import json
-import re
 import threading
-from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
+from podlife import sidecar_probe
 from podlife.framework import Framework
-from podlife.outcomes import error, unsupported
-
-#: Native sidecars went GA (the SidecarContainers gate locked on) in 1.33.
-GA_MINOR = 33
-#: The first release that knows the field at all (alpha, off by default).
-ALPHA_MINOR = 28
-GATE = "SidecarContainers"
+from podlife.support import GA_MINOR, GATE, SUPPORTED, Support, minor_of
 
 _PROBE_POD = {
     "apiVersion": "v1",
@@ -47,36 +40,6 @@ _PROBE_POD = {
         "containers": [{"name": "app", "image": "busybox"}],
     },
 }
-
-
-@dataclass(frozen=True)
-class Support:
-    """What the cluster does with native sidecars: a verdict and the reason for it."""
-
-    verdict: str  # "supported", "unsupported", "fail" or "error"
-    reason: str = ""
-
-    def enforce(self) -> None:
-        """End the check as this verdict says (nothing when supported)."""
-        if self.verdict == "unsupported":
-            unsupported(self.reason)
-        if self.verdict == "fail":
-            _fail(self.reason)
-        if self.verdict == "error":
-            error(self.reason)
-
-
-SUPPORTED = Support("supported")
-
-
-def _fail(reason: str) -> NoReturn:
-    pytest.fail(reason, pytrace=False)
-
-
-def minor_of(git_version: str) -> int | None:
-    """'v1.31.4' (or 'v1.31.4+k3s1') -> 31; None when it does not look like a version."""
-    found = re.match(r"v?1\.(\d+)", git_version or "")
-    return int(found.group(1)) if found else None
 
 
 def classify_rejection(status: int, reason: str, body: str) -> Support:
@@ -150,8 +113,6 @@ def _ask_api_server(f: Framework) -> Support:
 
 def native_sidecar_support(f: Framework) -> Support:
     """The whole answer: the API server, then every kubelet that could run the pod."""
-    from podlife import sidecar_probe
-
     key = _server_key(f)
     with _LOCK:
         if key in _WHOLE:

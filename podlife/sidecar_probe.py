@@ -21,10 +21,10 @@ from typing import Any
 from kubernetes.client.rest import ApiException
 
 from podlife import pod_state
-from podlife.features import ALPHA_MINOR, GA_MINOR, GATE, SUPPORTED, Support, minor_of
 from podlife.framework import Framework
 from podlife.instrument import instrument, serve
 from podlife.pods import ended
+from podlife.support import ALPHA_MINOR, GA_MINOR, GATE, SUPPORTED, Support, minor_of
 from podlife.waits import WaitFailed
 
 #: How long the app may stay unstarted once the sidecar runs before the kubelet is judged

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podlife import build, versions
+from podlife import binary_cache, build, versions
 from podlife.errors import PodlifeError
 
 
@@ -17,7 +17,7 @@ from podlife.errors import PodlifeError
 def cached(tmp_path: Path, monkeypatch) -> tuple[build.BinaryCache, build.GoBuild]:
     """A private cache holding one finished entry for the default Kubernetes build."""
     monkeypatch.setenv("PODLIFE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(build, "_VERIFIED", set())
+    monkeypatch.setattr(binary_cache, "_VERIFIED", set())
     (tmp_path / "cache").mkdir(mode=0o700)
     cache = build.BinaryCache()
     spec = build.kubernetes_build(versions.resolve(None))
@@ -25,6 +25,7 @@ def cached(tmp_path: Path, monkeypatch) -> tuple[build.BinaryCache, build.GoBuil
     staged.mkdir(parents=True)
     (staged / "kubelet").write_bytes(b"\x7fELF genuine kubelet")
     cache.commit(spec.key, staged, {"module": spec.module})
+    binary_cache._VERIFIED.clear()  # as if built by an earlier process
     return cache, spec
 
 
@@ -47,7 +48,7 @@ def test_checked_once_per_process(cached) -> None:
     build.build(spec, cache=cache)
     (cache.entry(spec.key) / "kubelet").write_bytes(b"\x7fELF changed kubelet")
     build.build(spec, cache=cache)  # verified already in this process: not hashed again
-    build._VERIFIED.clear()
+    binary_cache._VERIFIED.clear()
     with pytest.raises(PodlifeError, match="sha256"):
         build.build(spec, cache=cache)
 

@@ -10,9 +10,10 @@ import pytest
 from kubernetes.client.rest import ApiException
 
 from podlife import features, sidecar_probe
-from podlife.features import Support, classify_rejection, classify_stored, minor_of
+from podlife.features import classify_rejection, classify_stored
 from podlife.outcomes import CheckError, Unsupported
 from podlife.sidecar_probe import classify_kubelet
+from podlife.support import SUPPORTED, Support, minor_of
 from podlife.waits import WaitFailed
 
 
@@ -55,7 +56,7 @@ def test_any_other_refusal_is_an_error_with_its_cause(status: int, reason: str,
 
 
 def test_kept_field_is_supported_by_the_api_server() -> None:
-    assert classify_stored("Always", "") == features.SUPPORTED
+    assert classify_stored("Always", "") == SUPPORTED
 
 
 @pytest.mark.parametrize("version", ["v1.28.15", "v1.31.4", "v1.32.0"])
@@ -182,7 +183,7 @@ class _ProbeFramework:
 
 def test_probe_app_started_is_supported() -> None:
     fake: Any = _ProbeFramework([_pod("running", "waiting"), _pod("running", "running")])
-    assert sidecar_probe._watch(fake, "p", "node-1", "v1.31.4") == features.SUPPORTED
+    assert sidecar_probe._watch(fake, "p", "node-1", "v1.31.4") == SUPPORTED
 
 
 def test_probe_sidecar_running_app_waiting_is_a_kubelet_failure() -> None:

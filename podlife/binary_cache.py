@@ -1,0 +1,96 @@
+"""The cache of finished builds: one directory per build key, with a manifest of its files.
+
+Cached binaries run as root, so an entry is trusted only after every file's sha256 matches
+its manifest (once per process) and no one but its owner could have written it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from podlife import paths
+from podlife.errors import PodlifeError
+
+#: Cache entries whose every file matched its manifest's sha256 in this process.
+_VERIFIED: set[Path] = set()
+
+
+class BinaryCache:
+    """~/.cache/podlife/bin/<key>/: finished builds, each with a manifest of its files."""
+
+    MANIFEST = "podlife-build.json"
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or paths.cache_dir() / "bin"
+
+    def entry(self, key: str) -> Path:
+        return self.root / key
+
+    def is_complete(self, key: str, *, deep: bool = False) -> bool:
+        """True when every file the manifest lists is there, with its size (and hash if deep)."""
+        entry = self.entry(key)
+        try:
+            manifest = json.loads((entry / self.MANIFEST).read_text())
+        except (OSError, ValueError):
+            return False
+        for name, meta in manifest.get("files", {}).items():
+            path = entry / name
+            if not path.is_file() or path.stat().st_size != meta["size"]:
+                return False
+            if deep and _sha256(path) != meta["sha256"]:
+                return False
+        return bool(manifest.get("files"))
+
+    def commit(self, key: str, staged: Path, meta: dict[str, object]) -> Path:
+        """Move a finished build into place at once, replacing any damaged entry."""
+        files = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+                 for p in staged.iterdir() if p.is_file()}
+        (staged / self.MANIFEST).write_text(json.dumps({**meta, "files": files}, indent=2))
+        entry = self.entry(key)
+        if entry.exists():
+            shutil.rmtree(entry)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staged.rename(entry)
+        _VERIFIED.add(entry)  # every file was hashed just now
+        return entry
+
+
+def _refuse_shared_writes(path: Path) -> None:
+    """A cached binary runs as root: refuse it if anyone but its owner (us) could have
+    written it or the directories it sits in."""
+    for part in [*reversed(path.parents), path]:
+        if not part.exists() or not part.is_relative_to(paths.cache_dir()):
+            continue
+        info = part.stat()
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise PodlifeError(f"{part} can be written by users other than its owner "
+                               f"(mode {info.st_mode & 0o777:o}, uid {info.st_uid})",
+                               f"run 'chmod go-w {part}' and chown it to yourself, or set "
+                               "PODLIFE_CACHE to a private directory")
+
+
+def verified_entry(cache: BinaryCache, key: str) -> Path:
+    """The cache entry, after checking (once per process) its owner, its mode and every
+    file's sha256 against the manifest: a binary is never run on its size alone."""
+    entry = cache.entry(key)
+    if entry in _VERIFIED:
+        return entry
+    for item in [entry, *entry.iterdir()]:
+        _refuse_shared_writes(item)
+    if not cache.is_complete(key, deep=True):
+        raise PodlifeError(f"a cached binary of {key} does not match the sha256 in its "
+                           "manifest", f"delete {entry} and run 'podlife build' to rebuild it")
+    _VERIFIED.add(entry)
+    return entry
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
