@@ -109,7 +109,7 @@ def support_builds() -> list[GoBuild]:
 def _staging_replaces(build_dir: Path, version: KubeVersion) -> dict[str, str]:
     """Replace each k8s.io staging module (a local path upstream) with its v0.Y.Z release."""
     upstream = _go(["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version.tag}"],
-                   build_dir, toolchain="local")
+                   build_dir, toolchain="local", sumdb_fallback=True)
     gomod = Path(json.loads(upstream)["GoMod"]).read_text()
     replaces = {}
     for line in gomod.splitlines():
@@ -145,7 +145,7 @@ def _module_files(build: GoBuild, workdir: Path) -> None:
     (workdir / "imports.go").write_text(
         f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n")
     if not (shipped / "go.sum").exists():
-        _go(["go", "mod", "tidy"], workdir, toolchain=build.toolchain)
+        _go(["go", "mod", "tidy"], workdir, toolchain=build.toolchain, sumdb_fallback=True)
 
 
 def _module_key(build: GoBuild) -> str:
@@ -153,18 +153,26 @@ def _module_key(build: GoBuild) -> str:
     return build.key.split("+", 1)[0]
 
 
-def _go(cmd: list[str], cwd: Path, toolchain: str, env: dict[str, str] | None = None) -> str:
-    """Run a go command; turn the usual failures into errors that say what to do."""
+def _go(cmd: list[str], cwd: Path, toolchain: str, env: dict[str, str] | None = None, *,
+        sumdb_fallback: bool = False) -> str:
+    """Run a go command; turn the usual failures into errors that say what to do.
+
+    sumdb_fallback is for commands that resolve a build podlife ships no go.sum for.
+    """
     full_env = {**os.environ, "GOTOOLCHAIN": toolchain, "GOFLAGS": "-mod=mod",
                 **(env or {})}
     if shutil.which("go") is None:
         raise PodlifeError("Go is not installed (no 'go' on PATH)",
                            "install Go 1.22 or newer, e.g. 'apt-get install golang'")
     proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
-    if proc.returncode != 0 and "sumdb" in proc.stderr and "404" in proc.stderr:
+    if (sumdb_fallback and proc.returncode != 0 and "sumdb" in proc.stderr
+            and "404" in proc.stderr):
         # The checksum database may lack entries the proxy still serves (seen for some
-        # k8s.io staging releases). Resolve those through the proxy alone; the resulting
-        # go.sum pins the hashes from then on (and is shipped for podlife's pinned versions).
+        # k8s.io staging releases). Only a build without a shipped go.sum (a release beyond
+        # podlife's pinned ones) comes here: its k8s.io modules are then resolved through
+        # the proxy alone, and the go.sum left in its work dir pins their hashes from then
+        # on. Pinned releases and the support builds never need this: their go.sum ships in
+        # podlife/gobuild/, made with the checksum database on.
         full_env["GONOSUMDB"] = "k8s.io"
         proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
     if proc.returncode != 0:
