@@ -47,7 +47,10 @@ def go_test(package: str, spec: build.GoBuild, *, shadow: bool) -> dict[str, str
     env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": spec.toolchain}
     if shadow:
         env["GOMODCACHE"] = spec.gomodcache
-    proc = subprocess.run(["go", "test", "-json", "-count=1", package], cwd=workdir, env=env,
+    # -trimpath, as the builds use: the shadow cache's paths then hash like the real ones,
+    # so only what the patch changes is recompiled.
+    proc = subprocess.run(["go", "test", "-trimpath", "-json", "-count=1", package],
+                          cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
     outcomes: dict[str, str] = {}
     for line in proc.stdout.splitlines():
@@ -67,6 +70,7 @@ def go_test(package: str, spec: build.GoBuild, *, shadow: bool) -> dict[str, str
 
 def prove(mutant: Mutant, version: versions.KubeVersion) -> Proof:
     spec = mutant_build(mutant, version)
+    build.build(spec)  # its module files (and its binaries, cached for the selftest)
     started = time.monotonic()
     healthy = go_test(mutant.unit_tests, spec, shadow=False)
     patched = go_test(mutant.unit_tests, spec, shadow=True)
