@@ -42,14 +42,10 @@ class MutantResult:
 
 
 def mutant_build(mutant: Mutant, version: versions.KubeVersion) -> build.GoBuild:
-    """The release's build, restricted to the mutant's binaries, with its overlay."""
+    """The release's build (its shipped go.mod and go.sum), restricted to the mutant's
+    binaries, compiled against a module cache in which the patched files replace upstream's."""
     base = build.kubernetes_build(version)
     key = f"{base.key}+{mutant.build_key}"
-    workdir = paths.cache_dir() / "work" / key
-    workdir.mkdir(parents=True, exist_ok=True)
-    base_sum = paths.cache_dir() / "work" / base.key / "go.sum"
-    if base_sum.exists() and not (workdir / "go.sum").exists():
-        shutil.copy(base_sum, workdir / "go.sum")  # the same modules: skip resolving them
     binaries = {name: pkg for name, pkg in base.binaries.items() if name in mutant.binaries}
     source = paths.cache_dir() / "selftest" / "src" / key
     return build.GoBuild(**{**base.__dict__, "key": key, "binaries": binaries,
