@@ -18,14 +18,23 @@ from kubernetes.client.rest import ApiException
 
 from podlife import manifests
 from podlife.apply import resource_of
-from podlife.features import native_sidecar_gap
+from podlife.features import native_sidecar_gap, server_version
 from podlife.framework import Framework
 from podlife.outcomes import unsupported
 from podlife.resources import parse_quantity
+from podlife.support import minor_of
 
 #: Maps whose values are resource quantities: "1Gi" may legitimately come back as
 #: "1073741824" or 1 as "1", so these compare by value, not by spelling.
 QUANTITY_MAPS = {"requests", "limits", "overhead", "capacity", "allocatable", "hard"}
+
+#: Kinds of podlife's own manifests that older releases do not serve at that apiVersion,
+#: with the minor that made them GA: before it their absence is documented (unsupported),
+#: from it on a missing kind is a failure.
+GA_MINOR_OF_KIND = {
+    ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"): 30,
+    ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding"): 30,
+}
 
 #: Fields identifying an element of a list of objects (containers by name, mounts by
 #: path...), so server additions (the service-account token volume) do not shift them.
@@ -135,6 +144,12 @@ def test_manifest_accepted_unchanged(f: Framework, obj: dict) -> None:
         gap = native_sidecar_gap(f)
         if gap:
             unsupported(gap)
+    ga_minor = GA_MINOR_OF_KIND.get((obj["apiVersion"], obj["kind"]))
+    if ga_minor:
+        version = server_version(f.api)
+        if (minor_of(version) or ga_minor) < ga_minor:
+            unsupported(f"the API server ({version}) does not serve {obj['kind']} in "
+                        f"{obj['apiVersion']}: it is GA from 1.{ga_minor}")
     sent = f.as_sent(obj)
     try:
         try:
