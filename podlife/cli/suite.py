@@ -41,6 +41,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         with build_progress() as progress:
             build_versions([version], progress)
     label = version.tag if version else "existing"
+    if opts.provider == "local" and opts.reuse_cluster:
+        from podlife.local.cluster import ClusterInfo
+
+        label = ClusterInfo.load(opts.reuse_cluster).version  # not the default release
     outcome = run_suite(options.pytest_args(opts) + extra, label=label, workers=args.workers,
                         quiet=args.quiet, results=Path(args.results) if args.results else None)
     report = render_all() if not args.no_render else None
