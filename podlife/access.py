@@ -3,7 +3,7 @@
 Each problem a user can meet with an existing cluster (no such file, a file that is not a
 kubeconfig, an API server that does not answer, credentials it rejects, an identity without
 the rights podlife needs) becomes one PodlifeError naming the cause and the fix, instead of
-75 checks failing one by one. Permissions are asked with SelfSubjectAccessReviews, so the
+every check failing one by one. Permissions are asked with SelfSubjectAccessReviews, so the
 answer is the cluster's own authorizer's, whatever grants them (RBAC, webhook, ...).
 """
 

@@ -101,7 +101,10 @@ def _record(report: SoakReport, outcome: RunOutcome, what: str, step: Step) -> N
     if not outcome.results.exists():
         step(f"{what}: the run wrote no results (exit {outcome.exit_code}); see "
              f"{outcome.results.parent}")
-        report.checks.setdefault("(run)", CheckRate("(run)")).not_passed += 1
+        broken = report.checks.setdefault("(the run itself)", CheckRate("(the run itself)"))
+        broken.runs += 1
+        broken.not_passed += 1
+        broken.reasons.append(f"no results (exit {outcome.exit_code})")
         return
     run = load_run(outcome.results)
     report.add(run)
