@@ -1,7 +1,10 @@
 """The cache of finished builds: one directory per build key, with a manifest of its files.
 
 Cached binaries run as root, so an entry is trusted only after every file's sha256 matches
-its manifest (once per process) and no one but its owner could have written it.
+its manifest and no one but its owner could have written it. Hashing ~400 MB takes seconds,
+so a successful check leaves a stamp of each file's inode, size, mtime and ctime: while
+they are unchanged (any write or chmod moves a file's ctime, which user space cannot set
+back), the files are the ones that were hashed, and the next process skips the hashing.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class BinaryCache:
     """~/.cache/podlife/bin/<key>/: finished builds, each with a manifest of its files."""
 
     MANIFEST = "podlife-build.json"
+    STAMP = "podlife-verified.json"
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or paths.cache_dir() / "bin"
@@ -56,6 +60,7 @@ class BinaryCache:
         entry.parent.mkdir(parents=True, exist_ok=True)
         staged.rename(entry)
         _VERIFIED.add(entry)  # every file was hashed just now
+        write_stamp(entry)
         return entry
 
 
@@ -81,11 +86,40 @@ def verified_entry(cache: BinaryCache, key: str) -> Path:
         return entry
     for item in [entry, *entry.iterdir()]:
         _refuse_shared_writes(item)
-    if not cache.is_complete(key, deep=True):
-        raise PodlifeError(f"a cached binary of {key} does not match the sha256 in its "
-                           "manifest", f"delete {entry} and run 'podlife build' to rebuild it")
+    if not stamp_matches(entry):
+        if not cache.is_complete(key, deep=True):
+            raise PodlifeError(f"a cached binary of {key} does not match the sha256 in its "
+                               "manifest", f"delete {entry} and run 'podlife build' to "
+                               "rebuild it")
+        write_stamp(entry)
     _VERIFIED.add(entry)
     return entry
+
+
+def _signatures(entry: Path) -> dict[str, list[int]]:
+    """Each file's identity as the kernel keeps it: inode, size, mtime and ctime (ns)."""
+    out = {}
+    for path in sorted(entry.iterdir()):
+        if path.is_file() and path.name != BinaryCache.STAMP:
+            info = path.stat()
+            out[path.name] = [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+    return out
+
+
+def write_stamp(entry: Path) -> None:
+    """Record that the files of `entry`, as they are now, matched their manifest."""
+    stamp = entry / BinaryCache.STAMP
+    stamp.write_text(json.dumps(_signatures(entry)))
+    stamp.chmod(0o600)
+
+
+def stamp_matches(entry: Path) -> bool:
+    """True when no file of `entry` was written, replaced, added or removed since its stamp."""
+    try:
+        recorded = json.loads((entry / BinaryCache.STAMP).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(recorded) and recorded == _signatures(entry)
 
 
 def _sha256(path: Path) -> str:

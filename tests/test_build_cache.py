@@ -62,3 +62,21 @@ def test_a_cache_others_can_write_to_is_refused(cached, where: str) -> None:
     with pytest.raises(PodlifeError, match="other than its owner") as refused:
         build.build(spec, cache=cache)
     assert str(target) in str(refused.value)
+
+
+def test_a_later_process_trusts_the_stamp_and_skips_hashing(cached, monkeypatch) -> None:
+    cache, spec = cached
+    assert binary_cache.stamp_matches(cache.entry(spec.key))
+    monkeypatch.setattr(binary_cache, "_sha256", lambda _path: pytest.fail("hashed again"))
+    assert build.build(spec, cache=cache) == cache.entry(spec.key)
+
+
+def test_a_chmod_or_an_added_file_voids_the_stamp(cached) -> None:
+    cache, spec = cached
+    entry = cache.entry(spec.key)
+    (entry / "kubelet").chmod(0o700)  # same bytes, but ctime moved: hashed again
+    assert not binary_cache.stamp_matches(entry)
+    assert build.build(spec, cache=cache) == entry
+    assert binary_cache.stamp_matches(entry)
+    (entry / "extra").write_bytes(b"planted")
+    assert not binary_cache.stamp_matches(entry)
