@@ -4,13 +4,21 @@ A boot or build cleans up when KeyboardInterrupt unwinds through it; a `kill` or
 terminal would otherwise end Python at once and leave the cluster's processes running.
 Once the first signal has arrived, later ones are ignored until the command has cleaned up:
 a second Ctrl-C must not cut the teardown short and leave a half-removed cluster.
+
+Python drops (prints "Exception ignored") an exception raised inside a fork hook, and
+logging registers one that runs in the parent at every subprocess start. A signal landing
+there would be lost, so the interrupt is then re-sent to the main thread and raised at its
+next step instead, from a short timer (a handler cannot leave the hook by itself).
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import signal
+import threading
 from collections.abc import Iterator
+from types import FrameType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -20,10 +28,14 @@ def interrupt_on_termination() -> Iterator[None]:
     """Within the block, SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt (once)."""
     fired = False
 
-    def handler(signum: int, frame: object) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
         nonlocal fired
         if fired:
             return  # already cleaning up
+        if in_fork_hook(frame):
+            # Comes back here shortly, once the hook has returned.
+            threading.Timer(0.05, _thread.interrupt_main, args=(signum,)).start()
+            return
         fired = True
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
@@ -33,3 +45,18 @@ def interrupt_on_termination() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+#: The functions logging runs around every fork (Python 3.11 and 3.12+ names).
+_FORK_HOOKS = {"_acquireLock", "_releaseLock", "_prepareFork", "_afterFork"}
+
+
+def in_fork_hook(frame: FrameType | None) -> bool:
+    """True when the interrupted code runs inside one of logging's fork hooks, where a
+    raised exception would be dropped rather than unwind the command."""
+    while frame is not None:
+        if (frame.f_globals.get("__name__") == "logging"
+                and frame.f_code.co_name in _FORK_HOOKS):
+            return True
+        frame = frame.f_back
+    return False

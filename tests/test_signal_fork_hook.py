@@ -1,0 +1,44 @@
+"""A SIGTERM that lands while logging's fork hook runs (at every subprocess start) must
+still stop the command: Python drops exceptions raised inside fork hooks, so the interrupt
+is raised just after the hook instead."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import types
+
+import pytest
+
+from podlife import signals
+
+HOOK_SOURCE = """
+def _releaseLock():
+    os.kill(os.getpid(), signal.SIGTERM)
+    return "hook finished"
+"""
+
+
+def fake_logging_hook() -> types.FunctionType:
+    """A function that looks, to the handler, like logging's after-fork hook."""
+    namespace = {"__name__": "logging", "os": os, "signal": signal}
+    exec(compile(HOOK_SOURCE, "logging/__init__.py", "exec"), namespace)
+    return namespace["_releaseLock"]
+
+
+def test_a_signal_inside_the_fork_hook_is_raised_after_it_returns() -> None:
+    hook = fake_logging_hook()
+    finished = None
+    with signals.interrupt_on_termination(), pytest.raises(KeyboardInterrupt):
+        finished = hook()  # a KeyboardInterrupt raised in here would be lost
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.01)  # the deferred interrupt arrives here
+    assert finished == "hook finished"
+
+
+def test_a_signal_elsewhere_is_raised_at_once() -> None:
+    with signals.interrupt_on_termination(), pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
