@@ -14,6 +14,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from podlife import build, images, paths
@@ -22,7 +23,7 @@ from podlife.local import components as comp
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
 from podlife.local.host import kernel_tunables_kept
-from podlife.local.launch import Launcher, create_objects
+from podlife.local.launch import Launcher, create_cluster_rbac
 from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
 from podlife.local.preflight import (
@@ -32,7 +33,7 @@ from podlife.local.preflight import (
     validate_name,
     validate_state_path,
 )
-from podlife.local.readiness import Readiness
+from podlife.local.readiness import Readiness, preload_client
 from podlife.local.state import (
     ClusterInfo,
     api_client,
@@ -124,6 +125,7 @@ class LocalCluster:
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
                                f"{self.name}'")
+        preload_client()
         step(f"building components for Kubernetes {version} (cached after the first time)")
         bins = ensure_binaries(version, kube_bin_dir, progress)
         launch = Launcher(self.supervisor, self.net, bins)
@@ -134,6 +136,7 @@ class LocalCluster:
                            state_dir=str(self.state), node_name=f"{self.name}-node",
                            feature_gates=gates, component_gates=component_gates,
                            allow_privileged=allow_privileged)
+        importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
         try:
             self.state.mkdir(parents=True)
             info.save()
@@ -147,14 +150,19 @@ class LocalCluster:
             step("starting etcd, containerd, kube-apiserver, controllers, kubelet, DNS")
             launch.base(port, info.gates_for("kube-apiserver"))
             self.ready.probe("containerd", self.layout.containerd_socket.exists, timeout)
-            launch.import_images(archives)
+            # The images are needed by the first pod only: load them while the API
+            # server starts.
+            imported = importer.submit(launch.import_images, archives)
             with kernel_tunables_kept():
                 launch.node(version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
                 step("waiting for the API server")
                 client = self.ready.api_server(info, timeout)
                 launch.controllers(info.gates_for)
-                create_objects(client, comp.COREDNS_RBAC)
+                create_cluster_rbac(client, comp.COREDNS_RBAC)
+                launch.coredns()
+                imported.result()
+                self.ready.start_smoke_pod(client)
                 step("waiting for the node to be Ready")
                 self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
@@ -164,6 +172,7 @@ class LocalCluster:
             info.save()
             return info
         except BaseException as exc:
+            importer.shutdown(wait=True)  # no ctr left running into the teardown
             if os.environ.get("PODLIFE_KEEP_FAILED") == "1":
                 raise  # debugging a boot: leave everything as it is
             kept = self._down(keep_logs=True)

@@ -9,7 +9,6 @@ starts, so a component runs the same way whichever started it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -32,15 +31,13 @@ class Launcher:
         self.bins = bins
 
     def base(self, api_port: int, gates: dict[str, bool]) -> None:
-        """etcd, containerd, the API server, CoreDNS and the host's port to the API server."""
+        """etcd, containerd, the API server and the host's port to the API server."""
         lay, bins = self.lay, self.bins
         self.sup.start("etcd", comp.etcd_args(bins["etcd"], lay))
         self.sup.start("containerd", [str(bins["containerd"] / "containerd"), "--config",
                                       str(lay.state / "containerd" / "config.toml")],
                        env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}"})
         self.apiserver(gates)
-        self.sup.start("coredns", [str(bins["coredns"] / "coredns"), "-conf",
-                                   str(lay.state / "Corefile")])
         # The API server is reachable from the host only on loopback, through a unix socket
         # that crosses the namespace boundary: nothing else of the cluster is exposed.
         sock = lay.apiserver_socket
@@ -53,6 +50,12 @@ class Launcher:
     def apiserver(self, gates: dict[str, bool]) -> None:
         self.sup.start("kube-apiserver", comp.apiserver_args(self.bins["kube-apiserver"],
                                                              self.lay, self.net, gates))
+
+    def coredns(self) -> None:
+        """CoreDNS: start it once its RBAC exists. Started earlier, its first lists are
+        refused and it serves only after its informers' back-off (about 5 s later)."""
+        self.sup.start("coredns", [str(self.bins["coredns"] / "coredns"), "-conf",
+                                   str(self.lay.state / "Corefile")])
 
     def controllers(self, gates_for: Callable[[str], dict[str, bool]]) -> None:
         """The controller manager and scheduler: start them once the API server is ready.
@@ -84,10 +87,20 @@ class Launcher:
                                    f"delete {archive} so it is rebuilt, then retry")
 
 
-def create_objects(client, objects: list[dict]) -> None:
-    """Create each object, leaving alone any that already exists."""
-    from kubernetes import utils
+def create_cluster_rbac(client, objects: list[dict]) -> None:
+    """Create each ClusterRole and ClusterRoleBinding, leaving alone any that exists.
 
+    Through the typed client: the generic `kubernetes.utils` path costs about a second
+    of imports and lookups on the boot's critical path."""
+    from kubernetes import client as k8s
+    from kubernetes.client.rest import ApiException
+
+    rbac = k8s.RbacAuthorizationV1Api(client)
+    create = {"ClusterRole": rbac.create_cluster_role,
+              "ClusterRoleBinding": rbac.create_cluster_role_binding}
     for obj in objects:
-        with contextlib.suppress(utils.FailToCreateError):
-            utils.create_from_dict(client, obj)
+        try:
+            create[obj["kind"]](obj)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise

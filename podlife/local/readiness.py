@@ -10,7 +10,9 @@ importing the local cluster (e.g. for `podlife cluster status`) stays quick.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import ssl
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -26,6 +28,18 @@ from podlife.local.supervise import Supervisor
 #: is named within this time rather than when the whole wait times out.
 WATCH_SLICE = 2.0
 BOOT_CHECK_POD = "podlife-boot-check"
+
+
+def preload_client() -> None:
+    """Import the Kubernetes client in the background while the components start.
+
+    The import takes about a second of CPU; done on demand it would sit between the API
+    server becoming ready and the first request of the boot."""
+    def load() -> None:
+        for module in ("kubernetes.client", "kubernetes.watch"):
+            importlib.import_module(module)
+
+    threading.Thread(target=load, name="preload-kubernetes-client", daemon=True).start()
 
 
 def node_is_ready(node: dict, kubelet_version: str | None = None) -> bool:
@@ -117,16 +131,29 @@ class Readiness:
                    until=lambda node: node_is_ready(node, kubelet_version), timeout=timeout,
                    on_timeout=self._timed_out(what, timeout))
 
+    def start_smoke_pod(self, client) -> None:
+        """Create the boot check pod as soon as the API server answers, so its scheduling,
+        sandbox and DNS lookups overlap the node becoming Ready.
+
+        The `default` service account (which admission requires before any pod) is created
+        here rather than awaited from the controller manager, which makes it later."""
+        from kubernetes import client as k8s
+        from kubernetes.client.rest import ApiException
+
+        core = k8s.CoreV1Api(client)
+        try:
+            core.create_namespaced_service_account(
+                "default", {"metadata": {"name": "default", "namespace": "default"}})
+        except ApiException as exc:
+            if exc.status != 409:  # the controller manager made it first
+                raise
+        core.create_namespaced_pod("default", boot_check_pod())
+
     def smoke_pod(self, client, timeout: float) -> None:
-        """A pod that runs and resolves the kubernetes Service through cluster DNS."""
+        """Wait for the boot check pod: it ran and resolved the kubernetes Service."""
         from kubernetes import client as k8s
 
         core = k8s.CoreV1Api(client)
-        what = "the default service account"
-        self.watch(core.list_namespaced_service_account, api=client, what=what,
-                   namespace="default", name="default", until=lambda _sa: True,
-                   timeout=timeout, on_timeout=self._timed_out(what, timeout))
-        core.create_namespaced_pod("default", boot_check_pod())
         pod = self.watch(
             core.list_namespaced_pod, api=client, what="the boot check pod to finish",
             namespace="default", name=BOOT_CHECK_POD, timeout=timeout,
