@@ -1,9 +1,11 @@
 """`nox -s bench`: measured speed of podlife's own steps, printed and saved to reports/bench.json.
 
 Measures what users wait for: building components (cold, with --cold), booting a cluster
-from cached binaries (to node Ready with DNS answering), tearing it down, the cluster's
-peak memory, the whole suite on one version with the cluster up (per check too) and,
-with --matrix, the matrix's wall time.
+from cached binaries (to node Ready with DNS answering, and each boot step's share),
+tearing it down, the cluster's peak memory, the whole suite on one version with the
+cluster up (per check, and the CPU it took against the time its checks spent waiting)
+and, with --matrix, the matrix's wall time against one version's run of the same path,
+with how busy the machine's CPUs were meanwhile (is the matrix CPU-bound?).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from podlife import build, paths, versions
+from podlife.local import node
 from podlife.local.cluster import LocalCluster
 from podlife.options import ProviderOptions, pytest_args
 from podlife.runner import run_suite
@@ -59,13 +63,35 @@ def recorded_builds() -> dict[str, float]:
     return out
 
 
-def boots(version: versions.KubeVersion, count: int) -> tuple[list[float], list[float]]:
-    """Boot and tear down `count` times; returns boot and teardown seconds."""
+class StepClock:
+    """A boot's `step` callback that keeps when each step began, to split its time."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[str, float]] = []
+
+    def __call__(self, message: str) -> None:
+        self.marks.append((message, time.monotonic()))
+
+    def durations(self, end: float) -> dict[str, float]:
+        if not self.marks:
+            return {}
+        ends = [at for _, at in self.marks[1:]] + [end]
+        return {name: round(stop - at, 2) for (name, at), stop in
+                zip(self.marks, ends, strict=True)}
+
+
+def boots(version: versions.KubeVersion, count: int,
+          phases: list[dict[str, float]] | None = None) -> tuple[list[float], list[float]]:
+    """Boot and tear down `count` times; returns boot and teardown seconds (and appends
+    each boot's step durations to `phases`)."""
     boot_times, down_times = [], []
     for index in range(count):
         cluster = LocalCluster(f"bench{index}")
         cluster.down()
-        info = cluster.up(version)
+        clock = StepClock()
+        info = cluster.up(version, step=clock)
+        if phases is not None:
+            phases.append(clock.durations(time.monotonic()))
         boot_times.append(info.boot_seconds)
         started = time.monotonic()
         cluster.down()
@@ -80,22 +106,58 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
     cluster.down()
     cluster.up(version)
     try:
+        cluster_cpu = cpu_seconds_of(cluster.cgroups.name)
+        pytest_cpu = children_cpu_seconds()
         outcome = run_suite(pytest_args(ProviderOptions(reuse_cluster="bench-suite")),
                             label=f"bench-{version.tag}", workers=workers, quiet=True)
+        cluster_cpu = cpu_seconds_of(cluster.cgroups.name) - cluster_cpu
+        pytest_cpu = children_cpu_seconds() - pytest_cpu
         peak = cluster.cgroups.peak_memory_bytes()
     finally:
         cluster.down()
     checks = json.loads(outcome.results.read_text())["checks"]
+    durations = [c["duration_s"] for c in checks]
     return {"seconds": round(outcome.seconds, 1), "workers": workers,
             "counts": outcome.counts(), "peak_memory_mib": round((peak or 0) / 2**20),
+            "cpu_s": {"cluster": round(cluster_cpu, 1), "pytest": round(pytest_cpu, 1)},
+            "checks_sum_s": round(sum(durations), 1),
+            "longest_check_s": round(max(durations, default=0), 1),
             "checks": {c["nodeid"]: [c["verdict"], c["duration_s"]] for c in checks}}
 
 
-def matrix(list_: str, parallel: int) -> float:
+def cpu_seconds_of(cgroup: str) -> float:
+    """CPU time of every process in a cluster's cgroup tree since it was made (cgroup v1
+    cpuacct, or v2 cpu.stat)."""
+    v1 = node.CGROUP_ROOT / "cpuacct" / cgroup / "cpuacct.usage"
+    if v1.exists():
+        return int(v1.read_text()) / 1e9
+    stat = (node.CGROUP_ROOT / cgroup / "cpu.stat").read_text().split()
+    return int(stat[stat.index("usage_usec") + 1]) / 1e6
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's finished children (the pytest runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def busy_cpu_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def matrix(list_: str, parallel: int, workers: int) -> dict:
+    """Wall time of `podlife matrix` over `list_`, and how busy the CPUs were meanwhile."""
+    busy, total = busy_cpu_ticks()
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "podlife.cli", "matrix", "--versions", list_,
-                    "--parallel", str(parallel)], check=False)
-    return round(time.monotonic() - started, 1)
+                    "--parallel", str(parallel), "--workers", str(workers)], check=False)
+    seconds = round(time.monotonic() - started, 1)
+    busy_after, total_after = busy_cpu_ticks()
+    return {"versions": list_, "parallel": parallel, "workers": workers, "seconds": seconds,
+            "cpu_busy_percent": round(100 * (busy_after - busy) / (total_after - total), 1)}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -114,6 +176,8 @@ def parser() -> argparse.ArgumentParser:
                         help="versions to time as a matrix (default: none, no matrix)")
     parser.add_argument("--parallel", type=int, default=2,
                         help="the matrix's clusters at a time (default: 2)")
+    parser.add_argument("--matrix-workers", type=int, default=3,
+                        help="pytest-xdist workers per version in the matrix (default: 3)")
     return parser
 
 
@@ -124,14 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     result["builds_recorded_s"] = recorded_builds()
     if args.cold:
         result["builds_cold_s"] = cold_builds(version)
-    boot_times, down_times = boots(version, args.boots)
-    result["boot_s"] = {"median": statistics.median(boot_times), "all": boot_times}
+    phases: list[dict[str, float]] = []
+    boot_times, down_times = boots(version, args.boots, phases)
+    result["boot_s"] = {"median": statistics.median(boot_times), "all": boot_times,
+                        "steps_median": {step: statistics.median(p[step] for p in phases)
+                                         for step in phases[0]} if phases else {}}
     result["teardown_s"] = {"median": statistics.median(down_times), "all": down_times}
     if not args.no_suite:
         result["suite"] = suite(version, args.workers)
     if args.matrix:
-        result["matrix_s"] = {"versions": args.matrix, "parallel": args.parallel,
-                              "seconds": matrix(args.matrix, args.parallel)}
+        one = matrix(version.tag, 1, args.matrix_workers)
+        every = matrix(args.matrix, args.parallel, args.matrix_workers)
+        result["matrix_s"] = {"one_version": one, "matrix": every,
+                              "times_one_version": round(every["seconds"] / one["seconds"], 2)}
     out = paths.reports_dir() / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
