@@ -32,8 +32,9 @@ PINNED: dict[str, str] = {
 #: The newest release that boots here: what `podlife cluster up` starts without --version.
 DEFAULT_VERSION = "1.37.2"
 
-#: The versions `nox -s matrix` runs, oldest first.
-MATRIX_VERSIONS = ["1.28", "1.29", "1.31", "1.33", "1.35", "1.37"]
+#: The versions `nox -s matrix` runs, oldest first: every pinned minor, so an upgrade path
+#: of one minor at a time is covered from 1.28 to the newest.
+MATRIX_VERSIONS = list(PINNED)
 
 #: Go toolchain per Kubernetes minor: the one its release was built with (older minors
 #: do not compile with a newer Go, whose linker rejects their dependencies' linknames).
