@@ -167,6 +167,8 @@ class LocalCluster:
                 self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
             self.ready.smoke_pod(client, timeout)
+            step("waiting for the controllers to lift the node's not-ready taint")
+            self.ready.node(client, info.node_name, timeout, schedulable=True)
             info.booted_at = time.time()
             info.boot_seconds = round(time.monotonic() - started, 2)
             info.save()

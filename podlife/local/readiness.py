@@ -42,6 +42,9 @@ def preload_client() -> None:
     threading.Thread(target=load, name="preload-kubernetes-client", daemon=True).start()
 
 
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+
+
 def node_is_ready(node: dict, kubelet_version: str | None = None) -> bool:
     """The node's Ready condition is True (and, if given, its kubelet runs that version)."""
     status = node.get("status") or {}
@@ -49,6 +52,14 @@ def node_is_ready(node: dict, kubelet_version: str | None = None) -> bool:
                 for c in status.get("conditions") or [])
     running = (status.get("nodeInfo") or {}).get("kubeletVersion")
     return ready and (kubelet_version is None or running == kubelet_version)
+
+
+def node_is_schedulable(node: dict) -> bool:
+    """Ready, and the controller manager has lifted the not-ready taint: the scheduler
+    places ordinary pods, and the controllers (service accounts of new namespaces, and
+    the rest) are running."""
+    taints = (node.get("spec") or {}).get("taints") or []
+    return node_is_ready(node) and not any(t.get("key") == NOT_READY_TAINT for t in taints)
 
 
 class Readiness:
@@ -121,15 +132,19 @@ class Readiness:
                    lambda: k8s.VersionApi(client).get_code().git_version == tag, timeout)
 
     def node(self, client, node_name: str, timeout: float, *,
-             kubelet_version: str | None = None) -> None:
-        """Watch the node until it is Ready (on `kubelet_version`, after an upgrade)."""
+             kubelet_version: str | None = None, schedulable: bool = False) -> None:
+        """Watch the node until it is Ready (on `kubelet_version`, after an upgrade; and
+        without the not-ready taint if `schedulable`)."""
         from kubernetes import client as k8s
 
         what = (f"node {node_name} Ready on {kubelet_version}" if kubelet_version
                 else f"node {node_name} to be Ready")
+        until = (node_is_schedulable if schedulable
+                 else lambda node: node_is_ready(node, kubelet_version))
+        if schedulable:
+            what += " and schedulable (the controller manager lifts the not-ready taint)"
         self.watch(k8s.CoreV1Api(client).list_node, api=client, what=what, name=node_name,
-                   until=lambda node: node_is_ready(node, kubelet_version), timeout=timeout,
-                   on_timeout=self._timed_out(what, timeout))
+                   until=until, timeout=timeout, on_timeout=self._timed_out(what, timeout))
 
     def start_smoke_pod(self, client) -> None:
         """Create the boot check pod as soon as the API server answers, so its scheduling,
@@ -170,7 +185,11 @@ class Readiness:
 
 
 def boot_check_pod() -> dict:
-    """Resolves the kubernetes Service name, retrying while DNS and kube-proxy settle."""
+    """Resolves the kubernetes Service name, retrying while DNS and kube-proxy settle.
+
+    It tolerates the not-ready taint, so it is placed as soon as the node registers and
+    runs while the controller manager is still starting; the boot waits for that taint to
+    go separately (`node_is_schedulable`)."""
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": BOOT_CHECK_POD, "namespace": "default"},
@@ -178,6 +197,8 @@ def boot_check_pod() -> dict:
             "restartPolicy": "Never",
             "automountServiceAccountToken": False,
             "terminationGracePeriodSeconds": 0,
+            "tolerations": [{"key": NOT_READY_TAINT, "operator": "Exists",
+                             "effect": "NoSchedule"}],
             "containers": [{
                 "name": "dns", "image": images.IMAGES["busybox"].local,
                 "command": ["sh", "-c", "for i in $(seq 1 100); do nslookup "
