@@ -21,13 +21,3 @@ def test_busy_ticks_leave_out_idle_and_iowait() -> None:
     busy, total = bench.busy_cpu_ticks()
     assert 0 < busy <= total
 
-
-def test_a_node_is_schedulable_once_ready_and_the_not_ready_taint_is_gone() -> None:
-    from podlife.local.readiness import NOT_READY_TAINT, node_is_schedulable
-
-    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
-    tainted = {**ready, "spec": {"taints": [{"key": NOT_READY_TAINT, "effect": "NoSchedule"}]}}
-    not_ready = {"status": {"conditions": [{"type": "Ready", "status": "False"}]}}
-    assert node_is_schedulable(ready)
-    assert not node_is_schedulable(tainted)
-    assert not node_is_schedulable(not_ready)
