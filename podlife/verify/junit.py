@@ -49,7 +49,7 @@ def parse(text: str, *, source: str = "junit") -> list[SpecResult]:
         if failure is not None:
             status = status if status in ("failed", "panicked", "timedout", "interrupted",
                                           "aborted") else "failed"
-            message = failure.get("message") or (failure.text or "")
+            message = (failure.text or "").strip() or failure.get("message", "")
         elif skipped is not None:
             status, message = "skipped", skipped.get("message", "")
         else:
