@@ -2,7 +2,7 @@
 
 agnhost is upstream's Go program (test/images/agnhost) at the cluster's release, over a
 busybox root (upstream's image is alpine with a shell and a few tools: the specs podlife
-pins use only agnhost itself and a POSIX shell); busybox and pause are podlife's own
+pins use agnhost itself, a POSIX shell and `curl URL`); busybox and pause are podlife's own
 layers (images.py) under upstream's names. Archives are cached per release.
 """
 
@@ -21,12 +21,27 @@ _GROUP = (b"root:x:0:\nnobody:x:65534:\nuser-defined-in-image:x:1000:\n"
           b"group-defined-in-image:x:50000:user-defined-in-image\n")
 
 
-def agnhost_layer(agnhost: Path) -> bytes:
-    """agnhost at /agnhost (and /agnhost-2, as upstream links it), its user and /uploads."""
+#: Upstream's agnhost image has curl (alpine's); the specs podlife runs call it only as
+#: `curl URL` (lifecycle hooks reporting to a server pod): busybox's wget does the same GET.
+CURL_SHIM = b"""#!/bin/busybox sh
+url=""
+for arg in "$@"; do case "$arg" in -*) ;; *) url="$arg" ;; esac; done
+exec /bin/busybox wget -q -O - "$url"
+"""
+
+
+def agnhost_layer(agnhost: Path, kube_module_dir: Path) -> bytes:
+    """agnhost at /agnhost (and /agnhost-2, as upstream links it), its user, /uploads, the
+    porter's localhost certificate (https hooks and probes serve it) and the curl shim."""
+    porter = kube_module_dir / "test" / "images" / "agnhost" / "porter"
     return images._tar_bytes([
         images._file("agnhost", agnhost.read_bytes(), 0o755),
         images._link("agnhost-2", "agnhost"),
         images._dir("uploads"),
+        images._file("localhost.crt", (porter / "localhost.crt").read_bytes()),
+        images._file("localhost.key", (porter / "localhost.key").read_bytes()),
+        images._dir("bin"),
+        images._file("bin/curl", CURL_SHIM, 0o755),
         images._dir("etc"),
         images._file("etc/passwd", _PASSWD),
         images._file("etc/group", _GROUP),
@@ -48,7 +63,7 @@ def archives(tag: str, names: dict[str, str], agnhost: Path, kube_module_dir: Pa
         if not archive.exists():
             if image_id == "Agnhost":
                 images.write_oci_archive(archive, ref, [images.busybox_layer(),
-                                                        agnhost_layer(agnhost)],
+                                                        agnhost_layer(agnhost, kube_module_dir)],
                                          entrypoint=["/agnhost"], cmd=["pause"])
             elif image_id == "BusyBox":
                 images.write_oci_archive(archive, ref, images.busybox_layer(), entrypoint=[],
