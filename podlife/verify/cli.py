@@ -9,13 +9,20 @@ DEFAULT_TIMEOUT = 5400.0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
     from podlife.cli.output import build_progress, step_printer
     from podlife.verify.run import verify
 
-    say = step_printer()
+    step = step_printer()
+
+    def show(line: str) -> None:
+        print(line, flush=True)
+
     with build_progress() as progress:
         return verify(args.name, args.specs, shards=args.shards, timeout_s=args.timeout,
-                      say=say, progress=progress)
+                      say=lambda message: step(escape(message)), show=show,
+                      progress=progress)
 
 
 def add_verify(csub: argparse._SubParsersAction, default_name: str) -> None:

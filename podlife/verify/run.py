@@ -108,7 +108,8 @@ def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
 
 
 def report(results: list[Outcome], wall: float, say: Say) -> None:
-    """Per spec: status, seconds, name (and the deviation that explains a failure)."""
+    """Per spec: status, seconds, name (and the deviation that explains a failure); plain
+    lines on stdout, so logs and scripts see whole spec names."""
     for o in results:
         why = f"  [explained by host deviation {o.deviation}]" if o.deviation else ""
         say(f"{o.status.upper():8} {o.seconds:7.1f}s  {o.name}{why}")
@@ -124,9 +125,11 @@ def report(results: list[Outcome], wall: float, say: Say) -> None:
            else ""))
 
 
-def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say,
+def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, show: Say,
            progress: build.Progress | None = None) -> int:
-    """The whole command; returns 0 when every spec that ran passed, else 1."""
+    """The whole command; returns 0 when every spec that ran passed, else 1.
+
+    say tells progress (steps), show prints the results."""
     from podlife.local.state import ClusterInfo
 
     entries = specs.load(which)
@@ -141,7 +144,7 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say,
     listed = e2e.list_specs(binary, out_dir)
     chosen, absent = select(entries, listed)
     for entry in absent:
-        say(f"absent: {entry.label} (no such spec in the e2e.test of {version})")
+        show(f"absent: {entry.label} (no such spec in the e2e.test of {version})")
     names = [spec_name for _, spec_name in chosen]
     groups = e2e.shards_of(names, shards) if names else []
     say(f"running {len(names)} upstream specs ({which} list) on '{name}' ({version}) in "
@@ -158,6 +161,6 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say,
         "cluster": name, "kubernetes_version": version.tag, "list": which,
         "wall_seconds": round(wall, 1), "build_seconds": timings,
         "specs": [asdict(o) for o in done]}, indent=2))
-    report(done, wall, say)
-    say(f"JUnit: {out_dir / 'junit.xml'}")
+    report(done, wall, show)
+    show(f"JUnit: {out_dir / 'junit.xml'}")
     return 0 if all(o.status in ("passed", "skipped", "absent") for o in done) else 1
