@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_SHARDS = 2
+DEFAULT_SHARDS = 3
 DEFAULT_TIMEOUT = 5400.0
 
 
