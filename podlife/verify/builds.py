@@ -11,6 +11,9 @@ from podlife.build import GoBuild, kubernetes_build
 from podlife.versions import KubeVersion, toolchain_for
 
 E2E_PACKAGE = "k8s.io/kubernetes/test/e2e"
+#: Releases whose e2e module set (go.mod, go.sum) ships in podlife/gobuild/e2e-<release>/;
+#: others are resolved once with `go mod tidy`.
+E2E_SHIPPED = ("1.31.0", "1.37.2")
 AGNHOST_PACKAGE = "k8s.io/kubernetes/test/images/agnhost"
 
 
