@@ -148,6 +148,11 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
     listed = e2e.list_specs(binary, out_dir)
     chosen, absent = select(entries, listed)
     names = [spec_name for _, spec_name in chosen]
+    if not names:
+        raise PodlifeError(f"no spec of the {which} list is in the e2e.test of {version} "
+                           f"({len(absent)} entries absent)",
+                           "check podlife/verify/specs.yaml against "
+                           f"'{binary} --list-tests'")
     groups = e2e.shards_of(names, shards) if names else []
     say(f"running {len(names)} upstream specs ({which} list) on '{name}' ({version}) in "
         f"{len(groups)} e2e.test process(es); logs in {out_dir}")
