@@ -93,10 +93,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
+    table = Table("name", "version", "api", "health", "feature gates", "host deviations",
+                  "kubeconfig")
     for row in rows:
         table.add_row(*(Text(cell) for cell in (row.name, row.version, row.server, row.health,
-                                                 row.feature_gates, row.kubeconfig)))
+                                                 row.feature_gates, row.host_deviations,
+                                                 row.kubeconfig)))
     Console().print(table)
     return 0
 

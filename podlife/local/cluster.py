@@ -20,6 +20,7 @@ from pathlib import Path
 from podlife import build, images, paths
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
+from podlife.local import deviations
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
 from podlife.local.host import kernel_tunables_kept
@@ -132,10 +133,12 @@ class LocalCluster:
         archives = images.image_archives(lambda: kube_module_dir(version))
         port = free_port(api_port)
         started = time.monotonic()
+        found = deviations.detect(deviations.read_host())
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
                            state_dir=str(self.state), node_name=f"{self.name}-node",
                            feature_gates=gates, component_gates=component_gates,
-                           allow_privileged=allow_privileged)
+                           allow_privileged=allow_privileged,
+                           host_deviations=deviations.records(found))
         importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
         try:
             self.state.mkdir(parents=True)
@@ -143,7 +146,9 @@ class LocalCluster:
             step("writing certificates and configs")
             write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
                              host_server=info.server, gates=info.gates_for("kube-proxy"),
-                             allow_privileged=allow_privileged)
+                             allow_privileged=allow_privileged,
+                             restrict_oom_score_adj=any(
+                                 d.id == deviations.NO_CAP_SYS_RESOURCE for d in found))
             self.cgroups.create()
             step("starting the node's namespaces")
             self.sandbox.start()
