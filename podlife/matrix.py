@@ -16,6 +16,7 @@ from typing import Any
 
 from podlife import schema
 from podlife.errors import PodlifeError
+from podlife.local.deviations import Deviation, read_records
 from podlife.model import SCHEMA_VERSION, VERDICTS, CheckResult, RunResult
 from podlife.schema import Where
 from podlife.versions import normalize_version, version_sort_key
@@ -43,15 +44,21 @@ class Column:
     podlife_version: str = ""
     #: The run's wall time in seconds.
     duration_s: float = 0.0
+    #: The run's host deviations (podlife.local.deviations); None: not known.
+    host_deviations: list[Deviation] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["host_deviations"] = (None if self.host_deviations is None
+                                   else [d.to_dict() for d in self.host_deviations])
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> Column:
         where = where or Where()
         data = schema.fields(data, where, (*_COLUMN_TEXTS, "source", "superseded",
-                                           "podlife_version", "duration_s"))
+                                           "podlife_version", "duration_s"),
+                             ("host_deviations",))
         source = data["source"]
         return cls(
             **{name: schema.text(data[name], where.at(name)) for name in _COLUMN_TEXTS},
@@ -59,6 +66,8 @@ class Column:
             superseded=schema.texts(data["superseded"], where.at("superseded")),
             podlife_version=schema.text(data["podlife_version"], where.at("podlife_version")),
             duration_s=schema.number(data["duration_s"], where.at("duration_s")),
+            host_deviations=read_records(data.get("host_deviations"),
+                                         where.at("host_deviations")),
         )
 
 
@@ -194,7 +203,7 @@ def merge(runs: Iterable[RunResult]) -> Matrix:
                provider=chosen[v].provider, cluster=chosen[v].cluster, host=chosen[v].host,
                started_at=chosen[v].started_at, finished_at=chosen[v].finished_at,
                superseded=superseded.get(v, []), podlife_version=chosen[v].podlife_version,
-               duration_s=chosen[v].duration_s)
+               duration_s=chosen[v].duration_s, host_deviations=chosen[v].host_deviations)
         for v in versions
     ]
     rows: dict[str, Row] = {}

@@ -69,6 +69,18 @@ def acquire(opts: ProviderOptions, run_id: str) -> ClusterHandle:
         return handle
 
 
+def host_deviations(handle: ClusterHandle) -> list[dict] | None:
+    """How a local cluster's host made it differ from a standard node, as recorded at its
+    boot (podlife.local.deviations). None, not known, for kind and kubeconfig clusters:
+    podlife did not boot their nodes and cannot see their hosts; nor for a local cluster
+    booted by a podlife that did not detect them."""
+    if handle.provider != "local":
+        return None
+    from podlife.local.state import ClusterInfo
+
+    return ClusterInfo.load(handle.name).host_deviations
+
+
 def release(opts: ProviderOptions, run_id: str) -> None:
     """Tear down what this run created (not reused or existing clusters), and its records."""
     runs = paths.state_root() / "runs"
