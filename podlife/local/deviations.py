@@ -89,12 +89,12 @@ class HostFacts:
 
 
 def read_host() -> HostFacts:
-    from podlife.local.host import read_tunables
+    from podlife.local.host import host_tunables
     from podlife.local.node import cgroup_v1
 
     return HostFacts(status=Path("/proc/self/status").read_text(),
                      swaps=Path("/proc/swaps").read_text(), cgroup_v1=cgroup_v1(),
-                     tunables=read_tunables())
+                     tunables=host_tunables())
 
 
 def capability_sets(status: str) -> dict[str, int]:
