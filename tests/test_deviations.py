@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from podlife import versions
+from podlife import paths, versions
 from podlife.local import deviations as dev
 from podlife.local.components import Layout, kubelet_config
 from podlife.local.node import Network
 from podlife.local.runtime import containerd_config
 from podlife.local.state import ClusterInfo
 from podlife.local.status import recorded_deviations
+from podlife.providers import ClusterHandle, host_deviations
 
 #: /proc/self/status of a root whose bounding set lacks CAP_SYS_RESOURCE (this CI's).
 STATUS_WITHOUT = """Name:\tcat
@@ -129,14 +130,27 @@ def test_status_says_what_cluster_json_records() -> None:
     assert recorded_deviations({"host_deviations": [{"id": "x"}]}).startswith("unreadable")
 
 
+def _cluster_json(name: str, **extra: object) -> None:
+    state = paths.cluster_dir(name)
+    state.mkdir(parents=True)
+    (state / "cluster.json").write_text(json.dumps({
+        "name": name, "version": "v1.31.0", "api_port": 1, "state_dir": str(state),
+        "node_name": f"{name}-node", "booted_at": 1.0, **extra}))
+
+
 def test_old_cluster_json_still_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cluster booted before deviations were recorded: loads, with them unknown."""
     monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
-    from podlife import paths
-
-    state = paths.cluster_dir("old")
-    state.mkdir(parents=True)
-    (state / "cluster.json").write_text(json.dumps({
-        "name": "old", "version": "v1.31.0", "api_port": 1, "state_dir": str(state),
-        "node_name": "old-node", "booted_at": 1.0}))
+    _cluster_json("old")
     assert ClusterInfo.load("old").host_deviations is None
+
+
+def test_a_runs_deviations_come_from_the_local_clusters_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local: what its cluster.json says; kubeconfig and kind: not known, never none."""
+    monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
+    recorded = dev.records(dev.detect(facts(STATUS_WITHOUT)))
+    _cluster_json("new", host_deviations=recorded)
+    assert host_deviations(ClusterHandle("new", "local", "k")) == recorded
+    for provider in ("kubeconfig", "kind"):
+        assert host_deviations(ClusterHandle("new", provider, "k")) is None
