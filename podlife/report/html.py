@@ -39,7 +39,7 @@ def _column_view(matrix: Matrix, column: Column) -> dict[str, Any]:
 def _unknown_why(column: Column) -> str:
     if column.provider in ("kind", "kubeconfig"):
         return f"a {column.provider} cluster: podlife did not boot its node, so cannot see its host"
-    return "not recorded by the podlife that made this run"
+    return "not recorded (the run, or the boot of its cluster, predates their detection)"
 
 
 def _deviations_view(matrix: Matrix) -> dict[str, Any]:
