@@ -149,7 +149,7 @@ def _add_name(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `build` and `cluster` (up, down, status, kubeconfig, logs) to the top parser."""
+    """Add `build` and `cluster` (up, down, status, kubeconfig, logs, verify) to the top parser."""
     b = sub.add_parser("build", help="build a Kubernetes release's components into the cache")
     b.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
                    f"(default: {versions.DEFAULT_VERSION})")
@@ -188,3 +188,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     logs.add_argument("name", help="the local cluster's name")
     logs.add_argument("component", help="e.g. kubelet (a wrong name lists the known ones)")
     logs.set_defaults(func=cmd_logs)
+    from podlife.verify.cli import add_verify
+
+    add_verify(csub, DEFAULT_NAME)
