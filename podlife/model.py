@@ -10,7 +10,9 @@ Schema version 2 added each check's `pattern` and `dump_errors`; version 1 still
 A run's `podlife_version` and `duration_s` were added later to version 2 as optional fields:
 files without them still load (empty, and the time between started_at and finished_at).
 Version 3 added the verdict "error" (the check could not reach a verdict); older files,
-which cannot hold it, still load.
+which cannot hold it, still load. A run's `kubelet_version` (the nodes' kubelets, when
+they differ from the API server: a mixed cluster or an upgrade's skew window) was added
+later as an optional field: files without it load with "" (the same as the API server).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ _RUN_FIELDS = (
     "finished_at", "host", "checks",
 )
 #: Added without a schema bump: optional, so files that lack them (any version) still load.
-_RUN_OPTIONAL = ("podlife_version", "duration_s")
+_RUN_OPTIONAL = ("podlife_version", "duration_s", "kubelet_version")
 
 
 @dataclass
@@ -125,6 +127,9 @@ class RunResult:
     podlife_version: str = ""
     #: Wall time of the whole session, in seconds.
     duration_s: float = 0.0
+    #: The nodes' kubelet release(s), comma-separated when they differ ("" = not known, or
+    #: files written before it was recorded: read as the API server's).
+    kubelet_version: str = ""
     #: Where the run was loaded from; not part of the file, used to locate dumps.
     source: str | None = field(default=None, compare=False)
 
@@ -141,8 +146,17 @@ class RunResult:
             "host": self.host,
             "podlife_version": self.podlife_version,
             "duration_s": self.duration_s,
+            "kubelet_version": self.kubelet_version,
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    @property
+    def column(self) -> str:
+        """Its matrix column: the API server's version, plus the kubelet's when it differs
+        (podlife.skew)."""
+        from podlife.skew import column
+
+        return column(self.kubernetes_version, self.kubelet_version)
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> RunResult:
@@ -187,6 +201,8 @@ class RunResult:
                                         where.at("podlife_version")),
             duration_s=(schema.number(duration, where.at("duration_s")) if duration is not None
                         else _seconds_between(started_at, finished_at)),
+            kubelet_version=schema.text(data.get("kubelet_version", ""),
+                                        where.at("kubelet_version")),
             source=where.source,
         )
 

@@ -68,7 +68,8 @@ def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
         handle = providers.acquire(opts, os.environ[RUN_ID_ENV])
     except PodlifeError as exc:
         pytest.exit(f"podlife could not get a cluster: {exc}", returncode=ENVIRONMENT_ERROR)
-    record_cluster(pytestconfig, handle.provider, handle.version, handle.name)
+    record_cluster(pytestconfig, handle.provider, handle.version, handle.name,
+                   handle.kubelet_version)
     return handle
 
 

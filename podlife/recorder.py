@@ -196,6 +196,7 @@ class Recorder:
             checks=checks,
             podlife_version=about.podlife_version(),
             duration_s=round(time.monotonic() - self._clock, 3),
+            kubelet_version=cluster.get("kubelet_version", ""),
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

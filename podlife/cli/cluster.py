@@ -42,6 +42,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from podlife.local.cluster import LocalCluster, parse_gates
 
     version = versions.resolve(args.version)
+    kubelet = versions.resolve(args.kubelet_version) if args.kubelet_version else None
     if args.kube_bin_dir:
         # Official binaries say which release they are; that, not --version, configures them.
         from podlife.build import kube_binaries_from_dir
@@ -59,8 +60,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
                           step=step_printer(), progress=progress, timeout=args.timeout,
                           component_gates=component_gates,
-                          allow_privileged=args.allow_privileged)
-    console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
+                          allow_privileged=args.allow_privileged, kubelet_version=kubelet)
+    mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
+    console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     print(info.kubeconfig)
     return 0
@@ -93,10 +95,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
+    table = Table("name", "version", "kubelet", "api", "health", "feature gates", "kubeconfig")
     for row in rows:
-        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.server, row.health,
-                                                 row.feature_gates, row.kubeconfig)))
+        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.kubelet_version,
+                                                 row.server, row.health, row.feature_gates,
+                                                 row.kubeconfig)))
     Console().print(table)
     return 0
 
@@ -161,6 +164,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_name(up)
     up.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
                     f"(default: {versions.DEFAULT_VERSION})")
+    up.add_argument("--kubelet-version", default=None, metavar="VERSION",
+                    help="run the kubelet and kube-proxy of this release, e.g. 1.30 under a "
+                    "1.33 control plane (default: --version); the skew policy decides which")
     _add_gates(up)
     up.add_argument("--api-port", type=int, default=None,
                     help="host loopback port of the API server (default: a free port)")

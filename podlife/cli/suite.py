@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from podlife import options, versions
+from podlife import options, skew, versions
 from podlife.cli.output import (
     add_allow_option,
     add_reports_dir_option,
@@ -31,6 +31,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
     opts = options.ProviderOptions.from_namespace(args)
     version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
+    kubelet = _kubelet_target(opts, version)
     check_cluster_first(opts)
     if opts.provider == "local" and not opts.reuse_cluster:
         from podlife.local.preflight import preflight
@@ -39,8 +40,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         assert version is not None
         opts.kube_version = version.tag
         with build_progress() as progress:
-            build_versions([version], progress)
-    label = version.tag if version else "existing"
+            build_versions([version, *([kubelet.node] if kubelet else [])], progress)
+    label = kubelet.label if kubelet else version.tag if version else "existing"
     if opts.provider == "local" and opts.reuse_cluster:
         from podlife.local.cluster import ClusterInfo
 
@@ -50,6 +51,23 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     report = render_all() if not args.no_render else None
     print_run_summary(outcome.results, report)
     return outcome.exit_code
+
+
+def _kubelet_target(opts: options.ProviderOptions,
+                    version: versions.KubeVersion | None) -> skew.Target | None:
+    """--kubelet-version: only for a local cluster this run boots, within the skew policy
+    (refused in one line before anything is built or booted)."""
+    if not opts.kubelet_version:
+        return None
+    if opts.provider != "local" or opts.reuse_cluster:
+        raise PodlifeError("--kubelet-version applies to a local cluster the run boots",
+                           "drop it (an existing or reused cluster's kubelets are what "
+                           "they are: the results record them)")
+    assert version is not None
+    kubelet = versions.resolve(opts.kubelet_version)
+    skew.check_kubelet(version, kubelet)
+    opts.kubelet_version = kubelet.tag
+    return skew.Target(version, kubelet)
 
 
 def check_cluster_first(opts: options.ProviderOptions) -> None:
@@ -88,10 +106,10 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
     from podlife.runner import RunOutcome, build_versions, render_all, run_matrix
 
     preflight()
-    wanted = [versions.resolve(v) for v in args.versions.split(",")]
+    wanted = [skew.parse_target(v) for v in args.versions.split(",")]
     started = time.monotonic()
     with build_progress() as progress:
-        build_versions(wanted, progress)
+        build_versions(sorted({v for t in wanted for v in (t.apiserver, t.node)}), progress)
     failed = False
     with Progress(TextColumn("[bold]matrix"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), Eta(), console=Console(stderr=True)) as bar:
@@ -166,7 +184,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser("matrix", help="the suite on several versions, merged into one matrix "
                        "(extra arguments go to pytest)")
     m.add_argument("--versions", default=default_versions, metavar="V,V,...",
-                   help=f"the versions to run, comma-separated (default: {default_versions})")
+                   help="the versions to run, comma-separated; 1.33/kubelet-1.30 boots a "
+                   "1.33 control plane with 1.30 kubelets (a column of its own) "
+                   f"(default: {default_versions})")
     m.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
                    help=f"local clusters at a time (default: {MATRIX_PARALLEL})")
     _add_workers(m, MATRIX_WORKERS, "per version")

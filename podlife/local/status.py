@@ -24,6 +24,8 @@ class ClusterState:
     health: str
     feature_gates: str
     kubeconfig: str
+    #: The kubelet's release ("" in records of clusters booted before it was kept: the same).
+    kubelet_version: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -63,5 +65,6 @@ def cluster_states() -> list[ClusterState]:
                 down = [component for component, ok in running.items() if not ok]
                 health = "healthy" if running and not down else f"down: {', '.join(down)}"
         gates = describe(record.get("feature_gates") or {}, record.get("component_gates") or {})
-        rows.append(ClusterState(name, version, server, health, gates, kubeconfig))
+        kubelet = str(record.get("kubelet_version") or version)
+        rows.append(ClusterState(name, version, server, health, gates, kubeconfig, kubelet))
     return rows
