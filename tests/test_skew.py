@@ -120,3 +120,25 @@ def test_mixed_up_refused_before_anything_starts(tmp_path: Path,
     with pytest.raises(PodlifeError, match="newer than kube-apiserver"):
         LocalCluster("sk-unit").up(v("1.30.14"), kubelet_version=v("1.33.13"))
     assert not any(tmp_path.rglob("*"))
+
+
+def test_cluster_upgrade_refuses_skipping_minors(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`podlife cluster upgrade` of a 1.30 cluster straight to 1.33: one line, exit 2,
+    before any component is stopped (the record is unchanged)."""
+    from podlife.cli import main
+
+    monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
+    state = tmp_path / "clusters" / "sk-fake"
+    state.mkdir(parents=True)
+    ClusterInfo(name="sk-fake", version="v1.30.14", api_port=1, state_dir=str(state),
+                node_name="sk-fake-node", booted_at=1.0).save()
+    before = (state / "cluster.json").read_text()
+    assert main(["cluster", "upgrade", "--name", "sk-fake", "--version", "1.33"]) == 2
+    err = capsys.readouterr().err
+    assert "skips 2 minors" in err and "--skip-minors" in err
+    assert main(["cluster", "upgrade", "--name", "sk-fake", "--version", "1.33",
+                 "--part", "node"]) == 2
+    assert "newer than kube-apiserver" in capsys.readouterr().err
+    assert (state / "cluster.json").read_text() == before

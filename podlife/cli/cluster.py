@@ -68,6 +68,28 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """One step of an in-place upgrade: the control plane, the node, or both (in order)."""
+    from podlife.local.cluster import ClusterInfo, LocalCluster
+
+    version = versions.resolve(args.version)
+    info = ClusterInfo.load(args.name)
+    cluster = LocalCluster(args.name)
+    seconds = 0.0
+    with build_progress() as progress:
+        if args.part in ("control-plane", "all") and info.version != version.tag:
+            seconds += cluster.upgrade_control_plane(
+                version, step=step_printer(), progress=progress, timeout=args.timeout,
+                skip_minors=args.skip_minors)
+        if args.part in ("node", "all"):
+            seconds += cluster.upgrade_node(version, step=step_printer(), progress=progress,
+                                            timeout=args.timeout)
+    info = ClusterInfo.load(args.name)
+    console.print(f"[green]cluster '{info.name}': control plane {info.version}, kubelet "
+                  f"{info.node_version} ({seconds:.1f}s)[/green]")
+    return 0
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     from podlife import paths
     from podlife.local.cluster import LocalCluster
@@ -178,6 +200,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="let pods be privileged or use host namespaces and paths (default: "
                     "off, PodSecurity 'baseline' is enforced on every namespace)")
     up.set_defaults(func=cmd_up)
+
+    upg = csub.add_parser("upgrade", help="upgrade a running local cluster in place: the "
+                          "control plane, then the node (the skew policy decides what is "
+                          "allowed)")
+    _add_name(upg)
+    upg.add_argument("--version", required=True, help="the release to move to (required)")
+    upg.add_argument("--part", choices=("all", "control-plane", "node"), default="all",
+                     help="upgrade only the control plane (leaving the cluster in the skew "
+                     "window), only the node, or both in order (default: all)")
+    upg.add_argument("--skip-minors", action="store_true",
+                     help="let the control plane skip minors (default: off, one at a time)")
+    upg.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
+                     help=f"per step (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    upg.set_defaults(func=cmd_upgrade)
 
     down = csub.add_parser("down", help="stop a local cluster and remove all its state")
     _add_name(down)
