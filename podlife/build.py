@@ -245,7 +245,7 @@ def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None)
     by_dir = all(pkg.rsplit("/", 1)[-1] == name for name, pkg in spec.binaries.items())
     jobs = [["-o", f"{out}/", *spec.binaries.values()]] if by_dir and not spec.test else [
         ["-o", str(out / name), pkg] for name, pkg in spec.binaries.items()]
-    verb = ["test", "-c"] if spec.test else ["build"]
+    verb = ["test", "-c", "-vet=off"] if spec.test else ["build"]
     with log_path.open("w") as log:
         for args in jobs:
             cmd = ["go", *verb, "-v", "-trimpath", "-ldflags", spec.ldflags, *args]

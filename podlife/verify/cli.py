@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-DEFAULT_SHARDS = 2
+DEFAULT_SHARDS = 3
 DEFAULT_TIMEOUT = 5400.0
 
 
@@ -19,10 +19,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         print(line, flush=True)
 
-    with build_progress() as progress:
-        return verify(args.name, args.specs, shards=args.shards, timeout_s=args.timeout,
-                      say=lambda message: step(escape(message)), show=show,
-                      progress=progress)
+    return verify(args.name, args.specs, shards=args.shards, timeout_s=args.timeout,
+                  say=lambda message: step(escape(message)), show=show,
+                  progress_bar=build_progress)
 
 
 def add_verify(csub: argparse._SubParsersAction, default_name: str) -> None:

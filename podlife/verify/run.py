@@ -11,6 +11,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -126,7 +127,8 @@ def report(results: list[Outcome], wall: float, say: Say) -> None:
 
 
 def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, show: Say,
-           progress: build.Progress | None = None) -> int:
+           progress_bar: Callable[[], AbstractContextManager[build.Progress]] | None = None,
+           ) -> int:
     """The whole command; returns 0 when every spec that ran passed, else 1.
 
     say tells progress (steps), show prints the results."""
@@ -136,7 +138,8 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
     info = ClusterInfo.load(name)
     version = KubeVersion.parse(info.version)
     timings: dict[str, float] = {}
-    binary = prepare(name, version, say, progress, timings)
+    with (progress_bar or nullcontext)() as progress:  # the bar only while building
+        binary = prepare(name, version, say, progress, timings)
     out_dir = paths.reports_dir() / "verify" / name
     if out_dir.exists():
         shutil.rmtree(out_dir)
