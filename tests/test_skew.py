@@ -142,3 +142,19 @@ def test_cluster_upgrade_refuses_skipping_minors(tmp_path: Path,
                  "--part", "node"]) == 2
     assert "newer than kube-apiserver" in capsys.readouterr().err
     assert (state / "cluster.json").read_text() == before
+
+
+def test_matrix_target_runs_a_mixed_cluster() -> None:
+    """`podlife matrix --versions 1.33/kubelet-1.30`: one run with both options."""
+    from podlife import runner
+
+    target = skew.parse_target("1.33/kubelet-1.30")
+    assert target.label == "v1.33.13-kubelet-v1.30.14"
+    cmd = runner.matrix_run_command(target, Path("r.json"), workers=1, extra=[])
+    assert cmd[cmd.index("--kube-version") + 1] == "v1.33.13"
+    assert cmd[cmd.index("--kubelet-version") + 1] == "v1.30.14"
+    plain = runner.matrix_run_command(skew.parse_target("1.33"), Path("r.json"), workers=1,
+                                      extra=[])
+    assert "--kubelet-version" not in plain
+    with pytest.raises(PodlifeError, match="4 minors older"):
+        skew.parse_target("1.33/kubelet-1.29")
