@@ -64,6 +64,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
     console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
+    found = [d["id"] for d in info.host_deviations or []]
+    console.print(f"host deviations: {', '.join(found) or 'none'} "
+                  "(what each changes: README, Host deviations)", markup=False)
     print(info.kubeconfig)
     return 0
 
