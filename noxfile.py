@@ -10,6 +10,8 @@
     nox -s soak -- --runs 20                       failure rate of every check, run after run
     nox -s lint                                    ruff
     nox -s bench                                   build, boot, suite and matrix timings
+    nox -s fidelity                                upstream's pod-lifecycle e2e specs
+    nox -s fidelity -- --specs ci --version 1.31   the short list, on another release
 """
 
 from __future__ import annotations
@@ -84,3 +86,28 @@ def bench(session: nox.Session) -> None:
     """Measured speed: cold builds, boot, teardown, peak memory, suite and matrix time."""
     install(session)
     session.run("python", "-m", "podlife.bench", *session.posargs)
+
+
+@nox.session
+def fidelity(session: nox.Session) -> None:
+    """Upstream's own pod-lifecycle e2e specs (podlife/verify/specs.yaml) on a local cluster.
+
+    Boots a cluster named 'fidelity' (--version picks the release), verifies, removes it;
+    with --name N it verifies that running cluster instead. Default list: full."""
+    install(session)
+    args = list(session.posargs)
+    if "--specs" not in args:
+        args += ["--specs", "full"]
+    if "--name" in args:
+        session.run("podlife", "cluster", "verify", *args)
+        return
+    up = ["--name", "fidelity", "--timeout", "600"]
+    if "--version" in args:
+        at = args.index("--version")
+        up += args[at:at + 2]
+        del args[at:at + 2]
+    session.run("podlife", "cluster", "up", *up)
+    try:
+        session.run("podlife", "cluster", "verify", "--name", "fidelity", *args)
+    finally:
+        session.run("podlife", "cluster", "down", "--name", "fidelity")

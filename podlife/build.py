@@ -48,6 +48,8 @@ class GoBuild:
     #: Another Go module cache to compile from (the selftest's mutants: a shadow of the real
     #: one with a few files patched); the real module cache is never changed.
     gomodcache: str = ""
+    #: A Go test binary (`go test -c`) of the one package in `binaries`, e.g. e2e.test.
+    test: bool = False
 
     @property
     def go_directive(self) -> str:
@@ -232,18 +234,21 @@ def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None)
            **({"GOMODCACHE": spec.gomodcache} if spec.gomodcache else {})}
     total = 0
     if progress:
-        listed = subprocess.run(["go", "list", "-deps", *spec.binaries.values()], cwd=workdir,
+        test_deps = ["-test"] if spec.test else []
+        listed = subprocess.run(["go", "list", "-deps", *test_deps, *spec.binaries.values()],
+                                cwd=workdir,
                                 env=env, capture_output=True, text=True)
         total = len(listed.stdout.split()) if listed.returncode == 0 else 0
     log_path = workdir / "build.log"
     # One binary per package: -o into a directory names each after its package's last element,
     # which is wrong for etcd (server/v3 -> v3) and CoreDNS, so link those one by one.
     by_dir = all(pkg.rsplit("/", 1)[-1] == name for name, pkg in spec.binaries.items())
-    jobs = [["-o", f"{out}/", *spec.binaries.values()]] if by_dir else [
+    jobs = [["-o", f"{out}/", *spec.binaries.values()]] if by_dir and not spec.test else [
         ["-o", str(out / name), pkg] for name, pkg in spec.binaries.items()]
+    verb = ["test", "-c", "-vet=off"] if spec.test else ["build"]
     with log_path.open("w") as log:
         for args in jobs:
-            cmd = ["go", "build", "-v", "-trimpath", "-ldflags", spec.ldflags, *args]
+            cmd = ["go", *verb, "-v", "-trimpath", "-ldflags", spec.ldflags, *args]
             log.write("$ " + " ".join(cmd) + "\n")
             log.flush()
             proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log,

@@ -166,22 +166,23 @@ def _blob(blobs: Path, data: bytes) -> tuple[str, int]:
     return digest, len(data)
 
 
-def write_oci_archive(out: Path, ref: str, layer: bytes, *, entrypoint: list[str],
-                      cmd: list[str] | None = None) -> Path:
-    """Write a one-layer OCI image layout as a tar that `ctr images import` and kind accept."""
+def write_oci_archive(out: Path, ref: str, layer: bytes | list[bytes], *,
+                      entrypoint: list[str], cmd: list[str] | None = None) -> Path:
+    """Write an OCI image layout (one layer, or several bottom first) as a tar that
+    `ctr images import` and kind accept."""
     staging = out.with_suffix(".d")
     if staging.exists():
         shutil.rmtree(staging)
     blobs = staging / "blobs" / "sha256"
     blobs.mkdir(parents=True)
-    layer_digest, layer_size = _blob(blobs, layer)
+    layers = [_blob(blobs, data) for data in ([layer] if isinstance(layer, bytes) else layer)]
     config = {
         "architecture": "amd64",
         "os": "linux",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(0)),
         "config": {"Entrypoint": entrypoint, "Cmd": cmd or [],
                    "Env": ["PATH=/bin:/usr/bin:/sbin:/usr/sbin"], "WorkingDir": "/"},
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+        "rootfs": {"type": "layers", "diff_ids": [digest for digest, _ in layers]},
     }
     config_digest, config_size = _blob(blobs, json.dumps(config).encode())
     manifest = {
@@ -190,7 +191,7 @@ def write_oci_archive(out: Path, ref: str, layer: bytes, *, entrypoint: list[str
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": config_digest, "size": config_size},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": layer_digest, "size": layer_size}],
+                    "digest": digest, "size": size} for digest, size in layers],
     }
     manifest_digest, manifest_size = _blob(blobs, json.dumps(manifest).encode())
     full_ref = ref if "/" in ref.split(":")[0] else f"docker.io/library/{ref}"

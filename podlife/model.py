@@ -13,6 +13,9 @@ Version 3 added the verdict "error" (the check could not reach a verdict); older
 which cannot hold it, still load.
 Version 4 added the run's `host_deviations` (podlife.local.deviations): a list, or null
 when not known (a cluster podlife did not boot); older files load as not known.
+A run's `kubelet_version` (the nodes' kubelets, when they differ from the API server: a
+mixed cluster or an upgrade's skew window) is optional in every version: files without it
+load with "" (the same as the API server).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ _RUN_FIELDS = (
     "finished_at", "host", "checks",
 )
 #: Added without a schema bump: optional, so files that lack them (any version) still load.
-_RUN_OPTIONAL = ("podlife_version", "duration_s")
+_RUN_OPTIONAL = ("podlife_version", "duration_s", "kubelet_version")
 #: Run fields each schema version added, required from that version on.
 _RUN_ADDED = {4: ("host_deviations",)}
 
@@ -134,6 +137,9 @@ class RunResult:
     #: How the cluster's host made it differ from a standard node; None: not known (a
     #: cluster podlife did not boot, or a file older than schema version 4).
     host_deviations: list[Deviation] | None = None
+    #: The nodes' kubelet release(s), comma-separated when they differ ("" = not known, or
+    #: files written before it was recorded: read as the API server's).
+    kubelet_version: str = ""
     #: Where the run was loaded from; not part of the file, used to locate dumps.
     source: str | None = field(default=None, compare=False)
 
@@ -152,8 +158,17 @@ class RunResult:
             "duration_s": self.duration_s,
             "host_deviations": (None if self.host_deviations is None
                                 else [d.to_dict() for d in self.host_deviations]),
+            "kubelet_version": self.kubelet_version,
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    @property
+    def column(self) -> str:
+        """Its matrix column: the API server's version, plus the kubelet's when it differs
+        (podlife.skew)."""
+        from podlife.skew import column
+
+        return column(self.kubernetes_version, self.kubelet_version)
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> RunResult:
@@ -202,6 +217,8 @@ class RunResult:
                         else _seconds_between(started_at, finished_at)),
             host_deviations=read_records(data.get("host_deviations"),
                                          where.at("host_deviations")),
+            kubelet_version=schema.text(data.get("kubelet_version", ""),
+                                        where.at("kubelet_version")),
             source=where.source,
         )
 

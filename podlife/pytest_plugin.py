@@ -70,7 +70,7 @@ def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
     except PodlifeError as exc:
         pytest.exit(f"podlife could not get a cluster: {exc}", returncode=ENVIRONMENT_ERROR)
     record_cluster(pytestconfig, handle.provider, handle.version, handle.name,
-                   host_deviations=deviations)
+                   handle.kubelet_version, host_deviations=deviations)
     return handle
 
 

@@ -198,6 +198,7 @@ class Recorder:
             podlife_version=about.podlife_version(),
             duration_s=round(time.monotonic() - self._clock, 3),
             host_deviations=self._deviations(cluster.get("host_deviations")),
+            kubelet_version=cluster.get("kubelet_version", ""),
         )
 
     def _deviations(self, recorded: Any) -> list[Deviation] | None:

@@ -29,6 +29,8 @@ class ClusterState:
     kubeconfig: str
     #: The ids of its host deviations (podlife.local.deviations), "none", or why unknown.
     host_deviations: str = "not recorded"
+    #: The kubelet's release ("" in records of clusters booted before it was kept: the same).
+    kubelet_version: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -77,6 +79,8 @@ def cluster_states() -> list[ClusterState]:
                 down = [component for component, ok in running.items() if not ok]
                 health = "healthy" if running and not down else f"down: {', '.join(down)}"
         gates = describe(record.get("feature_gates") or {}, record.get("component_gates") or {})
+        kubelet = str(record.get("kubelet_version") or version)
         rows.append(ClusterState(name, version, server, health, gates, kubeconfig,
-                                 recorded_deviations(record)))
+                                 host_deviations=recorded_deviations(record),
+                                 kubelet_version=kubelet))
     return rows

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from podlife.hazards import ADVICE, matrix_hazards
 from podlife.local.deviations import describe
 from podlife.matrix import Column, Matrix, Row, verdict_counts
 from podlife.model import VERDICTS
@@ -122,6 +123,16 @@ def _tally_view(tally: summary.GroupTally, matrix: Matrix) -> dict[str, Any]:
             "cells": [summary.tally_cell(tally.per_version[v]) for v in matrix.versions]}
 
 
+def _hazard_views(matrix: Matrix) -> list[dict[str, Any]]:
+    """Checks failing only in a skew column (podlife.hazards), linked to their cells."""
+    by_column = {v: {row.key: cell for row, cell in matrix.cells_of(v)} for v in matrix.versions}
+    ids = {row.key: row.check_id for row in matrix.rows}
+    return [{"column": h.column, "key": f"{ids[h.check]}/{h.column}", "title": h.title,
+             "verdict": h.verdict, "headline": summary.headline(h.reason),
+             "elsewhere": ", ".join(f"{v} on {c}" for c, v in h.elsewhere)}
+            for h in matrix_hazards(by_column)]
+
+
 def build_view(matrix: Matrix, out_dir: Path) -> dict[str, Any]:
     """Everything the template needs, as plain data: summary, then rows by pattern and area."""
     groups: list[dict[str, Any]] = []
@@ -134,6 +145,8 @@ def build_view(matrix: Matrix, out_dir: Path) -> dict[str, Any]:
         "columns": [_column_view(matrix, col) for col in matrix.columns],
         "summary": _summary_view(matrix),
         "deviations": _deviations_view(matrix),
+        "hazards": _hazard_views(matrix),
+        "hazard_advice": ADVICE,
         "groups": groups,
         # Pattern headings only when some check names a pattern (v1 files never do).
         "show_patterns": any(g["pattern"] for g in groups),

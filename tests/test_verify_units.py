@@ -1,0 +1,199 @@
+"""verify's pure parts: the pinned spec list, JUnit to per-spec results, upstream image names,
+e2e.test's listing, and which failures a known host deviation explains. No cluster, no Go."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from podlife.errors import PodlifeError
+from podlife.verify import causes, e2e, junit, manifest, run, specs
+
+INIT = ("[sig-node] InitContainer [NodeConformance] should invoke init containers on a "
+        "RestartNever pod")
+
+
+def test_shipped_list_loads_and_ci_is_a_short_subset() -> None:
+    full, ci = specs.load("full"), specs.load("ci")
+    assert len(full) >= 20
+    assert 3 <= len(ci) <= 8
+    assert set(ci) <= set(full)
+    areas = {entry.area for entry in full}
+    for area in ("init-containers", "sidecars", "lifecycle-hooks", "probes", "termination",
+                 "restart-policy", "resize-init-containers"):
+        assert area in areas, f"the full list covers no {area}"
+
+
+def test_unknown_list_and_malformed_entries_are_errors_naming_the_entry() -> None:
+    with pytest.raises(PodlifeError, match="no spec list named 'fast'"):
+        specs.load("fast")
+    with pytest.raises(PodlifeError, match=r"specs\[1\] needs exactly one"):
+        specs.parse({"specs": [{"area": "a", "spec": "x"},
+                               {"area": "a", "spec": "y", "focus": "z"}]})
+    with pytest.raises(PodlifeError, match=r"specs\[0\] focus is not a regex"):
+        specs.parse({"specs": [{"area": "a", "focus": "("}]})
+    with pytest.raises(PodlifeError, match="twice"):
+        specs.parse({"specs": [{"area": "a", "spec": "x"}, {"area": "b", "spec": "x"}]})
+    with pytest.raises(PodlifeError, match="unknown keys"):
+        specs.parse({"specs": [{"area": "a", "spec": "x", "tags": []}]})
+
+
+def test_exact_names_become_anchored_go_regexes_matching_only_themselves() -> None:
+    name = '[sig-node] Probing container should be restarted with a exec "cat /tmp/health" ' \
+           "liveness probe [NodeConformance] [Conformance]"
+    entry = specs.Entry(area="probes", spec=name)
+    regex = entry.regex
+    assert regex.startswith("^") and regex.endswith("$")
+    # Go's RE2 rejects escapes of letters, digits and spaces: only punctuation is escaped.
+    assert "\\ " not in regex and '\\"' not in regex and "\\[" in regex
+    assert re.fullmatch(regex, name)
+    assert not re.search(regex, name + " extra")
+    assert entry.matches(name) and not entry.matches(name[:-1])
+
+
+def test_focus_entries_match_by_search() -> None:
+    entry = specs.Entry(area="hooks", focus=r"Restartable Init Container Lifecycle Hook .* exec")
+    assert entry.matches("[sig-node] [NodeConformance] Restartable Init Container Lifecycle "
+                         "Hook when create a pod with lifecycle hook should execute prestop "
+                         "exec hook properly")
+    assert not entry.matches("[sig-node] Container Lifecycle Hook ... exec")
+
+
+RESIZE = ("[sig-node] Pod InPlace Resize Container [FeatureGate:InPlacePodVerticalScaling] "
+          "[Beta] pod-resize")
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="4" disabled="3" errors="0" failures="1" time="93.1">
+  <testsuite name="Kubernetes e2e suite" package="/" tests="4" disabled="0" skipped="1"
+             errors="0" failures="1" time="93.1" timestamp="2026-12-02T01:00:00">
+    <testcase name="[SynchronizedBeforeSuite]" classname="Kubernetes e2e suite"
+              status="passed" time="0.2"></testcase>
+    <testcase name="[It] {init}" classname="Kubernetes e2e suite" status="passed"
+              time="12.5"></testcase>
+    <testcase name="[It] {resize}" classname="Kubernetes e2e suite" status="failed"
+              time="70.25">
+      <failure type="failed">[FAILED] Timed out: container c1 oom_score_adj = 1000, expected -997
+In [It] at: pod_resize.go:140</failure>
+      <system-err>log</system-err>
+    </testcase>
+    <testcase name="[It] [sig-apps] Something else" classname="Kubernetes e2e suite"
+              status="skipped" time="0">
+      <skipped message="skipped"></skipped>
+    </testcase>
+  </testsuite>
+</testsuites>
+""".replace("{init}", INIT).replace("{resize}", RESIZE)
+
+
+def test_junit_gives_one_result_per_spec_with_status_time_and_message() -> None:
+    results = {r.name: r for r in junit.parse(JUNIT)}
+    assert set(results) == {INIT, RESIZE, "[sig-apps] Something else"}
+    assert results[INIT].status == "passed" and results[INIT].seconds == 12.5
+    resize = next(r for name, r in results.items() if "resize" in name)
+    assert resize.status == "failed" and resize.seconds == 70.25
+    assert "oom_score_adj" in resize.message
+    assert results["[sig-apps] Something else"].status == "skipped"
+
+
+def test_broken_junit_is_an_error_saying_so() -> None:
+    with pytest.raises(PodlifeError, match="not valid JUnit XML"):
+        junit.parse("<testsuites><testcase", source="x.xml")
+
+
+def test_written_junit_reads_back_the_same(tmp_path: Path) -> None:
+    results = [junit.SpecResult(INIT, "passed", 1.5),
+               junit.SpecResult("b spec", "failed", 2.0, "boom\nsecond line"),
+               junit.SpecResult("c spec", "absent", 0.0, "no such spec")]
+    path = junit.write(tmp_path / "junit.xml", "suite", results, 3.5)
+    back = {r.name: r for r in junit.parse(path.read_text())}
+    assert back[INIT].status == "passed" and back[INIT].seconds == 1.5
+    assert back["b spec"].status == "failed" and back["b spec"].message == "boom\nsecond line"
+    assert back["c spec"].status == "skipped"  # JUnit has no "absent": a skip with the reason
+    assert back["c spec"].message == "no such spec"
+
+
+MANIFEST_GO = '''
+var (
+	initRegistry = RegistryList{
+		PromoterE2eRegistry:      "registry.k8s.io/e2e-test-images",
+		GcRegistry:               "registry.k8s.io",
+		PrivateRegistry:          "gcr.io/k8s-authenticated-test",
+	}
+)
+
+func initImageConfigs(list RegistryList) (map[ImageID]Config, map[ImageID]Config) {
+	configs := map[ImageID]Config{}
+	configs[AgnhostPrev] = Config{list.PromoterE2eRegistry, "agnhost", "2.55"}
+	configs[Agnhost] = Config{list.PromoterE2eRegistry, "agnhost", "2.66.1"}
+	configs[AgnhostPrivate] = Config{list.PrivateRegistry, "agnhost", "2.6"}
+	configs[BusyBox] = Config{list.PromoterE2eRegistry, "busybox", "1.37.0-2"}
+	// Pause - when these values are updated, also update cmd/kubelet/...
+	configs[Pause] = Config{list.GcRegistry, "pause", "3.10.2"}
+'''
+
+
+def test_image_names_come_from_manifest_go(tmp_path: Path) -> None:
+    names = manifest.image_names(MANIFEST_GO)
+    assert names["Agnhost"] == "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+    assert names["AgnhostPrev"] == "registry.k8s.io/e2e-test-images/agnhost:2.55"
+    assert names["AgnhostPrivate"] == "gcr.io/k8s-authenticated-test/agnhost:2.6"
+    assert names["Pause"] == "registry.k8s.io/pause:3.10.2"
+    tree = tmp_path / "kubernetes"
+    (tree / manifest.MANIFEST_GO).parent.mkdir(parents=True)
+    (tree / manifest.MANIFEST_GO).write_text(MANIFEST_GO)
+    assert manifest.built_images(tree) == {
+        "Agnhost": "registry.k8s.io/e2e-test-images/agnhost:2.66.1",
+        "BusyBox": "registry.k8s.io/e2e-test-images/busybox:1.37.0-2",
+        "Pause": "registry.k8s.io/pause:3.10.2"}
+
+
+def test_manifest_naming_an_undefined_registry_or_lacking_an_image_is_an_error(
+        tmp_path: Path) -> None:
+    with pytest.raises(PodlifeError, match=r"list\.NoSuchRegistry"):
+        manifest.image_names(MANIFEST_GO.replace("list.GcRegistry", "list.NoSuchRegistry"))
+    tree = tmp_path / "kubernetes"
+    (tree / manifest.MANIFEST_GO).parent.mkdir(parents=True)
+    (tree / manifest.MANIFEST_GO).write_text(MANIFEST_GO.replace("configs[BusyBox]", "x"))
+    with pytest.raises(PodlifeError, match="no BusyBox image"):
+        manifest.built_images(tree)
+
+
+def test_listing_parses_and_absent_entries_are_kept() -> None:
+    listing = ("The following spec names can be used with 'ginkgo run --focus/skip':\n"
+               f"    test/e2e/common/node/init_container.go:178: {INIT}\n"
+               "    test/e2e/common/node/lifecycle_hook.go:163: [sig-node] Container "
+               "Lifecycle Hook when create a pod with lifecycle hook should execute poststart"
+               " exec hook properly [NodeConformance] [Conformance]\n\n")
+    listed = e2e.parse_listing(listing)
+    assert listed[0] == INIT and len(listed) == 2
+    present = specs.Entry(area="init-containers", spec=INIT)
+    hooks = specs.Entry(area="lifecycle-hooks", focus="Container Lifecycle Hook .* exec")
+    gone = specs.Entry(area="resize-init-containers", spec="[sig-node] not in this release")
+    chosen, absent = run.select([present, hooks, gone], listed)
+    assert [name for _, name in chosen] == listed
+    assert absent == [gone]
+    done = run.outcomes(chosen, absent, [junit.SpecResult(n, "passed", 1.0) for n in listed],
+                        "v1.31.0")
+    assert [o.status for o in done] == ["passed", "passed", "absent"]
+    assert "v1.31.0" in done[-1].message
+
+
+def test_shards_split_every_spec_once() -> None:
+    names = [f"s{i}" for i in range(7)]
+    groups = e2e.shards_of(names, 3)
+    assert sorted(n for g in groups for n in g) == sorted(names) and len(groups) == 3
+    assert e2e.shards_of(names[:1], 4) == [["s0"]]
+    focus = e2e.exact_focus(["a (b)", "c"])
+    assert re.fullmatch(focus, "a (b)") and not re.fullmatch(focus, "a b")
+
+
+def test_only_failures_naming_oom_score_adj_are_put_on_the_host_deviation() -> None:
+    assert causes.deviation_for("expected oom_score_adj -997, got 1000") == "no-cap-sys-resource"
+    assert causes.deviation_for("timed out waiting for the pod to be running") == ""
+    result = junit.SpecResult("x", "failed", 1.0, "oom_score_adj mismatch")
+    entry = specs.Entry(area="resize", spec="x")
+    (outcome,) = run.outcomes([(entry, "x")], [], [result], "v1.37.2")
+    assert outcome.deviation == "no-cap-sys-resource"
+    passed = junit.SpecResult("x", "passed", 1.0, "oom_score_adj mentioned in passing")
+    assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2")[0].deviation == ""
