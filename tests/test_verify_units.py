@@ -53,6 +53,21 @@ def test_exact_names_become_anchored_go_regexes_matching_only_themselves() -> No
     assert entry.matches(name) and not entry.matches(name[:-1])
 
 
+def test_exact_names_match_across_releases_whose_tags_moved() -> None:
+    v137 = ("[sig-node] InitContainer should invoke init containers on a RestartNever pod "
+            "[Conformance] [NodeConformance]")
+    v131 = ("[sig-node] InitContainer [NodeConformance] should invoke init containers on a "
+            "RestartNever pod [Conformance]")
+    entry = specs.Entry(area="init-containers", spec=v137)
+    assert entry.matches(v131)
+    assert specs.untagged(v131) == "InitContainer should invoke init containers on a " \
+                                   "RestartNever pod"
+    assert not entry.matches(v131.replace("RestartNever", "RestartAlways"))
+    # the name as written wins over another that differs only by its tags
+    chosen, _ = run.select([entry], [v131, v137])
+    assert chosen == [(entry, v137)]
+
+
 def test_focus_entries_match_by_search() -> None:
     entry = specs.Entry(area="hooks", focus=r"Restartable Init Container Lifecycle Hook .* exec")
     assert entry.matches("[sig-node] [NodeConformance] Restartable Init Container Lifecycle "

@@ -2,8 +2,9 @@
 
 agnhost is upstream's Go program (test/images/agnhost) at the cluster's release, over a
 busybox root (upstream's image is alpine with a shell and a few tools: the specs podlife
-pins use agnhost itself, a POSIX shell and `curl URL`); busybox and pause are podlife's own
-layers (images.py) under upstream's names. Archives are cached per release.
+pins use agnhost itself, a POSIX shell as sh and bash, and `curl URL`); busybox and pause
+are podlife's own layers (images.py) under upstream's names. Archives are cached per
+release.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ for arg in "$@"; do case "$arg" in -*) ;; *) url="$arg" ;; esac; done
 exec /bin/busybox wget -q -O - "$url"
 """
 
+#: Upstream's agnhost image has bash; specs run `/bin/bash -c SCRIPT` with POSIX scripts
+#: (traps, loops), which busybox's ash runs the same.
+BASH_SHIM = b"""#!/bin/busybox sh
+exec /bin/busybox sh "$@"
+"""
+
+#: Bumped whenever the images' content changes, so cached archives are rebuilt.
+REVISION = 2
+
 
 def agnhost_layer(agnhost: Path, kube_module_dir: Path) -> bytes:
     """agnhost at /agnhost (and /agnhost-2, as upstream links it), its user, /uploads, the
@@ -42,6 +52,7 @@ def agnhost_layer(agnhost: Path, kube_module_dir: Path) -> bytes:
         images._file("localhost.key", (porter / "localhost.key").read_bytes()),
         images._dir("bin"),
         images._file("bin/curl", CURL_SHIM, 0o755),
+        images._file("bin/bash", BASH_SHIM, 0o755),
         images._dir("etc"),
         images._file("etc/passwd", _PASSWD),
         images._file("etc/group", _GROUP),
@@ -58,7 +69,7 @@ def archives(tag: str, names: dict[str, str], agnhost: Path, kube_module_dir: Pa
     root.mkdir(parents=True, exist_ok=True)
     out: dict[str, Path] = {}
     for image_id, ref in names.items():
-        archive = root / f"{image_id.lower()}.oci.tar"
+        archive = root / f"{image_id.lower()}-r{REVISION}.oci.tar"
         started = time.monotonic()
         if not archive.exists():
             if image_id == "Agnhost":

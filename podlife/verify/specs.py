@@ -28,6 +28,14 @@ def go_escape(text: str) -> str:
     return "".join("\\" + ch if ch in _GO_SPECIAL else ch for ch in text)
 
 
+_TAG = re.compile(r"\s*\[[^\]]*\]")
+
+
+def untagged(name: str) -> str:
+    """A spec name without its [tags], spaces collapsed."""
+    return " ".join(_TAG.sub(" ", name).split())
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of the list: an exact spec name or a focus regex, its area, why it is here."""
@@ -47,8 +55,11 @@ class Entry:
         return f"^{go_escape(self.spec)}$" if self.spec else self.focus
 
     def matches(self, full_text: str) -> bool:
+        """An exact name matches its spec in any release: tags ([Conformance], [sig-node],
+        [NodeConformance]...) move between a spec's containers and its leaf across
+        releases, so names are compared without them when not equal as written."""
         if self.spec:
-            return full_text == self.spec
+            return full_text == self.spec or untagged(full_text) == untagged(self.spec)
         return re.search(self.focus, full_text) is not None
 
 
