@@ -110,7 +110,7 @@ def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path
     """The README's flow for a cluster podlife does not manage, on a local cluster driven
     only through --provider kubeconfig: a run before the upgrade, after the control plane,
     after the node; then compare over the three."""
-    old, new = need_builds("1.30", "1.31")
+    old, new = need_builds("1.28", "1.29")
     cluster = LocalCluster("sk-kc")
     cluster.down()
     info = cluster.up(old, timeout=600)
