@@ -124,6 +124,13 @@ def native_sidecar_support(f: Framework) -> Support:
         return _WHOLE.setdefault(key, found)
 
 
+def native_sidecar_support_now(f: Framework) -> Support:
+    """The same answer, asked afresh: for a cluster that changes under one process (an
+    upgrade moving the API server, then the kubelets)."""
+    found = _ask_api_server(f)
+    return sidecar_probe.kubelet_support(f) if found.verdict == "supported" else found
+
+
 def native_sidecar_gap(f: Framework) -> str | None:
     """For checks of what the API server stores: None when it keeps native sidecars, the
     reason when it lacks them in a documented way; a non-conformant or failing API server

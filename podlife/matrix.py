@@ -2,7 +2,9 @@
 
 Rows are grouped by the tutorial pattern a check exercises, then by area (its suite
 file); checks without a pattern come after those with one. A cell is the check's own
-CheckResult from the run chosen for that version.
+CheckResult from the run chosen for that version. A run whose kubelets differ from its
+API server (a mixed cluster, an upgrade's skew window) is a column of its own,
+`v1.29.15/kubelet-v1.28.15` (podlife.skew), placed before the API server's own column.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 from podlife import schema
 from podlife.errors import PodlifeError
+from podlife.local.deviations import Deviation, read_records
 from podlife.model import SCHEMA_VERSION, VERDICTS, CheckResult, RunResult
 from podlife.schema import Where
-from podlife.versions import normalize_version, version_sort_key
+from podlife.skew import column_sort_key
 
 MATRIX_KIND = "podlife-matrix"
 _COLUMN_TEXTS = ("version", "run_id", "provider", "cluster", "host", "started_at",
@@ -43,15 +46,30 @@ class Column:
     podlife_version: str = ""
     #: The run's wall time in seconds.
     duration_s: float = 0.0
+    #: The run's host deviations (podlife.local.deviations); None: not known.
+    host_deviations: list[Deviation] | None = None
+    #: The nodes' kubelet release(s) ("" = not recorded: the API server's).
+    kubelet_version: str = ""
+
+    @property
+    def skew(self) -> bool:
+        """The column of a cluster whose kubelets are older than its API server."""
+        from podlife.skew import is_skew_column
+
+        return is_skew_column(self.version)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["host_deviations"] = (None if self.host_deviations is None
+                                   else [d.to_dict() for d in self.host_deviations])
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> Column:
         where = where or Where()
         data = schema.fields(data, where, (*_COLUMN_TEXTS, "source", "superseded",
-                                           "podlife_version", "duration_s"))
+                                           "podlife_version", "duration_s"),
+                             ("host_deviations", "kubelet_version"))
         source = data["source"]
         return cls(
             **{name: schema.text(data[name], where.at(name)) for name in _COLUMN_TEXTS},
@@ -59,6 +77,10 @@ class Column:
             superseded=schema.texts(data["superseded"], where.at("superseded")),
             podlife_version=schema.text(data["podlife_version"], where.at("podlife_version")),
             duration_s=schema.number(data["duration_s"], where.at("duration_s")),
+            host_deviations=read_records(data.get("host_deviations"),
+                                         where.at("host_deviations")),
+            kubelet_version=schema.text(data.get("kubelet_version", ""),
+                                        where.at("kubelet_version")),
         )
 
 
@@ -165,7 +187,7 @@ def _latest_per_version(runs: list[RunResult]) -> tuple[dict[str, RunResult], di
     chosen: dict[str, RunResult] = {}
     superseded: dict[str, list[str]] = {}
     for _, run in sorted(enumerate(runs), key=_run_order):
-        version = normalize_version(run.kubernetes_version)
+        version = run.column
         if version in chosen:
             old = chosen[version]
             superseded.setdefault(version, []).append(old.source or old.run_id)
@@ -188,13 +210,14 @@ def merge(runs: Iterable[RunResult]) -> Matrix:
                 "leave this file out of the report, or re-run the suite against a cluster",
             )
     chosen, superseded = _latest_per_version(runs)
-    versions = sorted(chosen, key=version_sort_key)
+    versions = sorted(chosen, key=column_sort_key)
     columns = [
         Column(version=v, source=chosen[v].source, run_id=chosen[v].run_id,
                provider=chosen[v].provider, cluster=chosen[v].cluster, host=chosen[v].host,
                started_at=chosen[v].started_at, finished_at=chosen[v].finished_at,
                superseded=superseded.get(v, []), podlife_version=chosen[v].podlife_version,
-               duration_s=chosen[v].duration_s)
+               duration_s=chosen[v].duration_s, host_deviations=chosen[v].host_deviations,
+               kubelet_version=chosen[v].kubelet_version)
         for v in versions
     ]
     rows: dict[str, Row] = {}

@@ -11,6 +11,11 @@ A run's `podlife_version` and `duration_s` were added later to version 2 as opti
 files without them still load (empty, and the time between started_at and finished_at).
 Version 3 added the verdict "error" (the check could not reach a verdict); older files,
 which cannot hold it, still load.
+Version 4 added the run's `host_deviations` (podlife.local.deviations): a list, or null
+when not known (a cluster podlife did not boot); older files load as not known.
+A run's `kubelet_version` (the nodes' kubelets, when they differ from the API server: a
+mixed cluster or an upgrade's skew window) is optional in every version: files without it
+load with "" (the same as the API server).
 """
 
 from __future__ import annotations
@@ -20,28 +25,32 @@ from datetime import datetime
 from typing import Any
 
 from podlife import schema
+from podlife.local.deviations import Deviation, read_records
 from podlife.schema import Where
 from podlife.timeline import Timeline
 from podlife.versions import is_kube_version
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 VERDICTS = ("pass", "fail", "unsupported", "skipped", "error")
 #: The verdicts each schema version can hold.
-_VERDICTS = {1: VERDICTS[:4], 2: VERDICTS[:4], 3: VERDICTS}
+_VERDICTS = {1: VERDICTS[:4], 2: VERDICTS[:4], 3: VERDICTS, 4: VERDICTS}
 
 _CHECK_FIELDS_V1 = (
     "nodeid", "check_id", "area", "title", "verdict", "duration_s", "reason", "timelines",
     "dumps",
 )
 _CHECK_FIELDS_V2 = (*_CHECK_FIELDS_V1, "pattern", "dump_errors")
-_CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: _CHECK_FIELDS_V2, 3: _CHECK_FIELDS_V2}
+_CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: _CHECK_FIELDS_V2, 3: _CHECK_FIELDS_V2,
+                 4: _CHECK_FIELDS_V2}
 _RUN_FIELDS = (
     "schema_version", "run_id", "provider", "cluster", "kubernetes_version", "started_at",
     "finished_at", "host", "checks",
 )
 #: Added without a schema bump: optional, so files that lack them (any version) still load.
-_RUN_OPTIONAL = ("podlife_version", "duration_s")
+_RUN_OPTIONAL = ("podlife_version", "duration_s", "kubelet_version")
+#: Run fields each schema version added, required from that version on.
+_RUN_ADDED = {4: ("host_deviations",)}
 
 
 @dataclass
@@ -125,6 +134,12 @@ class RunResult:
     podlife_version: str = ""
     #: Wall time of the whole session, in seconds.
     duration_s: float = 0.0
+    #: How the cluster's host made it differ from a standard node; None: not known (a
+    #: cluster podlife did not boot, or a file older than schema version 4).
+    host_deviations: list[Deviation] | None = None
+    #: The nodes' kubelet release(s), comma-separated when they differ ("" = not known, or
+    #: files written before it was recorded: read as the API server's).
+    kubelet_version: str = ""
     #: Where the run was loaded from; not part of the file, used to locate dumps.
     source: str | None = field(default=None, compare=False)
 
@@ -141,8 +156,19 @@ class RunResult:
             "host": self.host,
             "podlife_version": self.podlife_version,
             "duration_s": self.duration_s,
+            "host_deviations": (None if self.host_deviations is None
+                                else [d.to_dict() for d in self.host_deviations]),
+            "kubelet_version": self.kubelet_version,
             "checks": [c.to_dict() for c in self.checks],
         }
+
+    @property
+    def column(self) -> str:
+        """Its matrix column: the API server's version, plus the kubelet's when it differs
+        (podlife.skew)."""
+        from podlife.skew import column
+
+        return column(self.kubernetes_version, self.kubelet_version)
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> RunResult:
@@ -158,7 +184,9 @@ class RunResult:
                 "(upgrade podlife, or re-run the suite with this one)"
             )
         where = replace(where, version=version, strict=True)
-        data = schema.fields(data, where, _RUN_FIELDS, _RUN_OPTIONAL)
+        added = tuple(name for since, names in _RUN_ADDED.items() if version >= since
+                      for name in names)
+        data = schema.fields(data, where, (*_RUN_FIELDS, *added), _RUN_OPTIONAL)
         kube = schema.text(data["kubernetes_version"], where.at("kubernetes_version"))
         if kube and not is_kube_version(kube):
             raise where.at("kubernetes_version").fail(f"must look like v1.30.2, got {kube!r}")
@@ -187,6 +215,10 @@ class RunResult:
                                         where.at("podlife_version")),
             duration_s=(schema.number(duration, where.at("duration_s")) if duration is not None
                         else _seconds_between(started_at, finished_at)),
+            host_deviations=read_records(data.get("host_deviations"),
+                                         where.at("host_deviations")),
+            kubelet_version=schema.text(data.get("kubelet_version", ""),
+                                        where.at("kubelet_version")),
             source=where.source,
         )
 

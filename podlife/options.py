@@ -65,6 +65,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--kube-version", metavar="VERSION",
            help="Kubernetes version of a booted local or kind cluster, e.g. 1.33 or 1.33.5 "
                 f"(default: {versions.DEFAULT_VERSION})"),
+    Option("--kubelet-version", metavar="VERSION",
+           help="local clusters: run the kubelet and kube-proxy of this release under the "
+                "--kube-version control plane, e.g. 1.30 under 1.33, within the skew policy "
+                "(default: the same release)"),
     Option("--reuse-cluster", metavar="NAME",
            help="use this local (or kind) cluster, already up, instead of booting one "
                 "(default: boot a new one)"),
@@ -97,6 +101,7 @@ class ProviderOptions:
 
     provider: str = "local"
     kube_version: str | None = None
+    kubelet_version: str | None = None
     reuse_cluster: str | None = None
     keep_cluster: bool = False
     feature_gates: str | None = None

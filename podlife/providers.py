@@ -34,6 +34,8 @@ class ClusterHandle:
     image_registry: str | None = None
     created_by_run: bool = False
     image_set: str | None = None
+    #: The nodes' kubelet releases, comma-separated ("" when nodes cannot be listed).
+    kubelet_version: str = ""
 
     def images(self) -> ImageMap:
         """The image map: podlife's own imported images on local clusters (or when asked
@@ -50,6 +52,21 @@ class ClusterHandle:
 
         return client.VersionApi(self.api_client()).get_code().git_version
 
+    def kubelet_versions(self) -> str:
+        """What node.status.nodeInfo.kubeletVersion says, every distinct one, oldest first;
+        "" when the identity may not list nodes (the minimal RBAC of an existing cluster)."""
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
+        try:
+            nodes = client.CoreV1Api(self.api_client()).list_node().items
+        except ApiException as exc:
+            if exc.status in (401, 403):
+                return ""
+            raise
+        found = {n.status.node_info.kubelet_version for n in nodes if n.status.node_info}
+        return ",".join(sorted(found, key=versions.version_sort_key))
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
@@ -65,8 +82,21 @@ def acquire(opts: ProviderOptions, run_id: str) -> ClusterHandle:
             return ClusterHandle(**json.loads(record.read_text()))
         handle = _provide(opts, run_id)
         handle.version = handle.server_version()
+        handle.kubelet_version = handle.kubelet_versions()
         record.write_text(handle.to_json())
         return handle
+
+
+def host_deviations(handle: ClusterHandle) -> list[dict] | None:
+    """How a local cluster's host made it differ from a standard node, as recorded at its
+    boot (podlife.local.deviations). None, not known, for kind and kubeconfig clusters:
+    podlife did not boot their nodes and cannot see their hosts; nor for a local cluster
+    booted by a podlife that did not detect them."""
+    if handle.provider != "local":
+        return None
+    from podlife.local.state import ClusterInfo
+
+    return ClusterInfo.load(handle.name).host_deviations
 
 
 def release(opts: ProviderOptions, run_id: str) -> None:
@@ -109,7 +139,9 @@ def _local(opts: ProviderOptions, run_id: str) -> ClusterHandle:
         return ClusterHandle(info.name, "local", str(info.kubeconfig), may_change_nodes=True)
     name = run_cluster_name(run_id)
     version = versions.resolve(opts.kube_version)
-    info = LocalCluster(name).up(version, gates=parse_gates(opts.feature_gates))
+    kubelet = versions.resolve(opts.kubelet_version) if opts.kubelet_version else None
+    info = LocalCluster(name).up(version, gates=parse_gates(opts.feature_gates),
+                                 kubelet_version=kubelet)
     return ClusterHandle(name, "local", str(info.kubeconfig), may_change_nodes=True,
                          created_by_run=True)
 

@@ -66,9 +66,11 @@ def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
     opts = _options(pytestconfig)
     try:
         handle = providers.acquire(opts, os.environ[RUN_ID_ENV])
+        deviations = providers.host_deviations(handle)
     except PodlifeError as exc:
         pytest.exit(f"podlife could not get a cluster: {exc}", returncode=ENVIRONMENT_ERROR)
-    record_cluster(pytestconfig, handle.provider, handle.version, handle.name)
+    record_cluster(pytestconfig, handle.provider, handle.version, handle.name,
+                   handle.kubelet_version, host_deviations=deviations)
     return handle
 
 

@@ -50,12 +50,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(recorder, "podlife-results-recorder")
 
 
-def record_cluster(config: pytest.Config, provider: str, version: str, name: str) -> None:
+def record_cluster(config: pytest.Config, provider: str, version: str, name: str,
+                   kubelet_version: str = "", *,
+                   host_deviations: list[dict[str, Any]] | None = None) -> None:
     """Called by the cluster fixture once it knows which cluster the checks run against.
 
+    host_deviations: as cluster.json records them (podlife.local.deviations); None when
+    not known, which the results file keeps as null, never as "none".
     On an xdist worker the value travels to the controller in `workeroutput`.
     """
-    info = {"provider": provider, "version": version, "name": name}
+    info = {"provider": provider, "version": version, "name": name,
+            "host_deviations": host_deviations, "kubelet_version": kubelet_version}
     if _is_worker(config):
         config.workeroutput[_WORKER_CLUSTER] = info  # type: ignore[attr-defined]
         return

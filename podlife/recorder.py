@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from podlife import about
+from podlife.local.deviations import Deviation, read_records
 from podlife.model import CheckResult, RunResult
 from podlife.results_file import write_run
 from podlife.schema import ResultsError, Where
@@ -111,11 +112,11 @@ class Recorder:
         self.target = target
         self.started = datetime.now(UTC)
         self._clock = time.monotonic()
-        self.cluster: dict[str, str] | None = None
+        self.cluster: dict[str, Any] | None = None
         self.attempts: dict[str, _Attempt] = {}
         self.problems: list[str] = []
 
-    def set_cluster(self, info: dict[str, str]) -> None:
+    def set_cluster(self, info: dict[str, Any]) -> None:
         if self.cluster is None:
             self.cluster = dict(info)
         elif info != self.cluster:
@@ -196,7 +197,17 @@ class Recorder:
             checks=checks,
             podlife_version=about.podlife_version(),
             duration_s=round(time.monotonic() - self._clock, 3),
+            host_deviations=self._deviations(cluster.get("host_deviations")),
+            kubelet_version=cluster.get("kubelet_version", ""),
         )
+
+    def _deviations(self, recorded: Any) -> list[Deviation] | None:
+        """The cluster's recorded deviations; unreadable ones are reported, kept as unknown."""
+        try:
+            return read_records(recorded, Where("cluster.json", "host_deviations"))
+        except ResultsError as exc:
+            self.problems.append(f"host deviations not recorded: {exc.cause}")
+            return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         write_run(self.build(), self.target)

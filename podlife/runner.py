@@ -21,6 +21,7 @@ from pathlib import Path
 
 from podlife import paths, versions
 from podlife.errors import PodlifeError
+from podlife.skew import Target
 
 PYTEST_NO_TESTS = 5
 PYTEST_USAGE_ERROR = 4
@@ -144,28 +145,31 @@ def build_versions(wanted: list[versions.KubeVersion], progress) -> None:
         build.build(spec, progress=progress)
 
 
-def matrix_run_command(version: versions.KubeVersion, results: Path, *, workers: int,
-                       extra: list[str]) -> list[str]:
+def matrix_run_command(version: versions.KubeVersion | Target, results: Path, *,
+                       workers: int, extra: list[str]) -> list[str]:
     """The `podlife run` of one matrix version, told where to write its results."""
-    return [sys.executable, "-m", "podlife.cli", "run", "--kube-version", version.tag,
+    target = version if isinstance(version, Target) else Target(version)
+    return [sys.executable, "-m", "podlife.cli", "run", *target.run_args(),
             "--results", str(results), "--workers", str(workers), "--no-render", "--quiet",
             *extra]
 
 
-def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: int,
-               extra: list[str], on_done: Callable[[RunOutcome], None]) -> list[RunOutcome]:
-    """The suite on each version, `parallel` local clusters at a time, each its own run.
+def run_matrix(wanted: list[versions.KubeVersion] | list[Target], *, parallel: int,
+               workers: int, extra: list[str],
+               on_done: Callable[[RunOutcome], None]) -> list[RunOutcome]:
+    """The suite on each version (or API server and kubelet pair), `parallel` local
+    clusters at a time, each its own run.
 
     Each run's directory is chosen here; the child's own output goes to run.log in it.
     """
-    pending = list(wanted)
-    running: list[tuple[versions.KubeVersion, Path, subprocess.Popen[bytes], float]] = []
+    pending = [w if isinstance(w, Target) else Target(w) for w in wanted]
+    running: list[tuple[Target, Path, subprocess.Popen[bytes], float]] = []
     outcomes: list[RunOutcome] = []
     try:
         while pending or running:
             while pending and len(running) < parallel:
                 version = pending.pop(0)
-                run = new_run_dir(version.tag)
+                run = new_run_dir(version.label)
                 cmd = matrix_run_command(version, run / RESULTS_FILE, workers=workers,
                                          extra=extra)
                 with (run / "run.log").open("wb") as log:
@@ -177,7 +181,7 @@ def run_matrix(wanted: list[versions.KubeVersion], *, parallel: int, workers: in
                 if proc.poll() is None:
                     continue
                 running.remove(item)
-                outcome = RunOutcome(version.tag, proc.returncode, run / RESULTS_FILE,
+                outcome = RunOutcome(version.label, proc.returncode, run / RESULTS_FILE,
                                      time.monotonic() - started)
                 outcomes.append(outcome)
                 on_done(outcome)

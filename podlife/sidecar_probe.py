@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from podlife import pod_state
@@ -76,6 +77,33 @@ def classify_kubelet(node: str, kubelet: str) -> Support | None:
     return None
 
 
+#: The first release whose kubelet runs native sidecars by default (beta, gate on).
+DEFAULT_ON_MINOR = 29
+
+
+def skew_note(kubelet: str, apiserver: str) -> str:
+    """When the kubelet is older than the API server (an upgrade's skew window), say so:
+    the API server accepts native sidecars that this kubelet is too old to run."""
+    old, new = minor_of(kubelet), minor_of(apiserver)
+    if old is None or new is None or old >= new:
+        return ""
+    why = (f"the kubelet is older than the feature (native sidecars are on by default from "
+           f"kubelet 1.{DEFAULT_ON_MINOR})" if old < DEFAULT_ON_MINOR
+           else "its SidecarContainers gate is off")
+    return (f" [version skew: kubelet {kubelet} is older than the API server {apiserver}, "
+            f"which accepts native sidecars; {why}]")
+
+
+def _server_version(f: Framework) -> str:
+    api = getattr(f, "api", None)
+    if api is None:
+        return ""
+    try:
+        return str(k8s.VersionApi(api).get_code().git_version)
+    except ApiException:
+        return ""
+
+
 def _usable(node: Any) -> bool:
     """Ready and schedulable: a node no check's pod can land on is not asked."""
     if node.spec and node.spec.unschedulable:
@@ -95,6 +123,8 @@ def kubelet_support(f: Framework) -> Support:
         nodes = [("", "version unknown: nodes are not readable")]
     for index, (node, kubelet) in enumerate(nodes):
         found = classify_kubelet(node, kubelet) or probe(f, index, node, kubelet)
+        if found.verdict == "fail":
+            return Support("fail", found.reason + skew_note(kubelet, _server_version(f)))
         if found.verdict != "supported":
             return found
     return SUPPORTED

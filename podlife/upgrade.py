@@ -1,53 +1,58 @@
-"""Upgrade validation: do running workloads survive an in-place cluster upgrade?
+"""The long-running workloads of an upgrade, and whether they came through each step.
 
-Boot the older version, start long-running workloads from the tutorial's manifests (a
-pod with a native sidecar, the webapp Deployment, a Job still in flight), run the suite,
-upgrade the control plane then the kubelet in place, check the workloads came through
-untouched (same containers, no restarts, sidecars running, Deployment available, the Job
-completes), run the suite again and report what changed.
+From the tutorial's manifests: a pod with a native sidecar, the webapp Deployment, and one
+Job per hop still in flight while the hop runs. After each step (control plane, then node)
+they must be untouched: same containers, no restarts, the sidecar running, the Deployment
+available; after the node step the hop's Job is released and must complete. A restart is
+a survival problem, never "expected": its cause (the kubelet's own Killing event, e.g.
+"definition changed") is recorded beside it. The hop by hop flow is podlife.upgrade_chain.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import tenacity
 from kubernetes.client.rest import ApiException
 
-from podlife import instrument, manifests, paths, versions
+from podlife import instrument, manifests
 from podlife.framework import Framework
-from podlife.images import ImageMap
 from podlife.instrument import run, serve
-from podlife.local.cluster import LocalCluster, api_client
 from podlife.pod_state import is_ready, is_running, statuses
 from podlife.workloads import job_condition
 
 NAMESPACE = "podlife-upgrade"
+#: What the Job's app shell prints once the go file is in place.
+GO_SET = "podlife-go-set"
+SIDECAR_POD = "app-with-native-sidecar"
 
 
 @dataclass
 class Survival:
-    """What the upgrade did to the long-running workloads."""
+    """What one upgrade step did to the long-running workloads."""
 
     before: dict[str, dict[str, str]] = field(default_factory=dict)
     after: dict[str, dict[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: What the cluster said about the restarts (Killing events), to explain problems.
+    causes: list[str] = field(default_factory=list)
 
     @property
     def survived(self) -> bool:
         return not self.problems
 
 
-def start_workloads(f: Framework) -> None:
-    """The tutorial's native-sidecar pod, webapp Deployment and a Job that waits for a go."""
-    sidecar_pod = instrument.instrument(manifests.load_one("native-sidecar"), {
+def start_sidecar_pod(f: Framework) -> None:
+    """The tutorial's native-sidecar pod: a log shipper tailing what the app writes."""
+    f.create(instrument.instrument(manifests.load_one("native-sidecar"), {
         "log-shipper": serve("touch /var/log/app/app.log; tail -f /var/log/app/app.log &"),
         "app": serve("while true; do echo tick >> /var/log/app/app.log; sleep 5 & wait $!; "
                      "done &"),
-    }, f.images)
-    f.create(sidecar_pod)
+    }, f.images))
+
+
+def start_webapp(f: Framework) -> None:
+    """The webapp Deployment (regular sidecars, init containers) with its stand-ins."""
     f.create_support("postgres", "secrets", "cdn", "configmaps")
     webapp = instrument.instrument(manifests.load_one("webapp-deployment"), {
         "migrate": run('test -n "$DATABASE_URL"'),
@@ -59,22 +64,32 @@ def start_workloads(f: Framework) -> None:
     for container in instrument.containers(webapp):
         container.pop("resources", None)  # three replicas on one small node
     f.create(webapp)
-    job_spec = instrument.instrument(manifests.load_one("native-sidecar"), {
+
+
+def start_job(f: Framework, name: str, *, native_sidecar: bool) -> None:
+    """A Job whose app waits for a go (a file) before it finishes: in flight during a hop.
+    With native_sidecar, its log shipper is a native sidecar; without (the cluster cannot
+    run one yet), the pod has the app only."""
+    spec = instrument.instrument(manifests.load_one("native-sidecar"), {
         "log-shipper": serve(),
         "app": run("until [ -f /var/log/app/go ]; do sleep 1; done; ev finished"),
     }, f.images)
-    job_spec["spec"]["restartPolicy"] = "Never"
-    f.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "in-flight"},
+    spec["spec"]["restartPolicy"] = "Never"
+    if not native_sidecar:
+        spec["spec"].pop("initContainers", None)
+    f.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
               "spec": {"backoffLimit": 0, "template": {
-                  "metadata": job_spec["metadata"], "spec": job_spec["spec"]}}})
+                  "metadata": spec["metadata"], "spec": spec["spec"]}}})
 
 
-def wait_workloads(f: Framework, timeout: float = 180) -> None:
-    f.wait_ready("app-with-native-sidecar", timeout=timeout)
-    f.wait_deployment_available("webapp", 3, timeout=timeout)
-    job_pod = f.job_pod_name("in-flight", timeout=timeout)
-    f.wait_pod(job_pod, lambda p: is_running(p, "app"), timeout=timeout,
-               what="the in-flight Job's app to run")
+def wait_job_running(f: Framework, name: str, timeout: float = 180) -> None:
+    pod = f.job_pod_name(name, timeout=timeout)
+    f.wait_pod(pod, lambda p: is_running(p, "app"), timeout=timeout,
+               what=f"the app of Job {name} to run")
+
+
+class _NotYet(Exception):
+    """The exec ran but did not do its job yet (e.g. the kubelet is re-syncing)."""
 
 
 def snapshot(f: Framework) -> dict[str, dict[str, str]]:
@@ -88,115 +103,75 @@ def snapshot(f: Framework) -> dict[str, dict[str, str]]:
     return out
 
 
-def check_survival(f: Framework, before: dict[str, dict[str, str]]) -> Survival:
+def check_step(f: Framework, before: dict[str, dict[str, str]], *, sidecar_pod: bool,
+               since: float) -> Survival:
+    """After a step: the same containers (no restart), the sidecar running and Ready, the
+    Deployment available. `since` (epoch seconds) bounds the events read as causes."""
     result = Survival(before=before, after=snapshot(f))
     for key, old in before.items():
         new = result.after.get(key)
         if new is None:
             result.problems.append(f"{key} disappeared")
         elif new["id"] != old["id"] or new["restarts"] != old["restarts"]:
-            result.problems.append(f"{key} was restarted ({old} -> {new})")
-    sidecar = f.pod("app-with-native-sidecar")
-    if not is_running(sidecar, "log-shipper"):
-        result.problems.append("the native sidecar is no longer running")
-    if not is_ready(sidecar):
-        result.problems.append("app-with-native-sidecar is not Ready after the upgrade")
+            result.problems.append(f"{key} was restarted (restarts {old['restarts']} -> "
+                                   f"{new['restarts']}, state {new['state']})")
+    if sidecar_pod:
+        sidecar = f.pod(SIDECAR_POD)
+        if not is_running(sidecar, "log-shipper"):
+            result.problems.append("the native sidecar is no longer running")
+        if not is_ready(sidecar):
+            result.problems.append(f"{SIDECAR_POD} is not Ready")
     available = f.apps.read_namespaced_deployment("webapp", f.namespace).status
     if (available.available_replicas or 0) < 3:
         result.problems.append(f"webapp has {available.available_replicas} available replicas")
-    job_pod = f.job_pod_name("in-flight")
-    # A restarted kubelet serves exec only once it has re-synced its pods: retry until then.
-    for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(120),
-                                     wait=tenacity.wait_fixed(1), reraise=True,
-                                     retry=tenacity.retry_if_exception_type(ApiException)):
-        with attempt:
-            f.exec(job_pod, "app", ["touch", "/var/log/app/go"])
+    if result.problems:
+        result.causes = restart_causes(f, since)
+    return result
+
+
+def restart_causes(f: Framework, since: float) -> list[str]:
+    """The kubelet's own word on why it killed containers since `since`: its Killing
+    events (e.g. "Container app definition changed, will be restarted")."""
+    out = []
+    for event in f.core.list_namespaced_event(f.namespace).items:
+        when = event.last_timestamp or event.event_time or event.first_timestamp
+        if event.reason != "Killing" or (when and when.timestamp() < since - 1):
+            continue
+        text = f"{event.involved_object.name}: {event.message}"
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def finish_job(f: Framework, name: str, result: Survival, timeout: float = 120) -> None:
+    """Let the Job's app finish (it waits for a file), and record it if it does not
+    complete."""
+    job_pod = f.job_pod_name(name)
+    # A restarted kubelet serves exec only once it has re-synced its pods, and until then
+    # an exec may fail inside the stream without an exception: retry until the app's own
+    # shell says the file is there.
+    said = ""
+    try:
+        for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(120),
+                                         wait=tenacity.wait_fixed(1), reraise=True,
+                                         retry=tenacity.retry_if_exception_type(
+                                             (ApiException, _NotYet))):
+            with attempt:
+                said = f.exec(job_pod, "app", ["sh", "-c", "touch /var/log/app/go && echo "
+                                               f"{GO_SET}"])
+                if GO_SET not in said:
+                    raise _NotYet(said)
+    except (ApiException, _NotYet) as exc:
+        result.problems.append(f"Job {name}: could not release its app for 120 s "
+                               f"({str(exc).strip()[:200] or said[:200]})")
+        return
 
     def finished(job: dict) -> bool:
         return bool(job_condition(job, "Complete") or job_condition(job, "Failed"))
 
     try:
-        job = f.wait_job("in-flight", finished, timeout=120, what="the Job to finish")
+        job = f.wait_job(name, finished, timeout=timeout, what=f"Job {name} to finish")
         if not job_condition(job, "Complete"):
-            result.problems.append(f"the in-flight Job failed: {job['status']}")
+            result.problems.append(f"Job {name} failed: {job['status']}")
     except AssertionError as exc:
         result.problems.append(str(exc))
-    return result
-
-
-@dataclass
-class UpgradeReport:
-    from_version: str
-    to_version: str
-    upgrade_seconds: float
-    survival: Survival
-    before_results: str
-    after_results: str
-    changes: dict
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["survived"] = self.survival.survived
-        return json.dumps(data, indent=2)
-
-
-def validate(from_v: versions.KubeVersion, to_v: versions.KubeVersion, *, name: str,
-             workers: int, step, allow: frozenset[str] = frozenset()) -> UpgradeReport:
-    """The whole flow; the cluster is torn down at the end whatever happens.
-
-    Any check that passed before and not after is a regression (`changes`' "regression"),
-    unless `allow` (podlife.report.compare.parse_allowed) names that move."""
-    from podlife.report.compare import compare
-    from podlife.results_file import load_run
-    from podlife.runner import run_suite
-
-    cluster = LocalCluster(name)
-    cluster.down()
-    step(f"booting {from_v}")
-    cluster.up(from_v, step=step)
-    try:
-        api = api_client(cluster.state / "kubeconfig" / "admin.kubeconfig")
-        from kubernetes import client as k8s
-
-        core = k8s.CoreV1Api(api)
-        core.create_namespace({"metadata": {"name": NAMESPACE, "labels": {
-            "app.kubernetes.io/managed-by": "podlife"}}})
-        f = Framework(api=api, namespace=NAMESPACE, images=ImageMap("local"),
-                      may_change_nodes=True)
-        step("starting long-running workloads")
-        start_workloads(f)
-        wait_workloads(f)
-        before_state = snapshot(f)
-        step(f"running the suite on {from_v}")
-        before = run_suite(["--reuse-cluster", name], label=f"upgrade-before-{from_v.tag}",
-                           workers=workers, quiet=True)
-        seconds = cluster.upgrade(to_v, step=step)
-        step("checking the workloads survived")
-        api = api_client(cluster.state / "kubeconfig" / "admin.kubeconfig")
-        f = Framework(api=api, namespace=NAMESPACE, images=ImageMap("local"))
-        survival = check_survival(f, before_state)
-        step(f"running the suite on {to_v}")
-        after = run_suite(["--reuse-cluster", name], label=f"upgrade-after-{to_v.tag}",
-                          workers=workers, quiet=True)
-        changes = compare(load_run(before.results), load_run(after.results), allow=allow)
-        report = UpgradeReport(from_v.tag, to_v.tag, round(seconds, 1), survival,
-                               str(before.results), str(after.results), _as_dict(changes))
-        out = paths.reports_dir() / "runs" / f"upgrade-{from_v.tag}-{to_v.tag}.json"
-        out.write_text(report.to_json())
-        step(f"upgrade report: {out}")
-        return report
-    finally:
-        cluster.down()
-
-
-def _as_dict(changes: object) -> dict:
-    if hasattr(changes, "to_dict"):
-        return changes.to_dict()  # type: ignore[no-any-return]
-    try:
-        return asdict(changes)  # type: ignore[call-overload]
-    except TypeError:
-        return {"text": str(changes)}
-
-
-def report_path(from_v: str, to_v: str) -> Path:
-    return paths.reports_dir() / "runs" / f"upgrade-{from_v}-{to_v}.json"

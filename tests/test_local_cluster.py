@@ -7,6 +7,7 @@ than through the suites' `cluster` fixture.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,19 +15,25 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes import client as k8s
 
 from podlife import images, versions
+from podlife.local import deviations
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.local.node import CgroupTree, processes_in
 
 pytestmark = pytest.mark.cluster
 
 SECOND_VERSION = os.environ.get("PODLIFE_SECOND_VERSION", "1.31")
+#: The module's shared cluster; another name keeps a second run of these tests (e.g. a
+#: developer's, beside CI's) off CI's cluster.
+MAIN = os.environ.get("PODLIFE_TEST_CLUSTER", "ci-main")
 
 
 def podlife(*args: str, env: dict[str, str] | None = None,
@@ -99,13 +106,13 @@ def leftovers(name: str) -> list[str]:
 def booted() -> Iterator[ClusterInfo]:
     """One cluster of the default version for the tests that only look at it."""
     rules = host_iptables()
-    cluster = LocalCluster("ci-main")
+    cluster = LocalCluster(MAIN)
     cluster.down()
     info = cluster.up(versions.resolve(None))
     yield info
-    namespaces = cluster_netns("ci-main")
+    namespaces = cluster_netns(MAIN)
     cluster.down()
-    assert leftovers("ci-main") == []
+    assert leftovers(MAIN) == []
     assert not namespaces & netns_in_use(), "a network namespace was left behind"
     assert host_iptables() == rules, "host iptables rules changed"
 
@@ -116,12 +123,13 @@ def core(booted: ClusterInfo) -> k8s.CoreV1Api:
 
 
 def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = None,
-            timeout: float = 90) -> k8s.V1Pod:
+            timeout: float = 90, resources: dict | None = None) -> k8s.V1Pod:
     """Run a one-shot busybox pod to completion and return its final state."""
     image = images.IMAGES["busybox"].local
     spec: dict = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
                   "containers": [{"name": "main", "image": image,
-                                  "command": ["sh", "-c", script]}]}
+                                  "command": ["sh", "-c", script],
+                                  "resources": resources or {}}]}
     if init:
         spec["initContainers"] = [{"name": "init", "image": image,
                                    "command": ["sh", "-c", init]}]
@@ -183,6 +191,35 @@ def test_pod_cannot_reach_outside(booted: ClusterInfo, core: k8s.CoreV1Api) -> N
     cluster = LocalCluster(booted.name)
     routes = cluster.sandbox.run(["ip", "route"]).stdout
     assert "default" not in routes, routes
+
+
+def test_host_deviations_are_recorded_shown_and_applied(booted: ClusterInfo,
+                                                        core: k8s.CoreV1Api) -> None:
+    """cluster.json and `cluster status` name the deviations this host shows now, and the
+    boot applied them: containerd restricts OOM scores exactly when CAP_SYS_RESOURCE is
+    missing (a Guaranteed pod's own score shows it), the kubelet allows swap only with swap."""
+    expected = [d.id for d in deviations.detect(deviations.read_host())]
+    assert [d["id"] for d in ClusterInfo.load(booted.name).host_deviations or []] == expected
+    status = podlife("cluster", "status", "--output", "json")
+    row = next(r for r in json.loads(status.stdout) if r["name"] == booted.name)
+    assert row["host_deviations"] == ", ".join(expected)
+    state = Path(booted.state_dir)
+    restricted = deviations.NO_CAP_SYS_RESOURCE in expected
+    containerd = tomllib.loads((state / "containerd" / "config.toml").read_text())
+    assert containerd["plugins"]["io.containerd.cri.v1.runtime"][
+        "restrict_oom_score_adj"] is restricted
+    kubelet = yaml.safe_load((state / "kubelet-config.yaml").read_text())
+    assert kubelet.get("failSwapOn", True) is (deviations.SWAP_ON not in expected)
+    # Guaranteed: -997 on a standard node; raised to containerd's own score when restricted.
+    own = [int(Path(f"/proc/{pid}/oom_score_adj").read_text())
+           for pid in CgroupTree(booted.name).pids()
+           if Path(f"/proc/{pid}/comm").read_text().strip() == "containerd"]
+    assert len(own) == 1, own
+    guaranteed = {"cpu": "50m", "memory": "32Mi"}
+    pod = run_pod(core, "guaranteed", "cat /proc/self/oom_score_adj",
+                  resources={"requests": guaranteed, "limits": guaranteed})
+    assert pod.status.qos_class == "Guaranteed"
+    assert int(logs(core, "guaranteed")) == (max(-997, own[0]) if restricted else -997)
 
 
 def test_only_loopback_is_exposed_on_the_host(booted: ClusterInfo) -> None:

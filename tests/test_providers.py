@@ -72,7 +72,9 @@ def test_suite_runs_under_the_minimal_rbac_identity(existing: ClusterInfo,
         capture_output=True, text=True, timeout=900, cwd=paths.repo_root(),
         env={k: v for k, v in os.environ.items() if k != "PODLIFE_RUN_ID"})
     assert proc.returncode == 0, proc.stdout[-3000:]
-    checks = json.loads(results.read_text())["checks"]
+    written = json.loads(results.read_text())
+    assert written["host_deviations"] is None  # podlife did not boot it: not known, not none
+    checks = written["checks"]
     verdicts = {c["check_id"]: (c["verdict"], c["reason"]) for c in checks}
     assert sum(v == "pass" for v, _ in verdicts.values()) >= 8, verdicts
     node_checks = [v for k, v in verdicts.items() if "schedul" in k or "widget" in k]

@@ -27,7 +27,8 @@ from podlife.pytest_results import record_cluster
 
 @pytest.fixture(scope="session")
 def cluster(request):
-    record_cluster(request.config, "local", "v1.37.2", "r7-results-x")
+    record_cluster(request.config, "local", "v1.37.2", "r7-results-x", host_deviations=[
+        {"id": "no-cap-sys-resource", "what": "w", "cause": "c", "checks": ["x/*"]}])
     return "cluster"
 
 @pytest.fixture
@@ -117,6 +118,9 @@ def _assert_recorded(result: pytest.RunResult, pytester: pytest.Pytester) -> Non
     run, checks = _recorded(pytester)
     assert (run.provider, run.kubernetes_version, run.cluster) == (
         "local", "v1.37.2", "r7-results-x")
+    # The cluster's deviations reach the file, from an xdist worker too.
+    assert [(d.id, d.checks) for d in run.host_deviations or []] == [
+        ("no-cap-sys-resource", ("x/*",))]
     assert {k: c.verdict for k, c in checks.items()} == {
         "test_sidecar_first": "pass",
         "test_sidecar_outlives": "fail",
@@ -171,7 +175,7 @@ def test_records_verdicts_patterns_and_evidence(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     _assert_recorded(result, pytester)
     written = json.loads((pytester.path / "out/results.json").read_text())
-    assert written["schema_version"] == 3
+    assert written["schema_version"] == 4
 
 
 def test_records_on_the_xdist_controller(pytester: pytest.Pytester) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from podlife.errors import PodlifeError
+from podlife.local.deviations import Deviation
 from podlife.matrix import merge
 from podlife.model import CheckResult, RunResult
 from podlife.report.cli import compare_files, render_reports
@@ -438,3 +440,26 @@ def test_cli_bad_input_is_a_podlife_error(tmp_path: Path) -> None:
     with pytest.raises(PodlifeError, match=r"wrong\.json"):
         compare_files(good, wrong, console=Console(file=io.StringIO()))
     assert not out.exists()  # nothing half-written
+
+
+def test_html_header_shows_host_deviations_and_marks_dependent_verdicts() -> None:
+    """Each deviation in the header with its versions; a verdict that could depend on one
+    is marked on its cell only; not known (kubeconfig) and none are said apart."""
+    oom = Deviation("no-cap-sys-resource", "OOM scores restricted", "CapBnd lacks bit 24",
+                    ("native_sidecars/test_sidecar_first",))
+    local = replace(run("v1.30.2", standard_checks()), provider="local", host_deviations=[oom])
+    existing = replace(run("v1.31.0", standard_checks()), provider="kubeconfig")
+    clean = replace(run("v1.32.0", standard_checks()), provider="local", host_deviations=[])
+    html = render_html(merge([local, existing, clean]), Path("."))
+    header = html.split("</header>")[0]
+    assert '<li data-deviation="no-cap-sys-resource">' in header
+    assert "(v1.30.2): OOM scores restricted" in header
+    assert "1 verdict could depend on it" in header
+    assert "Not known on v1.31.0: a kubeconfig cluster" in header
+    assert "None detected on v1.32.0." in header
+    marked = re.findall(r'data-key="([^"]+)"[^>]*data-deviations="([^"]+)"', html)
+    assert marked == [("test_sidecar_first/v1.30.2", "no-cap-sys-resource")]
+    assert html.count('class="dev-mark" title="could depend on host deviation: '
+                      'no-cap-sys-resource (OOM scores restricted)"') == 1
+    versions = re.findall(r'<td class="deviations-of">([^<]*)</td>', html)
+    assert versions == ["no-cap-sys-resource", "not known", "none"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from podlife.errors import PodlifeError
+from podlife.local.deviations import Deviation
 from podlife.matrix import Column, Matrix, Row, merge
 from podlife.model import SCHEMA_VERSION, CheckResult, RunResult
 from podlife.results_file import load_run, parse_run, run_to_json, write_run
@@ -119,7 +120,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     assert loaded.checks[0].timelines[0].events[1].ns == 12_500_000_001
     data = json.loads(path.read_text())
     assert next(iter(data)) == "schema_version"
-    assert data["schema_version"] == SCHEMA_VERSION == 3
+    assert data["schema_version"] == SCHEMA_VERSION == 4
     assert data["checks"][1]["pattern"] == "native-sidecar"
     assert data["checks"][1]["dump_errors"] == ["PermissionError: evidence/"]
     assert "source" not in data
@@ -149,6 +150,7 @@ def test_every_type_round_trips_through_its_dict(kind: Any, value: Any) -> None:
 def test_version_1_file_still_loads(tmp_path: Path) -> None:
     data = json.loads(run_to_json(run(checks=[check(timelines=[timeline()])])))
     data["schema_version"] = 1
+    del data["host_deviations"]
     for item in data["checks"]:
         del item["pattern"], item["dump_errors"]
     # Version 1 tolerated extra keys inside timelines.
@@ -160,12 +162,14 @@ def test_version_1_file_still_loads(tmp_path: Path) -> None:
     assert loaded.checks[0].dump_errors == []
     assert loaded.checks[0].timelines == [timeline()]
     # Written again, it is a file of the current version.
-    assert json.loads(run_to_json(loaded))["schema_version"] == 3
+    assert json.loads(run_to_json(loaded))["schema_version"] == 4
+    assert loaded.host_deviations is None
     assert "pattern" in json.loads(run_to_json(loaded))["checks"][0]
 
 
 def test_version_1_file_rejects_version_2_fields() -> None:
     data = run().to_dict() | {"schema_version": 1}
+    del data["host_deviations"]
     with pytest.raises(ResultsError) as info:
         parse_run(json.dumps(data), "old.json")
     assert info.value.field == "checks[0].dump_errors"
@@ -176,6 +180,7 @@ def test_error_verdict_needs_version_3() -> None:
     """Version 3 added the verdict "error"; a version 2 file cannot hold it."""
     data = run(checks=[check(verdict="error", reason="403 Forbidden")]).to_dict()
     assert parse_run(json.dumps(data), "new.json").checks[0].verdict == "error"
+    del data["host_deviations"]
     with pytest.raises(ResultsError) as info:
         parse_run(json.dumps(data | {"schema_version": 2}), "old.json")
     assert info.value.field == "checks[0].verdict"
@@ -183,6 +188,7 @@ def test_error_verdict_needs_version_3() -> None:
 
 def test_version_2_file_still_loads() -> None:
     data = run(checks=[check(verdict="unsupported")]).to_dict() | {"schema_version": 2}
+    del data["host_deviations"]
     assert parse_run(json.dumps(data), "v2.json").checks[0].verdict == "unsupported"
 
 
@@ -202,14 +208,15 @@ def _bad(mutate: Any) -> str:
     [
         (lambda d: d["checks"][0].update(verdict="ok"), "checks[0].verdict", "must be one of"),
         (lambda d: d.pop("host"), "host", "is missing"),
-        (lambda d: d.update(schema_version=4), "schema_version", "schema versions 1, 2, 3"),
-        (lambda d: d.update(schema_version=True), "schema_version", "schema versions 1, 2, 3"),
+        (lambda d: d.update(schema_version=5), "schema_version", "schema versions 1, 2, 3, 4"),
+        (lambda d: d.update(schema_version=True), "schema_version",
+         "schema versions 1, 2, 3, 4"),
         (lambda d: d["checks"][0].pop("pattern"), "checks[0].pattern", "is missing"),
         (lambda d: d["checks"][0].update(dump_errors="x"), "checks[0].dump_errors", "a list"),
         (
             lambda d: d["checks"][0]["timelines"][0].update(node="w"),
             "checks[0].timelines[0].node",
-            "not part of schema version 3",
+            "not part of schema version 4",
         ),
         (
             lambda d: d["checks"][0]["timelines"][0]["events"][1].update(ns=1.5),
@@ -411,6 +418,59 @@ def test_merge_groups_rows_by_pattern_then_area() -> None:
         ("", [("api_acceptance", ["test_z"])]),
     ]
     data = json.loads(matrix.to_json())
-    assert data["schema_version"] == 3
+    assert data["schema_version"] == 4
     assert [(r["pattern"], r["area"]) for r in data["rows"]][-1] == ("", "api_acceptance")
     assert Matrix.from_dict(data) == matrix
+
+
+# --- host deviations (schema version 4) -----------------------------------------------------
+
+DEVIATION = Deviation("no-cap-sys-resource", "OOM scores restricted", "CapBnd lacks bit 24",
+                      ("resource_scheduling/*",))
+
+
+@pytest.mark.parametrize("deviations", [None, [], [DEVIATION]],
+                         ids=["unknown", "none", "one"])
+def test_host_deviations_round_trip(tmp_path: Path, deviations: Any) -> None:
+    """Not known (null), none ([]) and some stay apart through the file."""
+    original = run(host_deviations=deviations)
+    loaded = load_run(write(tmp_path, "r.json", original))
+    assert loaded.host_deviations == deviations
+    assert loaded == original
+    written = json.loads((tmp_path / "r.json").read_text())["host_deviations"]
+    assert written == (None if deviations is None else [d.to_dict() for d in deviations])
+
+
+def test_version_3_file_loads_with_deviations_unknown() -> None:
+    data = run(checks=[check(verdict="error")]).to_dict() | {"schema_version": 3}
+    del data["host_deviations"]
+    loaded = parse_run(json.dumps(data), "v3.json")
+    assert loaded.host_deviations is None
+    assert loaded.checks[0].verdict == "error"
+    with pytest.raises(ResultsError) as info:  # version 3 could not hold them
+        parse_run(json.dumps(data | {"host_deviations": []}), "v3.json")
+    assert info.value.field == "host_deviations"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d.pop("host_deviations"), "host_deviations"),
+        (lambda d: d.update(host_deviations="none"), "host_deviations"),
+        (lambda d: d["host_deviations"][0].pop("cause"), "host_deviations[0].cause"),
+        (lambda d: d["host_deviations"][0].update(id=""), "host_deviations[0].id"),
+        (lambda d: d["host_deviations"][0].update(checks=[1]), "host_deviations[0].checks[0]"),
+    ],
+)
+def test_bad_host_deviations_name_the_field(mutate: Any, field: str) -> None:
+    data = run(host_deviations=[DEVIATION]).to_dict()
+    mutate(data)
+    with pytest.raises(ResultsError) as info:
+        parse_run(json.dumps(data), "bad.json")
+    assert info.value.field == field
+
+
+def test_matrix_column_carries_the_runs_deviations() -> None:
+    matrix = merge([run("v1.30.2", host_deviations=[DEVIATION]), run("v1.31.0")])
+    assert [c.host_deviations for c in matrix.columns] == [[DEVIATION], None]
+    assert Matrix.from_dict(json.loads(matrix.to_json())) == matrix

@@ -42,6 +42,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from podlife.local.cluster import LocalCluster, parse_gates
 
     version = versions.resolve(args.version)
+    kubelet = versions.resolve(args.kubelet_version) if args.kubelet_version else None
     if args.kube_bin_dir:
         # Official binaries say which release they are; that, not --version, configures them.
         from podlife.build import kube_binaries_from_dir
@@ -59,10 +60,36 @@ def cmd_up(args: argparse.Namespace) -> int:
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
                           step=step_printer(), progress=progress, timeout=args.timeout,
                           component_gates=component_gates,
-                          allow_privileged=args.allow_privileged)
-    console.print(f"[green]cluster '{info.name}' ({info.version}) is up in "
+                          allow_privileged=args.allow_privileged, kubelet_version=kubelet)
+    mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
+    console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
+    found = [d["id"] for d in info.host_deviations or []]
+    console.print(f"host deviations: {', '.join(found) or 'none'} "
+                  "(what each changes: README, Host deviations)", markup=False)
     print(info.kubeconfig)
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """One step of an in-place upgrade: the control plane, the node, or both (in order)."""
+    from podlife.local.cluster import ClusterInfo, LocalCluster
+
+    version = versions.resolve(args.version)
+    info = ClusterInfo.load(args.name)
+    cluster = LocalCluster(args.name)
+    seconds = 0.0
+    with build_progress() as progress:
+        if args.part in ("control-plane", "all") and info.version != version.tag:
+            seconds += cluster.upgrade_control_plane(
+                version, step=step_printer(), progress=progress, timeout=args.timeout,
+                skip_minors=args.skip_minors)
+        if args.part in ("node", "all"):
+            seconds += cluster.upgrade_node(version, step=step_printer(), progress=progress,
+                                            timeout=args.timeout)
+    info = ClusterInfo.load(args.name)
+    console.print(f"[green]cluster '{info.name}': control plane {info.version}, kubelet "
+                  f"{info.node_version} ({seconds:.1f}s)[/green]")
     return 0
 
 
@@ -93,10 +120,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("name", "version", "api", "health", "feature gates", "kubeconfig")
+    table = Table("name", "version", "kubelet", "api", "health", "feature gates",
+                  "host deviations", "kubeconfig")
     for row in rows:
-        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.server, row.health,
-                                                 row.feature_gates, row.kubeconfig)))
+        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.kubelet_version,
+                                                 row.server, row.health, row.feature_gates,
+                                                 row.host_deviations,
+                                                 row.kubeconfig)))
     Console().print(table)
     return 0
 
@@ -161,6 +191,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_name(up)
     up.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 or 1.33.5 "
                     f"(default: {versions.DEFAULT_VERSION})")
+    up.add_argument("--kubelet-version", default=None, metavar="VERSION",
+                    help="run the kubelet and kube-proxy of this release, e.g. 1.30 under a "
+                    "1.33 control plane (default: --version); the skew policy decides which")
     _add_gates(up)
     up.add_argument("--api-port", type=int, default=None,
                     help="host loopback port of the API server (default: a free port)")
@@ -172,6 +205,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="let pods be privileged or use host namespaces and paths (default: "
                     "off, PodSecurity 'baseline' is enforced on every namespace)")
     up.set_defaults(func=cmd_up)
+
+    upg = csub.add_parser("upgrade", help="upgrade a running local cluster in place: the "
+                          "control plane, then the node (the skew policy decides what is "
+                          "allowed)")
+    _add_name(upg)
+    upg.add_argument("--version", required=True, help="the release to move to (required)")
+    upg.add_argument("--part", choices=("all", "control-plane", "node"), default="all",
+                     help="upgrade only the control plane (leaving the cluster in the skew "
+                     "window), only the node, or both in order (default: all)")
+    upg.add_argument("--skip-minors", action="store_true",
+                     help="let the control plane skip minors (default: off, one at a time)")
+    upg.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
+                     help=f"per step (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    upg.set_defaults(func=cmd_upgrade)
 
     down = csub.add_parser("down", help="stop a local cluster and remove all its state")
     _add_name(down)

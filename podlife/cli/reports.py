@@ -35,8 +35,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from podlife.report.cli import compare_files
+    from podlife.report.cli import compare_files, compare_series
 
+    if args.more:
+        return compare_series([Path(f) for f in (args.before, args.after, *args.more)],
+                              output=args.output, allow=args.allow)
     return compare_files(Path(args.before), Path(args.after), output=args.output,
                          allow=args.allow)
 
@@ -53,10 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         f"directory with --all, else ./{DEFAULT_OUT})")
     add_reports_dir_option(r)
     r.set_defaults(func=cmd_report)
-    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade); exit 1 "
-                         "when a check that passed does anything else now")
+    cmp = sub.add_parser("compare", help="compare two runs (before/after an upgrade), or more "
+                         "(each with the one before, then first with last); exit 1 when a "
+                         "check that passed does anything else now")
     cmp.add_argument("before", help="results.json of the earlier run")
     cmp.add_argument("after", help="results.json of the later run")
+    cmp.add_argument("more", nargs="*", help="results.json of later runs still, in order "
+                     "(e.g. after the control plane, then after the nodes)")
     add_allow_option(cmp)
     add_output_option(cmp)
     cmp.set_defaults(func=cmd_compare)

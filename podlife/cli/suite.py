@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from podlife import options, versions
+from podlife import options, skew, versions
 from podlife.cli.output import (
     add_allow_option,
     add_reports_dir_option,
@@ -31,6 +31,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
     opts = options.ProviderOptions.from_namespace(args)
     version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
+    kubelet = _kubelet_target(opts, version)
     check_cluster_first(opts)
     if opts.provider == "local" and not opts.reuse_cluster:
         from podlife.local.preflight import preflight
@@ -39,8 +40,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         assert version is not None
         opts.kube_version = version.tag
         with build_progress() as progress:
-            build_versions([version], progress)
-    label = version.tag if version else "existing"
+            build_versions([version, *([kubelet.node] if kubelet else [])], progress)
+    label = kubelet.label if kubelet else version.tag if version else "existing"
     if opts.provider == "local" and opts.reuse_cluster:
         from podlife.local.cluster import ClusterInfo
 
@@ -50,6 +51,23 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     report = render_all() if not args.no_render else None
     print_run_summary(outcome.results, report)
     return outcome.exit_code
+
+
+def _kubelet_target(opts: options.ProviderOptions,
+                    version: versions.KubeVersion | None) -> skew.Target | None:
+    """--kubelet-version: only for a local cluster this run boots, within the skew policy
+    (refused in one line before anything is built or booted)."""
+    if not opts.kubelet_version:
+        return None
+    if opts.provider != "local" or opts.reuse_cluster:
+        raise PodlifeError("--kubelet-version applies to a local cluster the run boots",
+                           "drop it (an existing or reused cluster's kubelets are what "
+                           "they are: the results record them)")
+    assert version is not None
+    kubelet = versions.resolve(opts.kubelet_version)
+    skew.check_kubelet(version, kubelet)
+    opts.kubelet_version = kubelet.tag
+    return skew.Target(version, kubelet)
 
 
 def check_cluster_first(opts: options.ProviderOptions) -> None:
@@ -88,10 +106,10 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
     from podlife.runner import RunOutcome, build_versions, render_all, run_matrix
 
     preflight()
-    wanted = [versions.resolve(v) for v in args.versions.split(",")]
+    wanted = [skew.parse_target(v) for v in args.versions.split(",")]
     started = time.monotonic()
     with build_progress() as progress:
-        build_versions(wanted, progress)
+        build_versions(sorted({v for t in wanted for v in (t.apiserver, t.node)}), progress)
     failed = False
     with Progress(TextColumn("[bold]matrix"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), Eta(), console=Console(stderr=True)) as bar:
@@ -116,28 +134,25 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from podlife.local.preflight import preflight
     from podlife.report.compare import parse_allowed
-    from podlife.runner import build_versions
-    from podlife.upgrade import validate
+    from podlife.report.upgrade import format_text, write_reports
+    from podlife.runner import build_versions, render_all
+    from podlife.upgrade_chain import run_chain
 
-    preflight()
     from_v, to_v = versions.resolve(args.from_version), versions.resolve(args.to_version)
-    if not from_v < to_v:
-        raise PodlifeError(f"--from {from_v} is not older than --to {to_v}",
-                           "give the older release to --from and the newer to --to")
+    hops = skew.hops(from_v, to_v, skip_minors=args.skip_minors)  # refused here, in one line
+    allow = parse_allowed(args.allow)
+    preflight()
     with build_progress() as progress:
-        build_versions([from_v, to_v], progress)
-    report = validate(from_v, to_v, name=args.name, workers=args.workers, step=step_printer(),
-                      allow=parse_allowed(args.allow))
-    console.print(f"upgrade {from_v} -> {to_v} took {report.upgrade_seconds}s; workloads "
-                  f"{'survived' if report.survival.survived else 'DID NOT survive'}")
-    for problem in report.survival.problems:
-        console.print(f"  [red]{problem}[/red]")
-    changed = report.changes.get("verdict_changes", [])
-    console.print(f"checks whose verdict changed: {len(changed)}")
-    for change in changed:
-        console.print(f"  {change}")
-    regressions = [c for c in changed if c.get("regression")]
-    return 0 if report.survival.survived and not regressions else 1
+        build_versions([from_v, *hops], progress)
+    report = run_chain(from_v, to_v, name=args.name, workers=args.workers, step=step_printer(),
+                       allow=allow, skip_minors=args.skip_minors,
+                       suite_args=["-k", args.k] if args.k else [], timeout=args.timeout)
+    written = write_reports(report)
+    render_all()  # the matrix gains the skew-window columns and their hazards
+    print(format_text(report), end="")
+    print(f"upgrade report: {written['html']} (also {written['json'].name}, "
+          f"{written['txt'].name})")
+    return 0 if report.ok else 1
 
 
 def _add_workers(parser: argparse.ArgumentParser, default: int, what: str) -> None:
@@ -166,7 +181,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m = sub.add_parser("matrix", help="the suite on several versions, merged into one matrix "
                        "(extra arguments go to pytest)")
     m.add_argument("--versions", default=default_versions, metavar="V,V,...",
-                   help=f"the versions to run, comma-separated (default: {default_versions})")
+                   help="the versions to run, comma-separated; 1.33/kubelet-1.30 boots a "
+                   "1.33 control plane with 1.30 kubelets (a column of its own) "
+                   f"(default: {default_versions})")
     m.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
                    help=f"local clusters at a time (default: {MATRIX_PARALLEL})")
     _add_workers(m, MATRIX_WORKERS, "per version")
@@ -174,14 +191,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     options.add_to_argparse(m, matrix=True)
     m.set_defaults(func=cmd_matrix, passthrough=True)
 
-    up = sub.add_parser("upgrade", help="validate an in-place upgrade of a local cluster")
+    up = sub.add_parser("upgrade", help="validate an in-place upgrade of a local cluster, "
+                        "hop by hop (control plane, suite, node, suite per minor)")
     up.add_argument("--from", dest="from_version", required=True, metavar="VERSION",
                     help="the older release to boot first (required, no default)")
     up.add_argument("--to", dest="to_version", required=True, metavar="VERSION",
                     help="the newer release to upgrade to (required, no default)")
     up.add_argument("--name", default=UPGRADE_NAME,
                     help=f"the local cluster's name (default: {UPGRADE_NAME})")
-    _add_workers(up, RUN_WORKERS, "running the checks before and after")
+    _add_workers(up, RUN_WORKERS, "running the checks in each window")
+    up.add_argument("--skip-minors", action="store_true",
+                    help="upgrade the control plane straight to --to, skipping minors (not "
+                    "supported by Kubernetes' skew policy; default: off, one minor per hop)")
+    up.add_argument("-k", default=None, metavar="EXPR",
+                    help="only the checks pytest -k EXPR selects, in every window, e.g. "
+                    "'sidecar' (default: every check)")
+    up.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                    help="per boot and upgrade step (default: 300)")
     add_allow_option(up)
     add_reports_dir_option(up)
     up.set_defaults(func=cmd_upgrade)

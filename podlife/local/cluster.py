@@ -17,9 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from podlife import build, images, paths
+from podlife import build, images, paths, skew
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
+from podlife.local import deviations
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
 from podlife.local.host import kernel_tunables_kept
@@ -48,13 +49,18 @@ from podlife.versions import KubeVersion
 __all__ = ["ClusterInfo", "LocalCluster", "api_client", "free_port",
            "kubeconfig_yaml", "list_clusters", "parse_gates", "validate_name"]
 
+#: The node's binaries: on a mixed cluster they come from the kubelet's release.
+NODE_BINARIES = ("kubelet", "kube-proxy")
+
 Step = Callable[[str], None]
 """Called with a short description as each boot step starts (for progress output)."""
 
 
 def ensure_binaries(version: KubeVersion, kube_bin_dir: Path | None,
-                    progress: build.Progress | None) -> dict[str, Path]:
-    """Build (or reuse) every component; returns the directory holding each binary."""
+                    progress: build.Progress | None,
+                    node_version: KubeVersion | None = None) -> dict[str, Path]:
+    """Build (or reuse) every component; returns the directory holding each binary. The
+    kubelet and kube-proxy come from `node_version`'s build when given (a mixed cluster)."""
     bins: dict[str, Path] = {}
     if kube_bin_dir:
         directory, _ = build.kube_binaries_from_dir(kube_bin_dir)
@@ -62,6 +68,9 @@ def ensure_binaries(version: KubeVersion, kube_bin_dir: Path | None,
     else:
         kube = build.build(build.kubernetes_build(version), progress=progress)
         bins.update(dict.fromkeys(build.KUBE_BINARIES, kube))
+    if node_version and node_version != version:
+        node = build.build(build.kubernetes_build(node_version), progress=progress)
+        bins.update(dict.fromkeys(NODE_BINARIES, node))
     for spec in build.support_builds():
         entry = build.build(spec, progress=progress)
         bins.update(dict.fromkeys(spec.binaries, entry))
@@ -98,26 +107,34 @@ class LocalCluster:
            step: Step | None = None, progress: build.Progress | None = None,
            timeout: float = 180.0,
            component_gates: dict[str, dict[str, bool]] | None = None,
-           allow_privileged: bool = False) -> ClusterInfo:
+           allow_privileged: bool = False,
+           kubelet_version: KubeVersion | None = None) -> ClusterInfo:
         """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
         same name fails at once with one line, and leaves this boot alone.
 
         `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component;
-        allow_privileged turns off the PodSecurity `baseline` default (see configure)."""
+        allow_privileged turns off the PodSecurity `baseline` default (see configure);
+        kubelet_version runs the kubelet and kube-proxy of another release (podlife.skew
+        says which)."""
         gates, component_gates = gates or {}, component_gates or {}
-        refuse_locked(version, gates, component_gates)
+        node_version = kubelet_version or version
+        skew.check_kubelet(version, node_version)
+        if kube_bin_dir and node_version != version:
+            raise PodlifeError("--kubelet-version cannot be combined with --kube-bin-dir",
+                               "drop one: a mixed cluster runs podlife's own builds")
+        refuse_locked(version, gates, component_gates, node_version)
         preflight()
         with cluster_lock(self.name, "up"):
             return self._up(version, api_port=api_port, gates=gates,
                             component_gates=component_gates,
                             kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
                             progress=progress, timeout=timeout,
-                            allow_privileged=allow_privileged)
+                            allow_privileged=allow_privileged, node_version=node_version)
 
     def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
             component_gates: dict[str, dict[str, bool]],
             kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
-            timeout: float, allow_privileged: bool) -> ClusterInfo:
+            timeout: float, allow_privileged: bool, node_version: KubeVersion) -> ClusterInfo:
         if self.half_booted():
             step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
             self._down(keep_logs=False)
@@ -126,16 +143,21 @@ class LocalCluster:
                                f"use it, or remove it with 'podlife cluster down --name "
                                f"{self.name}'")
         preload_client()
-        step(f"building components for Kubernetes {version} (cached after the first time)")
-        bins = ensure_binaries(version, kube_bin_dir, progress)
+        mixed = f" with kubelet {node_version}" if node_version != version else ""
+        step(f"building components for Kubernetes {version}{mixed} (cached after the first "
+             "time)")
+        bins = ensure_binaries(version, kube_bin_dir, progress, node_version)
         launch = Launcher(self.supervisor, self.net, bins)
         archives = images.image_archives(lambda: kube_module_dir(version))
         port = free_port(api_port)
         started = time.monotonic()
+        found = deviations.detect(deviations.read_host())
         info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
                            state_dir=str(self.state), node_name=f"{self.name}-node",
                            feature_gates=gates, component_gates=component_gates,
-                           allow_privileged=allow_privileged)
+                           allow_privileged=allow_privileged,
+                           host_deviations=deviations.records(found),
+                           kubelet_version=node_version.tag)
         importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
         try:
             self.state.mkdir(parents=True)
@@ -143,7 +165,9 @@ class LocalCluster:
             step("writing certificates and configs")
             write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
                              host_server=info.server, gates=info.gates_for("kube-proxy"),
-                             allow_privileged=allow_privileged)
+                             allow_privileged=allow_privileged,
+                             restrict_oom_score_adj=any(
+                                 d.id == deviations.NO_CAP_SYS_RESOURCE for d in found))
             self.cgroups.create()
             step("starting the node's namespaces")
             self.sandbox.start()
@@ -154,7 +178,7 @@ class LocalCluster:
             # server starts.
             imported = importer.submit(launch.import_images, archives)
             with kernel_tunables_kept():
-                launch.node(version, info.node_name, self.cgroups.kubelet_root,
+                launch.node(node_version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
                 step("waiting for the API server")
                 client = self.ready.api_server(info, timeout)
@@ -184,41 +208,66 @@ class LocalCluster:
 
     def upgrade(self, version: KubeVersion, *, step: Step | None = None,
                 progress: build.Progress | None = None, timeout: float = 180.0) -> float:
-        """Move a running cluster to another release, keeping etcd's data and the containers.
+        """Move a running cluster to another release, keeping etcd's data and the containers:
+        the control plane first, then the node (see the two steps). Returns the seconds."""
+        return (self.upgrade_control_plane(version, step=step, progress=progress,
+                                           timeout=timeout)
+                + self.upgrade_node(version, step=step, progress=progress, timeout=timeout))
 
-        The control plane goes first (API server, then controllers), then the node (kubelet,
-        kube-proxy); containerd and every container keep running throughout, as in a
-        real node upgrade. Returns the seconds taken.
-        """
+    def upgrade_control_plane(self, version: KubeVersion, *, step: Step | None = None,
+                              progress: build.Progress | None = None, timeout: float = 180.0,
+                              skip_minors: bool = False) -> float:
+        """API server, then controllers, to `version`; the kubelet keeps its release (the
+        skew window of a real upgrade). Refused, before anything stops, when podlife.skew
+        does not allow it. Returns the seconds taken (the build excluded)."""
+        step = step or (lambda _msg: None)
         with cluster_lock(self.name, "upgrade"):
-            return self._upgrade(version, step=step or (lambda _msg: None), progress=progress,
-                                 timeout=timeout)
+            info = ClusterInfo.load(self.name)
+            node = KubeVersion.parse(info.node_version)
+            skew.check_hop(KubeVersion.parse(info.version), version, node,
+                           skip_minors=skip_minors)
+            refuse_locked(version, info.feature_gates, info.component_gates, node)
+            step(f"building Kubernetes {version} (cached after the first time)")
+            launch = Launcher(self.supervisor, self.net, ensure_binaries(version, None, progress))
+            started = time.monotonic()
+            step(f"upgrading the control plane {info.version} -> {version.tag} "
+                 f"(kubelet stays {info.node_version})")
+            for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
+                self.supervisor.stop(name)
+            launch.apiserver(info.gates_for("kube-apiserver"))
+            client = self.ready.api_server(info, timeout)
+            self.ready.server_version(client, version.tag, timeout)
+            launch.controllers(info.gates_for)
+            info.kubelet_version, info.version = info.node_version, version.tag
+            info.save()
+            return time.monotonic() - started
 
-    def _upgrade(self, version: KubeVersion, *, step: Step, progress: build.Progress | None,
-                 timeout: float) -> float:
-        info = ClusterInfo.load(self.name)
-        step(f"building Kubernetes {version} (cached after the first time)")
-        bins = ensure_binaries(version, None, progress)
-        launch = Launcher(self.supervisor, self.net, bins)
-        started = time.monotonic()
-        refuse_locked(version, info.feature_gates, info.component_gates)
-        step(f"upgrading the control plane {info.version} -> {version.tag}")
-        for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
-            self.supervisor.stop(name)
-        launch.apiserver(info.gates_for("kube-apiserver"))
-        client = self.ready.api_server(info, timeout)
-        self.ready.server_version(client, version.tag, timeout)
-        launch.controllers(info.gates_for)
-        step("upgrading the node: kubelet and kube-proxy (containers keep running)")
-        for name in ("kube-proxy", "kubelet"):
-            self.supervisor.stop(name)
-        with kernel_tunables_kept():
-            launch.node(version, info.node_name, self.cgroups.kubelet_root,
-                        info.gates_for("kubelet"))
-            self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
-        info.version = version.tag
-        info.save()
-        return time.monotonic() - started
+    def upgrade_node(self, version: KubeVersion, *, step: Step | None = None,
+                     progress: build.Progress | None = None, timeout: float = 180.0) -> float:
+        """kubelet and kube-proxy to `version` (within skew of the API server); containerd
+        and every container keep running, as in a real node upgrade. Returns the seconds."""
+        step = step or (lambda _msg: None)
+        with cluster_lock(self.name, "upgrade"):
+            info = ClusterInfo.load(self.name)
+            apiserver = KubeVersion.parse(info.version)
+            skew.check_kubelet(apiserver, version)
+            refuse_locked(apiserver, info.feature_gates, info.component_gates, version)
+            step(f"building Kubernetes {version} (cached after the first time)")
+            bins = ensure_binaries(version, None, progress)
+            launch = Launcher(self.supervisor, self.net, bins)
+            started = time.monotonic()
+            step(f"upgrading the node {info.node_version} -> {version.tag}: kubelet and "
+                 "kube-proxy (containers keep running)")
+            client = self.ready.api_server(info, timeout)
+            for name in ("kube-proxy", "kubelet"):
+                self.supervisor.stop(name)
+            with kernel_tunables_kept():
+                launch.node(version, info.node_name, self.cgroups.kubelet_root,
+                            info.gates_for("kubelet"))
+                self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
+            info.kubelet_version = version.tag
+            info.save()
+            return time.monotonic() - started
 
     def down(self, *, keep_logs: bool = False) -> Path | None:
         """Stop every process of the cluster and remove its state.

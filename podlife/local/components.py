@@ -144,7 +144,9 @@ def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]
 
 
 def kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root: str,
-                   cgroup_v1: bool, gates: dict[str, bool]) -> str:
+                   cgroup_v1: bool, gates: dict[str, bool], *, swap_on: bool = False) -> str:
+    """swap_on: the host has swap (podlife.local.deviations); a standard kubelet
+    (failSwapOn: true, its default) refuses to start then."""
     pki = lay.pki
     config: dict[str, object] = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
@@ -166,7 +168,6 @@ def kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root:
         "clusterDomain": "cluster.local",
         "containerRuntimeEndpoint": f"unix://{lay.containerd_socket}",
         "resolvConf": str(lay.state / "resolv.conf"),
-        "failSwapOn": False,
         "serializeImagePulls": False,
         # Faster status reporting makes checks observe state changes sooner.
         "nodeStatusUpdateFrequency": "4s",
@@ -179,6 +180,8 @@ def kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root:
         "maxPods": 110,
         "featureGates": gates,
     }
+    if swap_on:
+        config["failSwapOn"] = False
     if cgroup_v1 and version.minor >= 31:
         # 1.31 added the switch; from 1.35 a cgroup v1 host needs it set to boot at all.
         config["failCgroupV1"] = False

@@ -14,6 +14,7 @@ import yaml
 from podlife.local import components as comp
 from podlife.local import pki
 from podlife.local.components import Layout
+from podlife.local.deviations import host_swap_devices
 from podlife.local.node import Network, cgroup_v1
 from podlife.local.runtime import cni_config, containerd_config
 from podlife.versions import KubeVersion
@@ -47,14 +48,16 @@ def admission_config(allow_privileged: bool) -> str:
 
 def write_boot_files(lay: Layout, net: Network, *, cluster: str, node_name: str,
                      host_server: str, gates: dict[str, bool],
-                     allow_privileged: bool = False) -> None:
+                     allow_privileged: bool = False, restrict_oom_score_adj: bool) -> None:
     """Everything the components read at boot, except the kubelet's version-specific config
-    (written by `write_kubelet_config` whenever a kubelet starts)."""
+    (written by `write_kubelet_config` whenever a kubelet starts). restrict_oom_score_adj
+    comes from the host's detected deviations (podlife.local.deviations)."""
     for sub in STATE_SUBDIRS:
         (lay.state / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(lay.state, 0o700)
     write_certificates(lay, net, cluster=cluster, node_name=node_name, host_server=host_server)
-    (lay.state / "containerd" / "config.toml").write_text(containerd_config(lay))
+    (lay.state / "containerd" / "config.toml").write_text(
+        containerd_config(lay, restrict_oom_score_adj=restrict_oom_score_adj))
     (lay.state / "cni" / "10-podlife.conflist").write_text(cni_config(net, lay))
     (lay.state / "resolv.conf").write_text(f"nameserver {net.dns_ip}\n")
     (lay.state / "kube-proxy-config.yaml").write_text(
@@ -97,6 +100,8 @@ def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: st
 def write_kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root: str,
                          gates: dict[str, bool]) -> None:
     """The kubelet's config depends on its version (e.g. failCgroupV1), so it is rewritten
-    each time a kubelet of some version starts: at boot and at upgrade."""
+    each time a kubelet of some version starts: at boot and at upgrade. Swap is read then
+    too: failSwapOn is turned off only while the host has swap (deviation swap-on)."""
     (lay.state / "kubelet-config.yaml").write_text(comp.kubelet_config(
-        lay, net, version, cgroup_root, cgroup_v1(), gates))
+        lay, net, version, cgroup_root, cgroup_v1(), gates,
+        swap_on=bool(host_swap_devices())))

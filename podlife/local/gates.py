@@ -41,15 +41,22 @@ def merged(common: dict[str, bool], per_component: dict[str, dict[str, bool]],
     return {**common, **per_component.get(component, {})}
 
 
+#: The node's components: on a mixed cluster they run the kubelet's release.
+NODE_COMPONENTS = ("kubelet", "kube-proxy")
+
+
 def refuse_locked(version: KubeVersion, common: dict[str, bool],
-                  per_component: dict[str, dict[str, bool]]) -> None:
-    """Fail before booting when a gate is set against the value `version` locked it to."""
+                  per_component: dict[str, dict[str, bool]],
+                  node_version: KubeVersion | None = None) -> None:
+    """Fail before booting when a gate is set against the value its component's release
+    locked it to (the node's components run `node_version`, default `version`)."""
     for component in COMPONENTS.values():
+        release = (node_version or version) if component in NODE_COMPONENTS else version
         for gate, value in merged(common, per_component, component).items():
             locked = LOCKED.get(gate)
-            if locked and version.minor >= locked[0] and value != locked[1]:
+            if locked and release.minor >= locked[0] and value != locked[1]:
                 raise PodlifeError(
-                    f"{gate}={str(value).lower()} ({component}) cannot be set on {version}: "
+                    f"{gate}={str(value).lower()} ({component}) cannot be set on {release}: "
                     f"the gate is GA and locked to {str(locked[1]).lower()} since "
                     f"1.{locked[0]}",
                     f"drop the gate, or use a release before 1.{locked[0]} "

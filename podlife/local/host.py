@@ -64,6 +64,12 @@ def _host_lock(timeout: float) -> Iterator[None]:
         sock.close()
 
 
+def host_tunables(timeout: float = 600.0) -> dict[str, str]:
+    """The host's own values: read under the lock, so never another boot's kubelet's."""
+    with _host_lock(timeout):
+        return read_tunables()
+
+
 @contextlib.contextmanager
 def kernel_tunables_kept(timeout: float = 600.0) -> Iterator[None]:
     """Around a kubelet's start (until its node is registered): the host's tunables are

@@ -16,10 +16,15 @@ CNI_BIN_DIR = "/usr/lib/cni"
 RUNC = "/usr/sbin/runc"
 
 
-def containerd_config(lay: Layout) -> str:
-    """containerd 2.x config (version 3): CRI with runc from Debian and CNI ptp networking."""
+def containerd_config(lay: Layout, *, restrict_oom_score_adj: bool) -> str:
+    """containerd 2.x config (version 3): CRI with runc from Debian and CNI ptp networking.
+
+    restrict_oom_score_adj only where the host lacks CAP_SYS_RESOURCE (podlife.local.
+    deviations): lowering a process's OOM score needs it, and without the restriction
+    runc fails to start a Guaranteed or Burstable pod's containers there."""
     sandbox = IMAGES["pause"].local
     root = lay.state / "containerd"
+    restrict = "true" if restrict_oom_score_adj else "false"
     return f"""version = 3
 root = "{root / 'root'}"
 state = "/run/containerd"
@@ -34,9 +39,7 @@ state = "/run/containerd"
 
 [plugins.'io.containerd.cri.v1.runtime']
   enable_selinux = false
-  # Lowering a process's OOM score needs CAP_SYS_RESOURCE, which a sandboxed root (like
-  # this project's CI) may lack; keep containers' scores at or above containerd's own.
-  restrict_oom_score_adj = true
+  restrict_oom_score_adj = {restrict}
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]

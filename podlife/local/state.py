@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,6 +37,17 @@ class ClusterInfo:
     boot_seconds: float = 0.0
     #: Gates of one component (e.g. "kubelet"), over feature_gates (podlife.local.gates).
     component_gates: dict[str, dict[str, bool]] = field(default_factory=dict)
+    #: How the host makes this cluster differ from a standard node, as detected at boot
+    #: (podlife.local.deviations records); None: booted by a podlife that did not detect.
+    host_deviations: list[dict[str, Any]] | None = None
+    #: The release of the kubelet and kube-proxy when it is not `version` (a mixed cluster,
+    #: or an upgrade between its control-plane and node steps); "" = the same.
+    kubelet_version: str = ""
+
+    @property
+    def node_version(self) -> str:
+        """The kubelet's (and kube-proxy's) release: kubelet_version, else version."""
+        return self.kubelet_version or self.version
 
     def gates_for(self, component: str) -> dict[str, bool]:
         return {**self.feature_gates, **self.component_gates.get(component, {})}

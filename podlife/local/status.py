@@ -12,8 +12,11 @@ import json
 from dataclasses import dataclass
 
 from podlife import paths
+from podlife.local.deviations import describe as describe_deviations
+from podlife.local.deviations import read_records
 from podlife.local.gates import describe
 from podlife.local.lock import holder
+from podlife.schema import ResultsError
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,10 @@ class ClusterState:
     health: str
     feature_gates: str
     kubeconfig: str
+    #: The ids of its host deviations (podlife.local.deviations), "none", or why unknown.
+    host_deviations: str = "not recorded"
+    #: The kubelet's release ("" in records of clusters booted before it was kept: the same).
+    kubelet_version: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -33,6 +40,15 @@ class ClusterState:
 def half_boot_health(name: str) -> str:
     return (f"dead half-boot: 'podlife cluster up --name {name}' cleans it and boots, "
             f"'down' removes it")
+
+
+def recorded_deviations(record: dict) -> str:
+    """What cluster.json says; a cluster booted before podlife detected them says so."""
+    try:
+        found = read_records(record.get("host_deviations"))
+    except ResultsError as exc:
+        return f"unreadable: {exc.cause}"
+    return describe_deviations(found, unknown="not recorded (booted by an older podlife)")
 
 
 def cluster_states() -> list[ClusterState]:
@@ -63,5 +79,8 @@ def cluster_states() -> list[ClusterState]:
                 down = [component for component, ok in running.items() if not ok]
                 health = "healthy" if running and not down else f"down: {', '.join(down)}"
         gates = describe(record.get("feature_gates") or {}, record.get("component_gates") or {})
-        rows.append(ClusterState(name, version, server, health, gates, kubeconfig))
+        kubelet = str(record.get("kubelet_version") or version)
+        rows.append(ClusterState(name, version, server, health, gates, kubeconfig,
+                                 host_deviations=recorded_deviations(record),
+                                 kubelet_version=kubelet))
     return rows

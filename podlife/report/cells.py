@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from podlife.local.deviations import affecting
 from podlife.matrix import Column, Row
 from podlife.model import CheckResult
 from podlife.report.summary import Claim, parse_claim
@@ -62,6 +63,7 @@ def cell_view(row: Row, column: Column, cell: CheckResult | None, ref: str,
     key = f"{row.check_id}/{column.version}"
     if cell is None:
         return {"key": key, "version": column.version, "present": False}
+    marks = affecting(column.host_deviations, f"{row.area}/{row.check_id}")
     return {
         "key": key,
         "version": column.version,
@@ -75,4 +77,6 @@ def cell_view(row: Row, column: Column, cell: CheckResult | None, ref: str,
         "timelines": [build_timeline(t) for t in cell.timelines],
         "dumps": [{"path": d, "href": dump_href(column, d, out_dir)} for d in cell.dumps],
         "dump_errors": cell.dump_errors,
+        #: Host deviations this verdict could depend on (podlife.local.deviations).
+        "deviations": [{"id": d.id, "what": d.what} for d in marks],
     }

@@ -6,6 +6,8 @@ and turn every bad input into a PodlifeError that says what to fix.
 
 from __future__ import annotations
 
+import itertools
+import json
 import sys
 from pathlib import Path
 
@@ -95,3 +97,30 @@ def compare_files(
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(comparison.to_json(), encoding="utf-8")
     return 1 if comparison.regressions else 0
+
+
+def compare_series(
+    files: list[Path],
+    *,
+    console: Console | None = None,
+    output: str = "text",
+    allow: list[str] | tuple[str, ...] = (),
+) -> int:
+    """Three or more runs of one cluster (e.g. before an upgrade, after its control plane,
+    after its nodes): each run against the one before it, then the first against the last.
+    1 if any of those has a regression."""
+    runs = [load_run(Path(f)) for f in files]
+    allowed = parse_allowed(allow)
+    pairs = [*itertools.pairwise(runs), (runs[0], runs[-1])]
+    comparisons = [compare(a, b, allow=allowed) for a, b in pairs]
+    if output == "json":
+        sys.stdout.write(json.dumps({"comparisons": [c.to_dict() for c in comparisons]},
+                                    indent=2) + "\n")
+    else:
+        console = console or Console()
+        for index, comparison in enumerate(comparisons):
+            title = ("first -> last" if index == len(comparisons) - 1
+                     else f"step {index + 1} of {len(comparisons) - 1}")
+            console.rule(title)
+            print_comparison(comparison, console)
+    return 1 if any(c.regressions for c in comparisons) else 0

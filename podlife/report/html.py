@@ -15,6 +15,8 @@ from typing import Any
 
 import jinja2
 
+from podlife.hazards import ADVICE, matrix_hazards
+from podlife.local.deviations import describe
 from podlife.matrix import Column, Matrix, Row, verdict_counts
 from podlife.model import VERDICTS
 from podlife.report import summary
@@ -31,7 +33,33 @@ FOLDED_AREAS = ("api_acceptance",)
 
 def _column_view(matrix: Matrix, column: Column) -> dict[str, Any]:
     return {"column": column, "duration": format_duration(column.duration_s),
-            "counts": verdict_counts(c for _, c in matrix.cells_of(column.version))}
+            "counts": verdict_counts(c for _, c in matrix.cells_of(column.version)),
+            "deviations": describe(column.host_deviations, unknown="not known")}
+
+
+def _unknown_why(column: Column) -> str:
+    if column.provider in ("kind", "kubeconfig"):
+        return f"a {column.provider} cluster: podlife did not boot its node, so cannot see its host"
+    return "not recorded (the run, or the boot of its cluster, predates their detection)"
+
+
+def _deviations_view(matrix: Matrix) -> dict[str, Any]:
+    """The header's host deviations: each with the versions whose run had it and how many
+    verdicts could depend on it (marked cells); then the versions where none were found
+    and those where they are not known, which is never shown as none."""
+    found: dict[str, dict[str, Any]] = {}
+    for column in matrix.columns:
+        for deviation in column.host_deviations or []:
+            entry = found.setdefault(deviation.id, {
+                "id": deviation.id, "what": deviation.what, "cause": deviation.cause,
+                "versions": [], "marked": 0})
+            entry["versions"].append(column.version)
+            entry["marked"] += sum(deviation.affects(cell.key)
+                                   for _, cell in matrix.cells_of(column.version))
+    return {"found": list(found.values()),
+            "none": [c.version for c in matrix.columns if c.host_deviations == []],
+            "unknown": [{"version": c.version, "why": _unknown_why(c)}
+                        for c in matrix.columns if c.host_deviations is None]}
 
 
 def _fold_cells(rows: list[Row], columns: list[Column]) -> list[dict[str, Any]]:
@@ -95,6 +123,16 @@ def _tally_view(tally: summary.GroupTally, matrix: Matrix) -> dict[str, Any]:
             "cells": [summary.tally_cell(tally.per_version[v]) for v in matrix.versions]}
 
 
+def _hazard_views(matrix: Matrix) -> list[dict[str, Any]]:
+    """Checks failing only in a skew column (podlife.hazards), linked to their cells."""
+    by_column = {v: {row.key: cell for row, cell in matrix.cells_of(v)} for v in matrix.versions}
+    ids = {row.key: row.check_id for row in matrix.rows}
+    return [{"column": h.column, "key": f"{ids[h.check]}/{h.column}", "title": h.title,
+             "verdict": h.verdict, "headline": summary.headline(h.reason),
+             "elsewhere": ", ".join(f"{v} on {c}" for c, v in h.elsewhere)}
+            for h in matrix_hazards(by_column)]
+
+
 def build_view(matrix: Matrix, out_dir: Path) -> dict[str, Any]:
     """Everything the template needs, as plain data: summary, then rows by pattern and area."""
     groups: list[dict[str, Any]] = []
@@ -106,6 +144,9 @@ def build_view(matrix: Matrix, out_dir: Path) -> dict[str, Any]:
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "columns": [_column_view(matrix, col) for col in matrix.columns],
         "summary": _summary_view(matrix),
+        "deviations": _deviations_view(matrix),
+        "hazards": _hazard_views(matrix),
+        "hazard_advice": ADVICE,
         "groups": groups,
         # Pattern headings only when some check names a pattern (v1 files never do).
         "show_patterns": any(g["pattern"] for g in groups),
