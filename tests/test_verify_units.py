@@ -205,12 +205,23 @@ def test_shards_split_every_spec_once() -> None:
     assert not re.fullmatch(focus, "a (b)")
 
 
-def test_only_failures_naming_oom_score_adj_are_put_on_the_host_deviation() -> None:
-    assert causes.deviation_for("expected oom_score_adj -997, got 1000") == "no-cap-sys-resource"
-    assert causes.deviation_for("timed out waiting for the pod to be running") == ""
-    result = junit.SpecResult("x", "failed", 1.0, "oom_score_adj mismatch")
+def test_only_failures_naming_oom_score_adj_on_a_cluster_with_the_deviation_are_labelled(
+        ) -> None:
+    dev = {"no-cap-sys-resource"}
+    message = "oom_score_adj value 0 not equal to expected -997 for container c1 in pod p"
+    assert causes.deviation_for(message, dev) == "no-cap-sys-resource"
+    assert causes.deviation_for(message, set()) == ""  # a host with the capability
+    assert causes.deviation_for("timed out waiting for the pod to be running", dev) == ""
     entry = specs.Entry(area="resize", spec="x")
-    (outcome,) = run.outcomes([(entry, "x")], [], [result], "v1.37.2")
-    assert outcome.deviation == "no-cap-sys-resource"
+    failed = junit.SpecResult("x", "failed", 1.0, message)
+    (outcome,) = run.outcomes([(entry, "x")], [], [failed], "v1.37.2", dev)
+    assert outcome.deviation == "no-cap-sys-resource" and outcome.status == "failed"
     passed = junit.SpecResult("x", "passed", 1.0, "oom_score_adj mentioned in passing")
-    assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2")[0].deviation == ""
+    assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2", dev)[0].deviation == ""
+
+
+def test_deviations_come_from_the_cluster_record() -> None:
+    recorded = [{"id": "no-cap-sys-resource", "what": "w", "cause": "c", "checks": []},
+                {"id": "cgroup-v1", "what": "w", "cause": "c", "checks": []}]
+    assert causes.cluster_deviations(recorded) == {"no-cap-sys-resource", "cgroup-v1"}
+    assert causes.cluster_deviations([]) == set()

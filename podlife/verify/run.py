@@ -19,7 +19,7 @@ from podlife import build, paths
 from podlife.errors import PodlifeError
 from podlife.verify import e2e, junit, manifest, specs
 from podlife.verify.builds import agnhost_build, e2e_build
-from podlife.verify.causes import deviation_for
+from podlife.verify.causes import cluster_deviations, deviation_for
 from podlife.versions import KubeVersion
 
 Say = Callable[[str], None]
@@ -93,7 +93,10 @@ def select(entries: list[specs.Entry], listed: list[str]) -> tuple[list[tuple[sp
 
 
 def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
-             results: list[junit.SpecResult], tag: str) -> list[Outcome]:
+             results: list[junit.SpecResult], tag: str,
+             deviations: set[str] | frozenset[str] = frozenset()) -> list[Outcome]:
+    """Per entry: each spec's result, labelled with the cluster's deviation that explains a
+    failure; then the absent entries."""
     by_name = {r.name: r for r in results}
     out = []
     for entry, name in chosen:
@@ -102,7 +105,8 @@ def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
         out.append(Outcome(area=entry.area, entry=entry.label, name=name,
                            status=result.status, seconds=result.seconds,
                            message=result.message,
-                           deviation=deviation_for(result.message) if failed else ""))
+                           deviation=deviation_for(result.message, set(deviations))
+                           if failed else ""))
     out += [Outcome(area=entry.area, entry=entry.label, name=entry.label, status="absent",
                     seconds=0.0, message=f"the e2e.test of {tag} has no spec matching this "
                     "entry") for entry in absent]
@@ -161,7 +165,8 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
                              [e2e.Shard(group, out_dir / f"shard-{i}")
                               for i, group in enumerate(groups)], timeout_s)
     wall = time.monotonic() - started
-    done = outcomes(chosen, absent, results, version.tag)
+    done = outcomes(chosen, absent, results, version.tag,
+                    cluster_deviations(info.host_deviations))
     junit.write(out_dir / "junit.xml", f"podlife verify {which} {version.tag}",
                 [junit.SpecResult(o.name, o.status, o.seconds, o.message) for o in done], wall)
     (out_dir / "verify.json").write_text(json.dumps({
