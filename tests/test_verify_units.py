@@ -216,6 +216,8 @@ def test_only_failures_naming_oom_score_adj_on_a_cluster_with_the_deviation_are_
     failed = junit.SpecResult("x", "failed", 1.0, message)
     (outcome,) = run.outcomes([(entry, "x")], [], [failed], "v1.37.2", dev)
     assert outcome.deviation == "no-cap-sys-resource" and outcome.status == "failed"
+    outcome.message = "[FAILED] Verifying pod resources resize state. Pod: {\n  " + message
+    assert run.headline(outcome) == message  # the line that names the cause
     passed = junit.SpecResult("x", "passed", 1.0, "oom_score_adj mentioned in passing")
     assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2", dev)[0].deviation == ""
 

@@ -19,7 +19,7 @@ from podlife import build, paths
 from podlife.errors import PodlifeError
 from podlife.verify import e2e, junit, manifest, specs
 from podlife.verify.builds import agnhost_build, e2e_build
-from podlife.verify.causes import cluster_deviations, deviation_for
+from podlife.verify.causes import KNOWN, cluster_deviations, deviation_for
 from podlife.versions import KubeVersion
 
 Say = Callable[[str], None]
@@ -113,6 +113,14 @@ def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
     return out
 
 
+def headline(outcome: Outcome) -> str:
+    """The message line to show: the one naming the deviation's marker, else the first."""
+    lines = [line.strip() for line in outcome.message.splitlines() if line.strip()]
+    markers = KNOWN.get(outcome.deviation, ())
+    return next((line for line in lines if any(m in line for m in markers)),
+                lines[0] if lines else "")
+
+
 def report(results: list[Outcome], wall: float, say: Say) -> None:
     """Per spec: status, seconds, name (and the deviation that explains a failure); plain
     lines on stdout, so logs and scripts see whole spec names."""
@@ -120,7 +128,7 @@ def report(results: list[Outcome], wall: float, say: Say) -> None:
         why = f"  [explained by host deviation {o.deviation}]" if o.deviation else ""
         say(f"{o.status.upper():8} {o.seconds:7.1f}s  {o.name}{why}")
         if o.status != "passed" and o.message:
-            say(f"{'':18}{o.message.splitlines()[0][:200]}")
+            say(f"{'':18}{headline(o)[:200]}")
     counts: dict[str, int] = {}
     for o in results:
         counts[o.status] = counts.get(o.status, 0) + 1
