@@ -227,3 +227,34 @@ def test_deviations_come_from_the_cluster_record() -> None:
                 {"id": "cgroup-v1", "what": "w", "cause": "c", "checks": []}]
     assert causes.cluster_deviations(recorded) == {"no-cap-sys-resource", "cgroup-v1"}
     assert causes.cluster_deviations([]) == set()
+
+
+def test_e2e_build_is_a_test_binary_of_the_release_with_its_toolchain(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """e2e.test is `go test -c` (no vet: a build, not a check), stamped like the release;
+    agnhost a plain build sharing e2e.test's shipped module set."""
+    from podlife import build, versions
+    from podlife.verify import builds
+
+    v131 = versions.KubeVersion.parse("1.31.0")
+    spec = builds.e2e_build(v131)
+    assert spec.test and spec.toolchain == "go1.23.12" and spec.key == "e2e-v1.31.0"
+    assert "gitVersion=v1.31.0" in spec.ldflags
+    agnhost = builds.agnhost_build(v131)
+    assert not agnhost.test and build._module_key(agnhost) == spec.key
+    commands: list[list[str]] = []
+
+    class Done:
+        def __init__(self, cmd: list[str], **_: object) -> None:
+            commands.append(cmd)
+            self.stderr = iter(())
+            self.pid = 0
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(build.subprocess, "Popen", Done)
+    build._compile(spec, tmp_path, tmp_path / "out", None)
+    (cmd,) = commands
+    assert cmd[:4] == ["go", "test", "-c", "-vet=off"]
+    assert cmd[-3:] == ["-o", str(tmp_path / "out" / "e2e.test"), builds.E2E_PACKAGE]
