@@ -210,7 +210,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                           "control plane, then the node (the skew policy decides what is "
                           "allowed)")
     _add_name(upg)
-    upg.add_argument("--version", required=True, help="the release to move to (required)")
+    upg.add_argument("--version", required=True,
+                     help="the release to move to (required, no default)")
     upg.add_argument("--part", choices=("all", "control-plane", "node"), default="all",
                      help="upgrade only the control plane (leaving the cluster in the skew "
                      "window), only the node, or both in order (default: all)")
