@@ -13,7 +13,7 @@ from pathlib import Path
 
 from podlife import paths
 from podlife.errors import PodlifeError
-from podlife.kind import binary, config, engine, node_image
+from podlife.kind import binary, boot, config, engine, node_image
 from podlife.versions import KubeVersion
 
 PREFIX_LABEL = "io.x-k8s.kind.cluster"
@@ -68,48 +68,9 @@ def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
                            "read kind's output above; 'podlife kind-image --force' "
                            "rebuilds the node image") from None
     created = time.monotonic() - started
-    kubectl = ["docker", "exec", f"{name}-control-plane", "kubectl",
-               "--kubeconfig=/etc/kubernetes/admin.conf"]
-    env = engine.docker_env()
-
-    def ok(*args: str) -> bool:
-        return subprocess.run([*kubectl, *args], env=env, capture_output=True).returncode == 0
-
-    deadline = started + timeout
-    ready = _until(lambda: ok("wait", "--for=condition=Ready", "node", "--all",
-                              "--timeout=5s"), deadline, "a Ready node", name) - started
-    say(f"node Ready after {ready:.1f}s")
-    _until(lambda: ok("get", "serviceaccount", "default"), deadline,
-           "the default ServiceAccount", name)
-    probe = "podlife-dns-probe"
-
-    def dns_answers() -> bool:
-        phase = subprocess.run([*kubectl, "get", "pod", probe, "-o",
-                                "jsonpath={.status.phase}"], env=env, capture_output=True,
-                               text=True)
-        if phase.stdout == "Succeeded":
-            return True
-        if phase.returncode != 0 or phase.stdout == "Failed":
-            ok("delete", "pod", probe, "--ignore-not-found", "--wait=true")
-            ok("run", probe, "--restart=Never", "--image=podlife.local/busybox:podlife-1",
-               "--image-pull-policy=Never", "--", "nslookup",
-               "kubernetes.default.svc.cluster.local")
-        return False
-
-    dns = _until(dns_answers, deadline, "DNS answering from a pod", name) - started
-    ok("delete", "pod", probe, "--ignore-not-found")
-    say(f"DNS answered from a pod after {dns:.1f}s")
-    return KindBoot(round(created, 1), round(ready, 1), round(dns, 1))
-
-
-def _until(check: Callable[[], bool], deadline: float, what: str, name: str) -> float:
-    while time.monotonic() < deadline:
-        if check():
-            return time.monotonic()
-        time.sleep(1)
-    raise PodlifeError(f"kind cluster {name}: no {what} before the timeout",
-                       f"look at 'docker exec {name}-control-plane journalctl' "
-                       f"(DOCKER_HOST={engine.docker_env()['DOCKER_HOST']})")
+    ready, dns = boot.wait_ready_and_dns(str(kubeconfig(name)), started, timeout)
+    say(f"node Ready after {ready:.1f}s, DNS answered from a pod after {dns:.1f}s")
+    return KindBoot(round(created, 1), ready, dns)
 
 
 def delete(name: str) -> None:
