@@ -11,7 +11,7 @@ from podlife.cli.output import console
 
 
 def _say(text: str) -> None:
-    console.print(f"[kind] {text}")
+    console.print(f"\\[kind] {text}")
 
 
 def cmd_kind_image(args: argparse.Namespace) -> int:

@@ -32,18 +32,24 @@ TUNABLES = ("net/ipv4/ip_forward", "net/ipv4/conf/all/route_localnet",
             "net/ipv4/conf/default/rp_filter", "net/bridge/bridge-nf-call-iptables")
 
 WRAPPER = """#!{python}
-# Drops CAP_SYS_RESOURCE (absent from this host's bounding set) from the OCI spec, then runs runc.
+# Drops CAP_SYS_RESOURCE (absent from this host's bounding set) from the OCI spec (run) or
+# process spec (exec), then runs runc.
 import json, os, sys
 args = sys.argv[1:]
-if "--bundle" in args:
-    spec_path = os.path.join(args[args.index("--bundle") + 1], "config.json")
-    with open(spec_path) as f:
+
+def drop(path, key):
+    with open(path) as f:
         spec = json.load(f)
-    caps = spec.get("process", {{}}).get("capabilities", {{}})
-    for key, values in caps.items():
-        caps[key] = [c for c in values if c != "CAP_SYS_RESOURCE"]
-    with open(spec_path, "w") as f:
+    caps = (spec.get(key, {{}}) if key else spec).get("capabilities", {{}})
+    for name, values in caps.items():
+        caps[name] = [c for c in values if c != "CAP_SYS_RESOURCE"]
+    with open(path, "w") as f:
         json.dump(spec, f)
+
+if "--bundle" in args:
+    drop(os.path.join(args[args.index("--bundle") + 1], "config.json"), "process")
+if "--process" in args:
+    drop(args[args.index("--process") + 1], None)
 os.execv("{runc}", ["runc", *args])
 """
 
@@ -66,7 +72,9 @@ def docker(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProc
     proc = subprocess.run(["docker", *args], env=docker_env(), capture_output=True, text=True,
                           **kwargs)
     if check and proc.returncode != 0:
-        raise PodlifeError(f"docker {' '.join(args[:2])} failed: {proc.stderr.strip()[-300:]}",
+        shown = " ".join(a if len(a) < 40 else a[:12] for a in args)
+        output = (proc.stderr.strip() or proc.stdout.strip())[-300:]
+        raise PodlifeError(f"docker {shown} failed (exit {proc.returncode}): {output}",
                            f"see the engine log in {engine_dir() / 'dockerd.log'}")
     return proc
 

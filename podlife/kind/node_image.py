@@ -61,7 +61,9 @@ def ensure(version: KubeVersion, say: Callable[[str], None] = print, *,
                           "--label=io.cri-containerd.pinned=pinned", "--all-platforms",
                           "--no-unpack", "/tmp/image.tar")
         engine.docker("exec", cid, "sh", "-c",
-                      "pkill containerd; while pgrep -x containerd; do sleep 0.2; done; "
+                      # sleep (PID 1 here) reaps nothing: a stopped containerd stays a zombie.
+                      "pkill -x containerd; while pgrep -x -r R,S,D containerd; do sleep 0.2; "
+                      "done; "
                       "rm -f /tmp/image.tar /tmp/containerd.log")
         engine.docker("commit", "--change", ENTRYPOINT, "--change", "CMD []", cid, name)
     finally:

@@ -19,6 +19,8 @@ from podlife.versions import KubeVersion
 
 #: Revision of the archives' layout: bump to rebuild them.
 REVISION = 1
+#: sandbox_image in kind's containerd config.toml.
+SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
 
 
 def _static_layer(binary: Path, at: str) -> bytes:
@@ -57,7 +59,8 @@ def archives(tag: str, kube_bin: Path, kubeadm: Path, rootfs: Path, say) -> list
     """Every image a node needs preloaded, as OCI archives cached per release."""
     out = paths.cache_dir() / "kind" / "images" / f"{tag}-{REVISION}"
     out.mkdir(parents=True, exist_ok=True)
-    wanted = expected_images(kubeadm, tag)
+    # containerd's own sandbox image (kind's config.toml) may differ from kubeadm's pause.
+    wanted = {**expected_images(kubeadm, tag), "pause-sandbox": SANDBOX_IMAGE}
     support = {b.key.split("-")[0]: build.build(b) for b in build.support_builds()}
     pause_bin = paths.cache_dir() / "images" / "pause-bin" / "pause"
     if not pause_bin.exists():
@@ -84,7 +87,7 @@ def archives(tag: str, kube_bin: Path, kubeadm: Path, rootfs: Path, say) -> list
         elif component == "coredns":
             layer = _static_layer(support["coredns"] / "coredns", "coredns")
             entry = ["/coredns"]
-        elif component == "pause":
+        elif component.startswith("pause"):
             layer = images.pause_layer(pause_bin)
             entry = ["/pause"]
         else:
