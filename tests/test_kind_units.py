@@ -40,3 +40,23 @@ def test_cni_config_is_one_ptp_network() -> None:
 
 def test_apt_mirror_is_found() -> None:
     assert base_image.apt_mirror().startswith("http")
+
+
+def test_runtime_wrapper_drops_only_cap_sys_resource(tmp_path) -> None:
+    """The wrapper edits the bundle's spec (run) and the process spec (exec), then execs runc."""
+    import json
+    import subprocess
+    import sys
+
+    wrapper = tmp_path / "wrapper"
+    wrapper.write_text(engine.WRAPPER.format(python=sys.executable, runc="/bin/true"))
+    wrapper.chmod(0o755)
+    caps = {"bounding": ["CAP_CHOWN", "CAP_SYS_RESOURCE"], "effective": ["CAP_SYS_RESOURCE"]}
+    (tmp_path / "config.json").write_text(json.dumps({"process": {"capabilities": caps}}))
+    (tmp_path / "process.json").write_text(json.dumps({"capabilities": caps}))
+    subprocess.run([str(wrapper), "create", "--bundle", str(tmp_path), "x"], check=True)
+    subprocess.run([str(wrapper), "exec", "--process", str(tmp_path / "process.json"), "x"],
+                   check=True)
+    run = json.loads((tmp_path / "config.json").read_text())["process"]["capabilities"]
+    exe = json.loads((tmp_path / "process.json").read_text())["capabilities"]
+    assert run == exe == {"bounding": ["CAP_CHOWN"], "effective": []}
