@@ -9,6 +9,8 @@ import json
 from podlife import versions
 from podlife.cli.output import console
 
+DEFAULT_NAME = "podlife-kind"
+
 
 def _say(text: str) -> None:
     console.print(f"\\[kind] {text}")
@@ -50,15 +52,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "from podlife's own builds")
     img.add_argument("--version", default=None, help="Kubernetes release, e.g. 1.33 "
                      f"(default: {versions.DEFAULT_VERSION})")
-    img.add_argument("--force", action="store_true", help="rebuild even if the image exists")
+    img.add_argument("--force", action="store_true",
+                     help="rebuild even if the image exists (default: off, reused)")
     img.set_defaults(func=cmd_kind_image)
     k = sub.add_parser("kind", help="kind clusters on podlife's own Docker engine")
     ksub = k.add_subparsers(dest="action", required=True)
     up = ksub.add_parser("up", help="create a kind cluster; prints its boot times")
-    up.add_argument("--version", default=None)
-    up.add_argument("--name", default="podlife-kind")
+    up.add_argument("--version", default=None, help="Kubernetes release "
+                    f"(default: {versions.DEFAULT_VERSION})")
+    up.add_argument("--name", default=DEFAULT_NAME,
+                    help=f"the kind cluster's name (default: {DEFAULT_NAME})")
     up.set_defaults(func=cmd_kind_up)
     down = ksub.add_parser("down", help="delete a kind cluster (and stop the engine when "
                            "it was the last)")
-    down.add_argument("--name", default="podlife-kind")
+    down.add_argument("--name", default=DEFAULT_NAME,
+                      help=f"the kind cluster's name (default: {DEFAULT_NAME})")
     down.set_defaults(func=cmd_kind_down)
