@@ -22,6 +22,8 @@ from podlife.pod_state import is_ready, is_running, statuses
 from podlife.workloads import job_condition
 
 NAMESPACE = "podlife-upgrade"
+#: What the Job's app shell prints once the go file is in place.
+GO_SET = "podlife-go-set"
 SIDECAR_POD = "app-with-native-sidecar"
 
 
@@ -86,6 +88,10 @@ def wait_job_running(f: Framework, name: str, timeout: float = 180) -> None:
                what=f"the app of Job {name} to run")
 
 
+class _NotYet(Exception):
+    """The exec ran but did not do its job yet (e.g. the kubelet is re-syncing)."""
+
+
 def snapshot(f: Framework) -> dict[str, dict[str, str]]:
     """Every container of every pod: its container ID and restart count."""
     out = {}
@@ -141,16 +147,23 @@ def finish_job(f: Framework, name: str, result: Survival, timeout: float = 120) 
     """Let the Job's app finish (it waits for a file), and record it if it does not
     complete."""
     job_pod = f.job_pod_name(name)
-    # A restarted kubelet serves exec only once it has re-synced its pods: retry until then.
+    # A restarted kubelet serves exec only once it has re-synced its pods, and until then
+    # an exec may fail inside the stream without an exception: retry until the app's own
+    # shell says the file is there.
+    said = ""
     try:
         for attempt in tenacity.Retrying(stop=tenacity.stop_after_delay(120),
                                          wait=tenacity.wait_fixed(1), reraise=True,
-                                         retry=tenacity.retry_if_exception_type(ApiException)):
+                                         retry=tenacity.retry_if_exception_type(
+                                             (ApiException, _NotYet))):
             with attempt:
-                f.exec(job_pod, "app", ["touch", "/var/log/app/go"])
-    except ApiException as exc:
-        result.problems.append(f"Job {name}: could not reach its app ({exc.status} "
-                               f"{exc.reason})")
+                said = f.exec(job_pod, "app", ["sh", "-c", "touch /var/log/app/go && echo "
+                                               f"{GO_SET}"])
+                if GO_SET not in said:
+                    raise _NotYet(said)
+    except (ApiException, _NotYet) as exc:
+        result.problems.append(f"Job {name}: could not release its app for 120 s "
+                               f"({str(exc).strip()[:200] or said[:200]})")
         return
 
     def finished(job: dict) -> bool:

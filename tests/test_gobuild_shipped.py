@@ -11,10 +11,13 @@ import pytest
 
 from podlife import build, versions
 from podlife.errors import PodlifeError
+from podlife.verify.builds import E2E_SHIPPED, e2e_build
 
 SHIPPED = Path(build.__file__).parent / "gobuild"
 PINNED = [versions.KubeVersion.parse(v) for v in versions.PINNED.values()]
-BUILDS = [build.kubernetes_build(v) for v in PINNED] + build.support_builds()
+#: verify's e2e.test builds of the releases that ship their module set.
+E2E = [e2e_build(versions.KubeVersion.parse(v)) for v in E2E_SHIPPED]
+BUILDS = [build.kubernetes_build(v) for v in PINNED] + build.support_builds() + E2E
 _DEFAULT = build.kubernetes_build(versions.resolve(None))
 #: A selftest mutant's build: the default release's, restricted to its patched binary.
 MUTANT = build.GoBuild(**{**_DEFAULT.__dict__, "key": f"{_DEFAULT.key}+some-mutant",

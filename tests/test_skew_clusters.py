@@ -24,7 +24,7 @@ pytestmark = pytest.mark.cluster
 
 #: Native-sidecar checks: those the skew window of 1.28 -> 1.29 breaks.
 SIDECAR_SLICE = "test_native_sidecars"
-#: A few checks without native sidecars, for flows that only need runs to compare.
+#: A few checks, one of them with a native sidecar (the hazard of 1.28 -> 1.29).
 SMALL_SLICE = "test_sidecar_starts_before_main_containers or test_init_ordering"
 
 
@@ -109,13 +109,13 @@ def test_chain_shows_the_skew_window_hazard(reports: Path) -> None:
 def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path) -> None:
     """The README's flow for a cluster podlife does not manage, on a local cluster driven
     only through --provider kubeconfig: a run before the upgrade, after the control plane,
-    after the node; then compare over the three."""
+    after the node; then compare over the three, and their report's hazard."""
     old, new = need_builds("1.28", "1.29")
     cluster = LocalCluster("sk-kc")
     cluster.down()
     info = cluster.up(old, timeout=600)
+    files, codes = [], []
     try:
-        files = []
         for stage in ("before", "during", "after"):
             if stage == "during":
                 cluster.upgrade_control_plane(new, timeout=600)
@@ -125,13 +125,27 @@ def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path
             run = podlife("run", "--provider", "kubeconfig", "--kubeconfig",
                           str(info.kubeconfig), "--images", "local", "--results", files[-1],
                           "--no-render", "--quiet", "-k", SMALL_SLICE)
-            assert run.returncode == 0, run.stdout[-3000:]
-        seen = [(d["kubernetes_version"], d["kubelet_version"])
-                for d in (json.loads(Path(f).read_text()) for f in files)]
-        assert seen == [(old.tag, old.tag), (new.tag, old.tag), (new.tag, new.tag)]
-        compared = podlife("compare", *files, "--output", "json")
-        assert compared.returncode == 0, compared.stdout[-3000:]
-        comparisons = json.loads(compared.stdout)["comparisons"]
-        assert [c["regressions"] for c in comparisons] == [0, 0, 0]
+            codes.append(run.returncode)
     finally:
         cluster.down()
+    runs = [json.loads(Path(f).read_text()) for f in files]
+    assert [(d["kubernetes_version"], d["kubelet_version"]) for d in runs] == [
+        (old.tag, old.tag), (new.tag, old.tag), (new.tag, new.tag)]
+    sidecar = [next(c for c in d["checks"]
+                    if c["check_id"] == "test_sidecar_starts_before_main_containers")
+               for d in runs]
+    # 1.28: the API server drops the field; 1.29 with the 1.28 kubelet: refused; 1.29: works.
+    assert [c["verdict"] for c in sidecar] == ["unsupported", "fail", "pass"]
+    assert "older than the feature" in sidecar[1]["reason"]
+    assert codes == [0, 1, 0]
+    assert all(c["verdict"] == "pass" for d in runs for c in d["checks"] if c is not None
+               and c["check_id"] != "test_sidecar_starts_before_main_containers")
+    compared = podlife("compare", *files, "--output", "json")
+    assert compared.returncode == 0, compared.stdout[-3000:]
+    comparisons = json.loads(compared.stdout)["comparisons"]
+    assert [c["regressions"] for c in comparisons] == [0, 0, 0]
+    assert [len(c["verdict_changes"]) for c in comparisons] == [1, 1, 1]
+    rendered = podlife("report", *files, "--out", str(tmp_path / "out"))
+    assert rendered.returncode == 0, rendered.stderr
+    html = (tmp_path / "out" / "matrix.html").read_text()
+    assert 'id="hazards"' in html and f"{new.tag}/kubelet-{old.tag}" in html

@@ -40,16 +40,15 @@ def test_unknown_list_and_malformed_entries_are_errors_naming_the_entry() -> Non
         specs.parse({"specs": [{"area": "a", "spec": "x", "tags": []}]})
 
 
-def test_exact_names_become_anchored_go_regexes_matching_only_themselves() -> None:
+def test_exact_names_become_go_regexes_matching_only_themselves() -> None:
     name = '[sig-node] Probing container should be restarted with a exec "cat /tmp/health" ' \
            "liveness probe [NodeConformance] [Conformance]"
     entry = specs.Entry(area="probes", spec=name)
-    regex = entry.regex
-    assert regex.startswith("^") and regex.endswith("$")
+    regex = e2e.exact_focus([name])
     # Go's RE2 rejects escapes of letters, digits and spaces: only punctuation is escaped.
     assert "\\ " not in regex and '\\"' not in regex and "\\[" in regex
-    assert re.fullmatch(regex, name)
-    assert not re.search(regex, name + " extra")
+    assert re.fullmatch(regex, f"{e2e.SUITE} {name}")
+    assert not re.search(regex, f"{e2e.SUITE} {name} extra")
     assert entry.matches(name) and not entry.matches(name[:-1])
 
 
@@ -206,12 +205,56 @@ def test_shards_split_every_spec_once() -> None:
     assert not re.fullmatch(focus, "a (b)")
 
 
-def test_only_failures_naming_oom_score_adj_are_put_on_the_host_deviation() -> None:
-    assert causes.deviation_for("expected oom_score_adj -997, got 1000") == "no-cap-sys-resource"
-    assert causes.deviation_for("timed out waiting for the pod to be running") == ""
-    result = junit.SpecResult("x", "failed", 1.0, "oom_score_adj mismatch")
+def test_only_failures_naming_oom_score_adj_on_a_cluster_with_the_deviation_are_labelled(
+        ) -> None:
+    dev = {"no-cap-sys-resource"}
+    message = "oom_score_adj value 0 not equal to expected -997 for container c1 in pod p"
+    assert causes.deviation_for(message, dev) == "no-cap-sys-resource"
+    assert causes.deviation_for(message, set()) == ""  # a host with the capability
+    assert causes.deviation_for("timed out waiting for the pod to be running", dev) == ""
     entry = specs.Entry(area="resize", spec="x")
-    (outcome,) = run.outcomes([(entry, "x")], [], [result], "v1.37.2")
-    assert outcome.deviation == "no-cap-sys-resource"
+    failed = junit.SpecResult("x", "failed", 1.0, message)
+    (outcome,) = run.outcomes([(entry, "x")], [], [failed], "v1.37.2", dev)
+    assert outcome.deviation == "no-cap-sys-resource" and outcome.status == "failed"
+    outcome.message = "[FAILED] Verifying pod resources resize state. Pod: {\n  " + message
+    assert run.headline(outcome) == message  # the line that names the cause
     passed = junit.SpecResult("x", "passed", 1.0, "oom_score_adj mentioned in passing")
-    assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2")[0].deviation == ""
+    assert run.outcomes([(entry, "x")], [], [passed], "v1.37.2", dev)[0].deviation == ""
+
+
+def test_deviations_come_from_the_cluster_record() -> None:
+    recorded = [{"id": "no-cap-sys-resource", "what": "w", "cause": "c", "checks": []},
+                {"id": "cgroup-v1", "what": "w", "cause": "c", "checks": []}]
+    assert causes.cluster_deviations(recorded) == {"no-cap-sys-resource", "cgroup-v1"}
+    assert causes.cluster_deviations([]) == set()
+
+
+def test_e2e_build_is_a_test_binary_of_the_release_with_its_toolchain(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """e2e.test is `go test -c` (no vet: a build, not a check), stamped like the release;
+    agnhost a plain build sharing e2e.test's shipped module set."""
+    from podlife import build, versions
+    from podlife.verify import builds
+
+    v131 = versions.KubeVersion.parse("1.31.0")
+    spec = builds.e2e_build(v131)
+    assert spec.test and spec.toolchain == "go1.23.12" and spec.key == "e2e-v1.31.0"
+    assert "gitVersion=v1.31.0" in spec.ldflags
+    agnhost = builds.agnhost_build(v131)
+    assert not agnhost.test and build._module_key(agnhost) == spec.key
+    commands: list[list[str]] = []
+
+    class Done:
+        def __init__(self, cmd: list[str], **_: object) -> None:
+            commands.append(cmd)
+            self.stderr = iter(())
+            self.pid = 0
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(build.subprocess, "Popen", Done)
+    build._compile(spec, tmp_path, tmp_path / "out", None)
+    (cmd,) = commands
+    assert cmd[:4] == ["go", "test", "-c", "-vet=off"]
+    assert cmd[-3:] == ["-o", str(tmp_path / "out" / "e2e.test"), builds.E2E_PACKAGE]

@@ -101,7 +101,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 def test_wheel_holds_everything_a_run_needs(wheel: Path) -> None:
     """Suites, manifests (support and RBAC too), report templates, selftest patches, the
-    shipped go.mod/go.sum of each pinned build, and both entry points."""
+    shipped go.mod/go.sum of each pinned build, verify's spec list, and both entry points."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for suite in (paths.repo_root() / "suites").glob("*.py"):
         assert f"podlife/suites/{suite.name}" in names
@@ -114,6 +114,7 @@ def test_wheel_holds_everything_a_run_needs(wheel: Path) -> None:
         assert f"podlife/selftest/mutants/{mutant.name}" in names
     for pinned in (paths.repo_root() / "podlife" / "gobuild").glob("*/go.*"):
         assert f"podlife/gobuild/{pinned.parent.name}/{pinned.name}" in names
+    assert "podlife/verify/specs.yaml" in names  # `cluster verify`'s pinned upstream specs
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
     assert "podlife.pytest_plugin = podlife.pytest_plugin" in entry_points

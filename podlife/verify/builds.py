@@ -11,6 +11,10 @@ from podlife.build import GoBuild, kubernetes_build
 from podlife.versions import KubeVersion, toolchain_for
 
 E2E_PACKAGE = "k8s.io/kubernetes/test/e2e"
+#: Releases whose e2e module set (go.mod, go.sum) ships in podlife/gobuild/e2e-<release>/;
+#: others are resolved once with `go mod tidy`. 1.30.14 and 1.33.13 cannot be: the module
+#: proxy serves no k8s.io/sample-apiserver v0.30.14 / v0.33.13, which test/e2e imports.
+E2E_SHIPPED = ("1.28.15", "1.29.15", "1.31.0", "1.32.2", "1.34.4", "1.35.8", "1.36.5", "1.37.2")
 AGNHOST_PACKAGE = "k8s.io/kubernetes/test/images/agnhost"
 
 

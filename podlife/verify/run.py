@@ -19,7 +19,7 @@ from podlife import build, paths
 from podlife.errors import PodlifeError
 from podlife.verify import e2e, junit, manifest, specs
 from podlife.verify.builds import agnhost_build, e2e_build
-from podlife.verify.causes import deviation_for
+from podlife.verify.causes import KNOWN, cluster_deviations, deviation_for
 from podlife.versions import KubeVersion
 
 Say = Callable[[str], None]
@@ -93,7 +93,10 @@ def select(entries: list[specs.Entry], listed: list[str]) -> tuple[list[tuple[sp
 
 
 def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
-             results: list[junit.SpecResult], tag: str) -> list[Outcome]:
+             results: list[junit.SpecResult], tag: str,
+             deviations: set[str] | frozenset[str] = frozenset()) -> list[Outcome]:
+    """Per entry: each spec's result, labelled with the cluster's deviation that explains a
+    failure; then the absent entries."""
     by_name = {r.name: r for r in results}
     out = []
     for entry, name in chosen:
@@ -102,11 +105,20 @@ def outcomes(chosen: list[tuple[specs.Entry, str]], absent: list[specs.Entry],
         out.append(Outcome(area=entry.area, entry=entry.label, name=name,
                            status=result.status, seconds=result.seconds,
                            message=result.message,
-                           deviation=deviation_for(result.message) if failed else ""))
+                           deviation=deviation_for(result.message, set(deviations))
+                           if failed else ""))
     out += [Outcome(area=entry.area, entry=entry.label, name=entry.label, status="absent",
                     seconds=0.0, message=f"the e2e.test of {tag} has no spec matching this "
                     "entry") for entry in absent]
     return out
+
+
+def headline(outcome: Outcome) -> str:
+    """The message line to show: the one naming the deviation's marker, else the first."""
+    lines = [line.strip() for line in outcome.message.splitlines() if line.strip()]
+    markers = KNOWN.get(outcome.deviation, ())
+    return next((line for line in lines if any(m in line for m in markers)),
+                lines[0] if lines else "")
 
 
 def report(results: list[Outcome], wall: float, say: Say) -> None:
@@ -116,7 +128,7 @@ def report(results: list[Outcome], wall: float, say: Say) -> None:
         why = f"  [explained by host deviation {o.deviation}]" if o.deviation else ""
         say(f"{o.status.upper():8} {o.seconds:7.1f}s  {o.name}{why}")
         if o.status != "passed" and o.message:
-            say(f"{'':18}{o.message.splitlines()[0][:200]}")
+            say(f"{'':18}{headline(o)[:200]}")
     counts: dict[str, int] = {}
     for o in results:
         counts[o.status] = counts.get(o.status, 0) + 1
@@ -148,6 +160,11 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
     listed = e2e.list_specs(binary, out_dir)
     chosen, absent = select(entries, listed)
     names = [spec_name for _, spec_name in chosen]
+    if not names:
+        raise PodlifeError(f"no spec of the {which} list is in the e2e.test of {version} "
+                           f"({len(absent)} entries absent)",
+                           "check podlife/verify/specs.yaml against "
+                           f"'{binary} --list-tests'")
     groups = e2e.shards_of(names, shards) if names else []
     say(f"running {len(names)} upstream specs ({which} list) on '{name}' ({version}) in "
         f"{len(groups)} e2e.test process(es); logs in {out_dir}")
@@ -156,7 +173,8 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
                              [e2e.Shard(group, out_dir / f"shard-{i}")
                               for i, group in enumerate(groups)], timeout_s)
     wall = time.monotonic() - started
-    done = outcomes(chosen, absent, results, version.tag)
+    done = outcomes(chosen, absent, results, version.tag,
+                    cluster_deviations(info.host_deviations))
     junit.write(out_dir / "junit.xml", f"podlife verify {which} {version.tag}",
                 [junit.SpecResult(o.name, o.status, o.seconds, o.message) for o in done], wall)
     (out_dir / "verify.json").write_text(json.dumps({

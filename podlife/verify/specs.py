@@ -49,11 +49,6 @@ class Entry:
     def label(self) -> str:
         return self.spec or f"/{self.focus}/"
 
-    @property
-    def regex(self) -> str:
-        """The Go regexp for --ginkgo.focus (an exact name is anchored at both ends)."""
-        return f"^{go_escape(self.spec)}$" if self.spec else self.focus
-
     def matches(self, full_text: str) -> bool:
         """An exact name matches its spec in any release: tags ([Conformance], [sig-node],
         [NodeConformance]...) move between a spec's containers and its leaf across
@@ -101,8 +96,3 @@ def load(which: str, path: Path = SPECS_FILE) -> list[Entry]:
         raise PodlifeError(f"no spec list named '{which}'", f"use one of {', '.join(LISTS)}")
     entries = parse(yaml.safe_load(path.read_text()), path.name)
     return [entry for entry in entries if which == "full" or entry.ci]
-
-
-def focus_regex(entries: list[Entry]) -> str:
-    """One --ginkgo.focus for a group of entries."""
-    return "|".join(f"(?:{entry.regex})" for entry in entries)
