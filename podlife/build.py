@@ -77,6 +77,16 @@ def kubernetes_build(version: KubeVersion) -> GoBuild:
     )
 
 
+def kubernetes_tools_build(version: KubeVersion) -> GoBuild:
+    """kubeadm and kubectl at one release, for kind's node image: a cache entry of its own,
+    so the five-binary entry the local cluster uses stays as it is."""
+    base = kubernetes_build(version)
+    return GoBuild(key=f"{base.key}+kind-tools", module=base.module, version=base.version,
+                   binaries={name: f"k8s.io/kubernetes/cmd/{name}"
+                             for name in ("kubeadm", "kubectl")},
+                   ldflags=base.ldflags, toolchain=base.toolchain)
+
+
 def support_builds() -> list[GoBuild]:
     """containerd (with its runc shim and ctr), etcd and CoreDNS: shared by all versions."""
     return [

@@ -11,8 +11,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -146,44 +144,28 @@ def _local(opts: ProviderOptions, run_id: str) -> ClusterHandle:
                          created_by_run=True)
 
 
-def kind_node_image(version: versions.KubeVersion) -> str:
-    """The kindest/node image of a release (kind publishes one per Kubernetes patch)."""
-    return f"kindest/node:{version.tag}"
-
-
 def _kind(opts: ProviderOptions, run_id: str) -> ClusterHandle:
-    """A kind cluster through pytest-kind; needs Docker and the kind binary (or downloads it)."""
-    if shutil.which("docker") is None or subprocess.run(
-            ["docker", "info"], capture_output=True).returncode != 0:
-        raise PodlifeError("the kind provider needs a running Docker engine",
-                           "start Docker, or use --provider local")
-    from pytest_kind import KindCluster
+    """A kind cluster on podlife's own Docker engine, from a node image built offline
+    (podlife.kind); the suite's images are already in the node image."""
+    from podlife.kind import cluster as kind_cluster
 
-    name = opts.reuse_cluster or f"podlife-{run_cluster_name(run_id)}"
-    version = versions.resolve(opts.kube_version)
-    cluster = KindCluster(name, image=kind_node_image(version))
-    if shutil.which("kind"):
-        cluster.kind_path = Path(shutil.which("kind") or "kind")
-    cluster.create()
-    _kind_preload(cluster)
-    return ClusterHandle(name, "kind", str(cluster.kubeconfig_path), may_change_nodes=True,
-                         created_by_run=opts.reuse_cluster is None)
-
-
-def _kind_preload(cluster) -> None:
-    """Load the suite's images into the nodes, so nothing is pulled during checks."""
-    from podlife.images import IMAGES
-
-    for image in IMAGES.values():
-        subprocess.run(["docker", "pull", image.public], check=False, capture_output=True)
-        cluster.load_docker_image(image.public)
+    if opts.reuse_cluster:
+        path = kind_cluster.kubeconfig(opts.reuse_cluster)
+        if not path.exists():
+            raise PodlifeError(f"no podlife kind cluster named '{opts.reuse_cluster}'",
+                               "create it with 'podlife kind up --name NAME'")
+        return ClusterHandle(opts.reuse_cluster, "kind", str(path), may_change_nodes=True,
+                             image_set="local")
+    name = f"podlife-{run_cluster_name(run_id)}"
+    kind_cluster.up(name, versions.resolve(opts.kube_version))
+    return ClusterHandle(name, "kind", str(kind_cluster.kubeconfig(name)),
+                         may_change_nodes=True, created_by_run=True, image_set="local")
 
 
 def _kind_delete(name: str) -> None:
-    from pytest_kind import KindCluster
+    from podlife.kind import cluster as kind_cluster
 
-    with contextlib.suppress(Exception):
-        KindCluster(name).delete()
+    kind_cluster.delete(name)
 
 
 def _existing(opts: ProviderOptions) -> ClusterHandle:

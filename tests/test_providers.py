@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,22 +92,6 @@ def test_only_labelled_namespaces_are_deleted(existing: ClusterInfo) -> None:
     assert labels["app.kubernetes.io/managed-by"] == "podlife"
     delete_namespace(core, ours)
     assert core.read_namespace(ours).status.phase == "Terminating"
-
-
-def test_kind_without_docker_is_a_clear_error() -> None:
-    """The kind provider explains that it needs a Docker engine (none runs here)."""
-    if shutil.which("docker") and subprocess.run(["docker", "info"],
-                                                 capture_output=True).returncode == 0:
-        pytest.skip("a Docker engine runs here: the kind provider would really start")
-    opts = providers.ProviderOptions(provider="kind", kube_version="1.33")
-    with pytest.raises(PodlifeError, match="Docker"):
-        providers._provide(opts, "run-kind")
-
-
-def test_kind_node_image_per_version() -> None:
-    """kind runs the kindest/node image of the exact release podlife resolved."""
-    assert providers.kind_node_image(versions.resolve("1.33")) == (
-        f"kindest/node:v{versions.PINNED['1.33']}")
 
 
 def test_kubeconfig_provider_needs_a_kubeconfig(tmp_path: Path) -> None:

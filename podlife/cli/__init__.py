@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from podlife import paths
-from podlife.cli import cluster, info, reports, selftest, suite
+from podlife.cli import cluster, info, kind, reports, selftest, suite
 from podlife.errors import PodlifeError
 from podlife.signals import interrupt_on_termination
 
@@ -37,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     info.register(sub)
     cluster.register(sub)
+    kind.register(sub)
     suite.register(sub)
     reports.register(sub)
     selftest.register(sub)

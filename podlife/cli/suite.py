@@ -41,6 +41,10 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         opts.kube_version = version.tag
         with build_progress() as progress:
             build_versions([version, *([kubelet.node] if kubelet else [])], progress)
+    if opts.provider == "kind" and not opts.reuse_cluster:
+        assert version is not None
+        opts.kube_version = version.tag
+        _kind_node_image(version)
     label = kubelet.label if kubelet else version.tag if version else "existing"
     if opts.provider == "local" and opts.reuse_cluster:
         from podlife.local.cluster import ClusterInfo
@@ -51,6 +55,19 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     report = render_all() if not args.no_render else None
     print_run_summary(outcome.results, report)
     return outcome.exit_code
+
+
+def _kind_node_image(version: versions.KubeVersion) -> None:
+    """Build kind's node image before the run, with progress lines (pytest would hide them)."""
+    from podlife.kind import engine, node_image
+
+    stop_after = not engine.running()
+    engine.start()
+    try:
+        node_image.ensure(version, lambda text: print(f"[kind] {text}", flush=True))
+    finally:
+        if stop_after:
+            engine.stop()
 
 
 def _kubelet_target(opts: options.ProviderOptions,

@@ -1,0 +1,195 @@
+"""podlife's own Docker engine for kind: started when needed, stopped and undone afterwards.
+
+The host has no Docker service of its own, and kind needs one. podlife runs dockerd with
+everything (data, exec root, pidfile, socket) under its state dir, with no default bridge,
+no iptables/NAT rules and no IP forwarding, its DNS on loopback, and one iptables rule that
+drops anything forwarded to the host's uplink: nothing a node does can leave the machine.
+Two host quirks are handled here: root lacks CAP_SYS_RESOURCE in its bounding set, so a
+runtime wrapper drops that capability from each OCI spec before runc sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from podlife import paths
+from podlife.errors import PodlifeError
+
+RUNTIME_NAME = "podlife-runc"
+#: Marks podlife's one iptables rule, so it is found and removed by its comment.
+RULE_COMMENT = "podlife-kind-no-uplink"
+#: Host tunables Docker or the nodes may change: recorded at start, restored at stop.
+TUNABLES = ("net/ipv4/ip_forward", "net/ipv4/conf/all/route_localnet",
+            "net/ipv4/conf/all/arp_ignore", "net/ipv4/conf/all/rp_filter",
+            "net/ipv4/conf/default/rp_filter", "net/bridge/bridge-nf-call-iptables")
+
+WRAPPER = """#!{python}
+# Drops CAP_SYS_RESOURCE (absent from this host's bounding set) from the OCI spec (run) or
+# process spec (exec), then runs runc.
+import json, os, sys
+args = sys.argv[1:]
+
+def drop(path, key):
+    with open(path) as f:
+        spec = json.load(f)
+    caps = (spec.get(key, {{}}) if key else spec).get("capabilities", {{}})
+    for name, values in caps.items():
+        caps[name] = [c for c in values if c != "CAP_SYS_RESOURCE"]
+    with open(path, "w") as f:
+        json.dump(spec, f)
+
+if "--bundle" in args:
+    drop(os.path.join(args[args.index("--bundle") + 1], "config.json"), "process")
+if "--process" in args:
+    drop(args[args.index("--process") + 1], None)
+os.execv("{runc}", ["runc", *args])
+"""
+
+
+def engine_dir() -> Path:
+    return paths.state_root() / "docker"
+
+
+def socket_path() -> Path:
+    return engine_dir() / "docker.sock"
+
+
+def docker_env() -> dict[str, str]:
+    """The environment that points docker (and kind) at podlife's engine."""
+    return {**os.environ, "DOCKER_HOST": f"unix://{socket_path()}"}
+
+
+def docker(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run the docker CLI against podlife's engine."""
+    proc = subprocess.run(["docker", *args], env=docker_env(), capture_output=True, text=True,
+                          **kwargs)
+    if check and proc.returncode != 0:
+        shown = " ".join(a if len(a) < 40 else a[:12] for a in args)
+        output = (proc.stderr.strip() or proc.stdout.strip())[-300:]
+        raise PodlifeError(f"docker {shown} failed (exit {proc.returncode}): {output}",
+                           f"see the engine log in {engine_dir() / 'dockerd.log'}")
+    return proc
+
+
+def uplinks() -> list[str]:
+    """Interfaces holding a default route: what must never see forwarded traffic."""
+    out = subprocess.run(["ip", "-o", "route", "show", "default"], capture_output=True,
+                         text=True).stdout
+    return sorted({w[w.index("dev") + 1] for w in (line.split() for line in out.splitlines())
+                   if "dev" in w})
+
+
+def _read(name: str) -> str | None:
+    with contextlib.suppress(OSError):
+        return (Path("/proc/sys") / name).read_text().strip()
+    return None
+
+
+def _pid() -> int | None:
+    pidfile = engine_dir() / "dockerd.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pidfile.read_text())
+        os.kill(pid, 0)
+        return pid
+    return None
+
+
+def running() -> bool:
+    return _pid() is not None and docker("version", check=False).returncode == 0
+
+
+def start(timeout: float = 60.0) -> None:
+    """Start podlife's dockerd (once); record the host tunables it may change."""
+    if running():
+        return
+    for tool in ("dockerd", "docker", "runc", "iptables"):
+        if shutil.which(tool) is None:
+            raise PodlifeError(f"the kind provider needs {tool}, which is not installed",
+                               "apt-get install docker.io iptables")
+    root = engine_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    saved = root / "tunables"
+    if not saved.exists():
+        saved.write_text("".join(f"{n} {v}\n" for n in TUNABLES if (v := _read(n)) is not None))
+    wrapper = root / "runc-wrapper"
+    wrapper.write_text(WRAPPER.format(python=sys.executable, runc=shutil.which("runc")))
+    wrapper.chmod(0o755)
+    _add_rules()
+    log = (root / "dockerd.log").open("a")
+    subprocess.Popen([
+        "dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+        "--pidfile", str(root / "dockerd.pid"), "-H", f"unix://{socket_path()}",
+        "--bridge", "none", "--iptables=false", "--ip-forward=false", "--ip-masq=false",
+        "--dns", "127.0.0.1", "--add-runtime", f"{RUNTIME_NAME}={wrapper}",
+        "--default-runtime", RUNTIME_NAME, "--storage-driver", "overlay2",
+    ], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if running():
+            return
+        time.sleep(0.5)
+    stop()
+    raise PodlifeError(f"dockerd did not answer in {timeout:.0f}s",
+                       f"read {root / 'dockerd.log'}")
+
+
+def _add_rules() -> None:
+    for dev in uplinks():
+        check = ["iptables", "-C", "FORWARD", "-o", dev, "-m", "comment", "--comment",
+                 RULE_COMMENT, "-j", "DROP"]
+        if subprocess.run(check, capture_output=True).returncode != 0:
+            subprocess.run(["iptables", "-I", *check[2:]], check=True)
+
+
+def _remove_rules() -> None:
+    rules = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True,
+                           text=True).stdout
+    for line in rules.splitlines():
+        if RULE_COMMENT in line and line.startswith("-A "):
+            args = line.split()[1:]
+            args = [a.strip('"') for a in args]
+            subprocess.run(["iptables", "-D", *args], capture_output=True)
+
+
+def stop(timeout: float = 60.0) -> None:
+    """Stop dockerd, remove the bridges it made and podlife's rule, restore the tunables."""
+    pid = _pid()
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _pid() is not None:
+            time.sleep(0.5)
+        if _pid() is not None:
+            os.kill(pid, signal.SIGKILL)
+    for link in subprocess.run(["ip", "-o", "link", "show", "type", "bridge"],
+                               capture_output=True, text=True).stdout.splitlines():
+        name = link.split(":")[1].strip().split("@")[0]
+        if re.fullmatch(r"br-[0-9a-f]{12}", name):
+            subprocess.run(["ip", "link", "delete", name], capture_output=True)
+    _remove_rules()
+    saved = engine_dir() / "tunables"
+    if saved.exists():
+        for line in saved.read_text().splitlines():
+            name, value = line.split(" ", 1)
+            if _read(name) != value:
+                with contextlib.suppress(OSError):
+                    (Path("/proc/sys") / name).write_text(value)
+        saved.unlink()
+
+
+@contextlib.contextmanager
+def engine():
+    """dockerd for the duration of a block, stopped and undone afterwards."""
+    start()
+    try:
+        yield
+    finally:
+        stop()

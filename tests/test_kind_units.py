@@ -1,0 +1,62 @@
+"""The kind provider's pure parts: its config, image names and refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from podlife import versions
+from podlife.errors import PodlifeError
+from podlife.kind import base_image, config, engine, node_image
+
+
+def test_config_tells_new_kubelets_to_accept_cgroup_v1() -> None:
+    text = config.kind_config("img:1", versions.resolve("1.37"))
+    assert "failCgroupV1: false" in text
+    assert "disableDefaultCNI: true" in text
+    assert "image: img:1" in text
+
+
+def test_config_leaves_the_field_out_for_kubelets_that_lack_it() -> None:
+    assert "failCgroupV1" not in config.kind_config("img:1", versions.resolve("1.28"))
+
+
+def test_node_image_is_per_exact_release() -> None:
+    v = versions.resolve("1.33")
+    assert node_image.image_name(v).startswith(f"podlife.local/kind-node:{v.tag}-")
+
+
+def test_missing_dockerd_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "running", lambda: False)
+    monkeypatch.setattr(engine.shutil, "which",
+                        lambda tool: None if tool == "dockerd" else f"/usr/bin/{tool}")
+    with pytest.raises(PodlifeError, match="dockerd"):
+        engine.start()
+
+
+def test_cni_config_is_one_ptp_network() -> None:
+    plugins = [p["type"] for p in base_image.CNI_CONFIG["plugins"]]
+    assert plugins[0] == "ptp"
+
+
+def test_apt_mirror_is_found() -> None:
+    assert base_image.apt_mirror().startswith("http")
+
+
+def test_runtime_wrapper_drops_only_cap_sys_resource(tmp_path) -> None:
+    """The wrapper edits the bundle's spec (run) and the process spec (exec), then execs runc."""
+    import json
+    import subprocess
+    import sys
+
+    wrapper = tmp_path / "wrapper"
+    wrapper.write_text(engine.WRAPPER.format(python=sys.executable, runc="/bin/true"))
+    wrapper.chmod(0o755)
+    caps = {"bounding": ["CAP_CHOWN", "CAP_SYS_RESOURCE"], "effective": ["CAP_SYS_RESOURCE"]}
+    (tmp_path / "config.json").write_text(json.dumps({"process": {"capabilities": caps}}))
+    (tmp_path / "process.json").write_text(json.dumps({"capabilities": caps}))
+    subprocess.run([str(wrapper), "create", "--bundle", str(tmp_path), "x"], check=True)
+    subprocess.run([str(wrapper), "exec", "--process", str(tmp_path / "process.json"), "x"],
+                   check=True)
+    run = json.loads((tmp_path / "config.json").read_text())["process"]["capabilities"]
+    exe = json.loads((tmp_path / "process.json").read_text())["capabilities"]
+    assert run == exe == {"bounding": ["CAP_CHOWN"], "effective": []}
