@@ -20,13 +20,12 @@ def cmd_kind_image(args: argparse.Namespace) -> int:
     from podlife.kind import engine, node_image
 
     version = versions.resolve(args.version)
-    stop_after = not engine.running()
-    engine.start()
-    try:
-        name = node_image.ensure(version, _say, force=args.force)
-    finally:
-        if stop_after:
-            engine.stop()
+    with engine.locked():
+        engine.start()
+        try:
+            name = node_image.ensure(version, _say, force=args.force)
+        finally:
+            engine.stop_if_unused()
     console.print(name)
     return 0
 

@@ -61,13 +61,12 @@ def _kind_node_image(version: versions.KubeVersion) -> None:
     """Build kind's node image before the run, with progress lines (pytest would hide them)."""
     from podlife.kind import engine, node_image
 
-    stop_after = not engine.running()
-    engine.start()
-    try:
-        node_image.ensure(version, lambda text: print(f"[kind] {text}", flush=True))
-    finally:
-        if stop_after:
-            engine.stop()
+    with engine.locked():
+        engine.start()
+        try:
+            node_image.ensure(version, lambda text: print(f"[kind] {text}", flush=True))
+        finally:
+            engine.stop_if_unused()
 
 
 def _kubelet_target(opts: options.ProviderOptions,

@@ -16,8 +16,6 @@ from podlife.errors import PodlifeError
 from podlife.kind import binary, boot, config, engine, node_image
 from podlife.versions import KubeVersion
 
-PREFIX_LABEL = "io.x-k8s.kind.cluster"
-
 
 @dataclass
 class KindBoot:
@@ -53,20 +51,21 @@ def _kind_cluster(name: str):
 def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
        timeout: float = 600.0) -> KindBoot:
     """Create the cluster and wait for a Ready node, the default ServiceAccount and DNS."""
-    engine.start()
-    image = node_image.ensure(version, say)
-    cluster = _kind_cluster(name)
-    cfg = cluster_dir(name) / "kind-config.yaml"
-    cfg.write_text(config.kind_config(image, version))
-    say(f"kind create cluster {name} ({image})")
-    started = time.monotonic()
-    try:
-        cluster.create(config_file=cfg)
-    except subprocess.CalledProcessError as exc:
-        delete(name)
-        raise PodlifeError(f"kind create cluster {name} failed (exit {exc.returncode})",
-                           "read kind's output above; 'podlife kind-image --force' "
-                           "rebuilds the node image") from None
+    with engine.locked():
+        engine.start()
+        image = node_image.ensure(version, say)
+        cluster = _kind_cluster(name)
+        cfg = cluster_dir(name) / "kind-config.yaml"
+        cfg.write_text(config.kind_config(image, version))
+        say(f"kind create cluster {name} ({image})")
+        started = time.monotonic()
+        try:
+            cluster.create(config_file=cfg)
+        except subprocess.CalledProcessError as exc:
+            _delete(name)
+            raise PodlifeError(f"kind create cluster {name} failed (exit {exc.returncode})",
+                               "read kind's output above; 'podlife kind-image --force' "
+                               "rebuilds the node image") from None
     created = time.monotonic() - started
     ready, dns = boot.wait_ready_and_dns(str(kubeconfig(name)), started, timeout)
     say(f"node Ready after {ready:.1f}s, DNS answered from a pod after {dns:.1f}s")
@@ -75,13 +74,15 @@ def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
 
 def delete(name: str) -> None:
     """Delete the cluster; stop the engine when no podlife kind cluster is left."""
+    with engine.locked():
+        _delete(name)
+
+
+def _delete(name: str) -> None:
     if engine.running():
         with contextlib.suppress(subprocess.CalledProcessError):
             _kind_cluster(name).delete()
-    left = engine.docker("ps", "-aq", "--filter", f"label={PREFIX_LABEL}",
-                         check=False).stdout.split() if engine.running() else []
-    if not left:
-        engine.stop()
+    engine.stop_if_unused()
     with contextlib.suppress(OSError):
         for child in sorted(cluster_dir(name).rglob("*"), reverse=True):
             child.rmdir() if child.is_dir() else child.unlink()

@@ -11,6 +11,7 @@ runtime wrapper drops that capability from each OCI spec before runc sees it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -183,6 +184,25 @@ def stop(timeout: float = 60.0) -> None:
                 with contextlib.suppress(OSError):
                     (Path("/proc/sys") / name).write_text(value)
         saved.unlink()
+
+
+@contextlib.contextmanager
+def locked():
+    """One podlife process at a time starts, stops, or creates and deletes clusters on the
+    engine, so none stops it under another's cluster."""
+    root = engine_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def stop_if_unused() -> None:
+    """Stop the engine unless a kind cluster (any podlife process's) still runs on it."""
+    if running() and docker("ps", "-aq", "--filter", "label=io.x-k8s.kind.cluster",
+                            check=False).stdout.split():
+        return
+    stop()
 
 
 @contextlib.contextmanager
