@@ -23,14 +23,17 @@ from pathlib import Path
 
 from podlife import paths
 from podlife.errors import PodlifeError
+from podlife.local.host import KERNEL_TUNABLES
 
 RUNTIME_NAME = "podlife-runc"
 #: Marks podlife's one iptables rule, so it is found and removed by its comment.
 RULE_COMMENT = "podlife-kind-no-uplink"
-#: Host tunables Docker or the nodes may change: recorded at start, restored at stop.
+#: Host tunables Docker or the nodes may change: recorded at start, restored at stop. The
+#: node's kubelet writes the kernel ones (vm/, kernel/: not namespaced) on the host itself.
 TUNABLES = ("net/ipv4/ip_forward", "net/ipv4/conf/all/route_localnet",
             "net/ipv4/conf/all/arp_ignore", "net/ipv4/conf/all/rp_filter",
-            "net/ipv4/conf/default/rp_filter", "net/bridge/bridge-nf-call-iptables")
+            "net/ipv4/conf/default/rp_filter", "net/bridge/bridge-nf-call-iptables",
+            *KERNEL_TUNABLES)
 
 WRAPPER = """#!{python}
 # Drops CAP_SYS_RESOURCE (absent from this host's bounding set) from the OCI spec (run) or
