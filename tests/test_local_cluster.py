@@ -73,7 +73,9 @@ def cluster_netns(name: str) -> set[str]:
 
 
 def host_iptables() -> str:
-    return subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    """The host's rules, without iptables-save's comments (they carry the time)."""
+    out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    return "".join(line for line in out.splitlines(keepends=True) if not line.startswith("#"))
 
 
 def processes_working_in(directory: Path) -> list[int]:

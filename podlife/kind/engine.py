@@ -114,15 +114,18 @@ def start(timeout: float = 60.0) -> None:
     """Start podlife's dockerd (once); record the host tunables it may change."""
     if running():
         return
-    for tool in ("dockerd", "docker", "runc", "iptables"):
+    for tool in ("dockerd", "docker", "runc", "iptables", "nft"):
         if shutil.which(tool) is None:
             raise PodlifeError(f"the kind provider needs {tool}, which is not installed",
-                               "apt-get install docker.io iptables")
+                               "apt-get install docker.io iptables nftables")
     root = engine_dir()
     root.mkdir(parents=True, exist_ok=True)
     saved = root / "tunables"
     if not saved.exists():
         saved.write_text("".join(f"{n} {v}\n" for n in TUNABLES if (v := _read(n)) is not None))
+    tables = root / "tables"
+    if not tables.exists():
+        tables.write_text("".join(f"{name}\n" for name in _tables()))
     wrapper = root / "runc-wrapper"
     wrapper.write_text(WRAPPER.format(python=sys.executable, runc=shutil.which("runc")))
     wrapper.chmod(0o755)
@@ -163,6 +166,33 @@ def _remove_rules() -> None:
             subprocess.run(["iptables", "-D", *args], capture_output=True)
 
 
+def _tables() -> dict[str, str]:
+    """The host's iptables tables and their chains and rules (counters and comments left out)."""
+    out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    tables: dict[str, str] = {}
+    name = ""
+    for line in out.splitlines():
+        if line.startswith("*"):
+            name = line[1:]
+            tables[name] = ""
+        elif name and not line.startswith("#") and line != "COMMIT":
+            tables[name] += re.sub(r"\[\d+:\d+\]", "", line).strip() + "\n"
+    return tables
+
+
+#: A table holding only built-in chains with their default policy and no rule.
+_EMPTY_TABLE = re.compile(r"(:[A-Z]+ ACCEPT\n)*")
+
+
+def _remove_new_tables(before: list[str]) -> None:
+    """The tables that appeared while the engine ran (podlife's rule makes `filter` on a
+    host that had none): deleted once empty, so the host is as found. iptables cannot
+    delete a table; nft can."""
+    for name, body in _tables().items():
+        if name not in before and _EMPTY_TABLE.fullmatch(body):
+            subprocess.run(["nft", "delete", "table", "ip", name], capture_output=True)
+
+
 def stop(timeout: float = 60.0) -> None:
     """Stop dockerd, remove the bridges it made and podlife's rule, restore the tunables."""
     pid = _pid()
@@ -179,6 +209,10 @@ def stop(timeout: float = 60.0) -> None:
         if re.fullmatch(r"br-[0-9a-f]{12}", name):
             subprocess.run(["ip", "link", "delete", name], capture_output=True)
     _remove_rules()
+    tables = engine_dir() / "tables"
+    if tables.exists():
+        _remove_new_tables(tables.read_text().split())
+        tables.unlink()
     saved = engine_dir() / "tunables"
     if saved.exists():
         for line in saved.read_text().splitlines():
