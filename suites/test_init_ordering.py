@@ -92,15 +92,19 @@ def never_started(pod: dict, name: str) -> None:
 
 
 def start_times(seen: list[dict], name: str) -> list[float]:
-    """Every distinct start of a container the watch showed (current and last state)."""
-    stamps = set()
+    """Every distinct start of a container the watch showed (current and last state), one per
+    container ID: two starts within the same whole second are still two starts."""
+    starts: dict[str, float] = {}
     for pod in seen:
         status = container_status(pod, name)
+        current = (status.get("state") or {}).get("running") or {}
+        if current.get("startedAt") and status.get("containerID"):
+            starts[status["containerID"]] = parse_timestamp(current["startedAt"])
         for state in (status.get("state") or {}, status.get("lastState") or {}):
-            for body in state.values():
-                if (body or {}).get("startedAt"):
-                    stamps.add(parse_timestamp(body["startedAt"]))
-    return sorted(stamps)
+            ended = state.get("terminated") or {}
+            if ended.get("startedAt") and ended.get("containerID"):
+                starts[ended["containerID"]] = parse_timestamp(ended["startedAt"])
+    return sorted(starts.values())
 
 
 def test_failing_init_container_is_retried_with_restart_always(f: Framework) -> None:
