@@ -16,9 +16,8 @@ from tests.test_host_snapshot import snapshot
 pytestmark = pytest.mark.cluster
 
 NAME = "ci-kind"
-#: A slice of the suite: init containers in order (without the back-off timing check, which
-#: a loaded 2-core host can starve), on the kind cluster.
-SLICE = "init_ordering and not restart_always"
+#: A slice of the suite: init containers in order, on the kind cluster.
+SLICE = "init_ordering"
 
 
 def kind_snapshot() -> dict[str, object]:
