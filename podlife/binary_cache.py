@@ -9,10 +9,14 @@ back), the files are the ones that were hashed, and the next process skips the h
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from podlife import paths
@@ -48,6 +52,28 @@ class BinaryCache:
             if deep and _sha256(path) != meta["sha256"]:
                 return False
         return bool(manifest.get("files"))
+
+    @contextlib.contextmanager
+    def building(self, key: str) -> Iterator[None]:
+        """Hold the entry's build lock: two podlife processes that need the same build (a
+        `podlife build` and an upgrade, two matrix columns) build it once, the second
+        waiting and then finding it complete. An flock, so a dead holder never blocks."""
+        path = self.root.parent / "locks" / f"build-{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = path.read_text().strip() or "another podlife"
+                print(f"podlife: waiting for {holder} to finish building {key}",
+                      file=sys.stderr, flush=True)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}".encode())
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def commit(self, key: str, staged: Path, meta: dict[str, object]) -> Path:
         """Move a finished build into place at once, replacing any damaged entry."""

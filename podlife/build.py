@@ -208,6 +208,13 @@ def build(spec: GoBuild, *, cache: BinaryCache | None = None, progress: Progress
     cache = cache or BinaryCache()
     if not force and cache.is_complete(spec.key):
         return verified_entry(cache, spec.key)
+    with cache.building(spec.key):
+        if not force and cache.is_complete(spec.key):  # built by the process we waited for
+            return verified_entry(cache, spec.key)
+        return _build(spec, cache, progress)
+
+
+def _build(spec: GoBuild, cache: BinaryCache, progress: Progress | None) -> Path:
     if shutil.which("go") is None:
         raise PodlifeError(f"Go is needed to build {spec.key}, but there is no 'go' on PATH",
                            "install Go 1.22 or newer (e.g. apt-get install golang-go)")

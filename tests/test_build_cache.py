@@ -80,3 +80,33 @@ def test_a_chmod_or_an_added_file_voids_the_stamp(cached) -> None:
     assert binary_cache.stamp_matches(entry)
     (entry / "extra").write_bytes(b"planted")
     assert not binary_cache.stamp_matches(entry)
+
+
+def test_a_second_process_waits_for_the_build_in_progress_and_reuses_it(
+        cached: tuple[build.BinaryCache, build.GoBuild], tmp_path: Path) -> None:
+    """While one process holds an entry's build lock, another that needs the same build
+    says whom it waits for, and once the lock is released it finds the entry complete and
+    builds nothing (no Go on its PATH, so a build would fail)."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    cache, spec = cached
+    waiter = ("from podlife import build, versions\n"
+              "spec = build.kubernetes_build(versions.resolve(None))\n"
+              "print(build.build(spec))\n")
+    env = {**os.environ, "PATH": "/nonexistent"}
+    built = cache.entry(spec.key)
+    kept = tmp_path / "kept"
+    shutil.move(built, kept)  # the entry is not there yet: this process is "building" it
+    with cache.building(spec.key):
+        proc = subprocess.Popen([sys.executable, "-c", waiter], env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        assert proc.poll() is None, proc.communicate()
+        shutil.move(kept, built)  # the build finishes
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert f"waiting for pid {os.getpid()} to finish building {spec.key}" in err
+    assert out.strip() == str(built)
