@@ -10,7 +10,6 @@ back), the files are the ones that were hashed, and the next process skips the h
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from podlife import paths
+from podlife import flock, paths
 from podlife.errors import PodlifeError
 
 #: Cache entries whose every file matched its manifest's sha256 in this process.
@@ -58,22 +57,13 @@ class BinaryCache:
         """Hold the entry's build lock: two podlife processes that need the same build (a
         `podlife build` and an upgrade, two matrix columns) build it once, the second
         waiting and then finding it complete. An flock, so a dead holder never blocks."""
-        path = self.root.parent / "locks" / f"build-{key}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = path.read_text().strip() or "another podlife"
-                print(f"podlife: waiting for {holder} to finish building {key}",
-                      file=sys.stderr, flush=True)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.write(fd, f"pid {os.getpid()}".encode())
+        def wait(holder: str) -> None:
+            print(f"podlife: waiting for {holder} to finish building {key}",
+                  file=sys.stderr, flush=True)
+
+        with flock.exclusive(self.root.parent / "locks" / f"build-{key}.lock",
+                             f"pid {os.getpid()}", wait):
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def commit(self, key: str, staged: Path, meta: dict[str, object]) -> Path:
         """Move a finished build into place at once, replacing any damaged entry."""

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from podlife import paths
+from podlife import flock, paths
 from podlife.errors import PodlifeError
 
 
@@ -41,19 +41,9 @@ def holder(name: str) -> str | None:
 @contextlib.contextmanager
 def cluster_lock(name: str, action: str) -> Iterator[None]:
     """Hold the cluster's lock for `action`, or fail at once with one line naming the holder."""
-    path = lock_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            busy = path.read_text().strip() or "another podlife"
-            raise PodlifeError(f"cluster '{name}' is busy: {busy}",
-                               f"wait for it to finish (or interrupt it), then run {action} "
-                               "again") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} running {action}".encode())
+    def refuse(busy: str) -> None:
+        raise PodlifeError(f"cluster '{name}' is busy: {busy}",
+                           f"wait for it to finish (or interrupt it), then run {action} again")
+
+    with flock.exclusive(lock_path(name), f"pid {os.getpid()} running {action}", refuse):
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
