@@ -129,6 +129,21 @@ def check_step(f: Framework, before: dict[str, dict[str, str]], *, sidecar_pod: 
     return result
 
 
+def recheck(f: Framework, result: Survival, *, sidecar_pod: bool, since: float) -> None:
+    """Look again, once the window's suite has run, against the same `before`: a restarted
+    kubelet reports Ready before it has re-synced its pods, so the look right after the step
+    can come before the restarts it causes (it missed the 1.31 kubelet's). New problems are
+    added, marked as seen late."""
+    late = check_step(f, result.before, sidecar_pod=sidecar_pod, since=since)
+    result.after = late.after
+    for problem in late.problems:
+        if problem not in result.problems:
+            result.problems.append(f"{problem} (seen after the window's suite)")
+    for cause in late.causes:
+        if cause not in result.causes:
+            result.causes.append(cause)
+
+
 def restart_causes(f: Framework, since: float) -> list[str]:
     """The kubelet's own word on why it killed containers since `since`: its Killing
     events (e.g. "Container app definition changed, will be restarted")."""

@@ -25,6 +25,7 @@ from podlife.upgrade import (
     Survival,
     check_step,
     finish_job,
+    recheck,
     snapshot,
     start_job,
     start_sidecar_pod,
@@ -253,6 +254,7 @@ def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
     hop.skew_survival = check_step(f, before, sidecar_pod=chain.sidecar_pod, since=since)
     hop.native_sidecars["skew"] = chain.native_sidecars()
     hop.skew = chain.suite(f"upgrade-{target.tag}-kubelet-{current.tag}")
+    recheck(chain.framework(), hop.skew_survival, sidecar_pod=chain.sidecar_pod, since=since)
     before, since = snapshot(f), time.time()
     hop.node_s = round(chain.cluster.upgrade_node(target, step=step, timeout=timeout), 1)
     f = chain.framework()
@@ -264,6 +266,7 @@ def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
         hop.started.append("app-with-native-sidecar")
     # The end of this hop is compared with the end of the last, not with its skew window.
     hop.after = chain.suite(f"upgrade-{target.tag}")
+    recheck(chain.framework(), hop.node_survival, sidecar_pod=chain.sidecar_pod, since=since)
     hop.hazards = _hazards(chain.previous, hop.skew, hop.after)
     chain.previous = hop.after
     hop.seconds = round(time.monotonic() - started, 1)

@@ -106,6 +106,26 @@ def test_chain_shows_the_skew_window_hazard(reports: Path) -> None:
     assert (reports / "runs" / "upgrade-v1.28.15-v1.30.14.html").exists()
 
 
+def test_kubelet_131_restarts_running_containers_and_the_chain_says_so(reports: Path) -> None:
+    """1.30 -> 1.31 in place: the 1.31 kubelet hashes container specs differently, so it
+    restarts every running container it finds (upstream: drain a node before a minor kubelet
+    upgrade). The chain reports each restart as a survival problem of the node step, with
+    the kubelet's Killing event as the cause; the control-plane step leaves them alone."""
+    need_builds("1.30", "1.31")
+    result = podlife("upgrade", "--from", "1.30", "--to", "1.31", "--name", "sk-hash",
+                     "-k", "test_sidecar_starts_before_main_containers", "--workers", "1")
+    assert result.returncode == 1, result.stderr[-3000:]
+    report = json.loads((reports / "runs" / "upgrade-v1.30.14-v1.31.0.json").read_text())
+    assert not report["aborted"], report["aborted"]
+    (hop,) = report["hops"]
+    assert hop["skew_survival"]["problems"] == [], hop["skew_survival"]
+    problems = hop["node_survival"]["problems"]
+    for container in ("webapp", "app-with-native-sidecar/app", "postgres"):
+        assert any(container in p and "was restarted" in p for p in problems), problems
+    assert any("definition changed" in c for c in hop["node_survival"]["causes"]), hop
+    assert not report["survived"]
+
+
 def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path) -> None:
     """The README's flow for a cluster podlife does not manage, on a local cluster driven
     only through --provider kubeconfig: a run before the upgrade, after the control plane,
