@@ -124,9 +124,23 @@ def check_step(f: Framework, before: dict[str, dict[str, str]], *, sidecar_pod: 
     available = f.apps.read_namespaced_deployment("webapp", f.namespace).status
     if (available.available_replicas or 0) < 3:
         result.problems.append(f"webapp has {available.available_replicas} available replicas")
+    killed = killing_events(f, since)
+    # A container still in its grace period has its old ID and count: the kubelet's event
+    # that it is restarting it is the evidence then.
+    for event in killed:
+        key = f"{event.involved_object.name}/{_container_of(event)}"
+        seen = any(p.startswith(f"{key} ") for p in result.problems)
+        if "will be restarted" in (event.message or "") and key in before and not seen:
+            result.problems.append(f"{key} is being restarted by the kubelet")
     if result.problems:
-        result.causes = restart_causes(f, since)
+        result.causes = _texts(killed)
     return result
+
+
+def _container_of(event) -> str:
+    """'spec.containers{app}' -> 'app' (the kubelet names the container it killed there)."""
+    path = event.involved_object.field_path or ""
+    return path[path.find("{") + 1:path.rfind("}")] if "{" in path else "?"
 
 
 def recheck(f: Framework, result: Survival, *, sidecar_pod: bool, since: float) -> None:
@@ -136,22 +150,29 @@ def recheck(f: Framework, result: Survival, *, sidecar_pod: bool, since: float) 
     added, marked as seen late."""
     late = check_step(f, result.before, sidecar_pod=sidecar_pod, since=since)
     result.after = late.after
+    known = {p.split(" ", 1)[0] for p in result.problems}
     for problem in late.problems:
-        if problem not in result.problems:
+        if problem.split(" ", 1)[0] not in known:
             result.problems.append(f"{problem} (seen after the window's suite)")
     for cause in late.causes:
         if cause not in result.causes:
             result.causes.append(cause)
 
 
-def restart_causes(f: Framework, since: float) -> list[str]:
+def killing_events(f: Framework, since: float) -> list:
     """The kubelet's own word on why it killed containers since `since`: its Killing
     events (e.g. "Container app definition changed, will be restarted")."""
     out = []
     for event in f.core.list_namespaced_event(f.namespace).items:
         when = event.last_timestamp or event.event_time or event.first_timestamp
-        if event.reason != "Killing" or (when and when.timestamp() < since - 1):
-            continue
+        if event.reason == "Killing" and not (when and when.timestamp() < since - 1):
+            out.append(event)
+    return out
+
+
+def _texts(events: list) -> list[str]:
+    out: list[str] = []
+    for event in events:
         text = f"{event.involved_object.name}: {event.message}"
         if text not in out:
             out.append(text)
