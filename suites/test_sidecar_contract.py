@@ -142,6 +142,8 @@ def test_exited_sidecar_is_restarted_under_never_and_pod_completes(f: Framework,
                       what="the sidecar restarted and started, with the app running")
     status = container_status(back, SIDECAR)
     last = (status.get("lastState") or {}).get("terminated") or {}
+    assert last, (f"the kubelet reports {status.get('restartCount')} restart(s) of {SIDECAR} "
+                  f"but no last state: the earlier instance's record is gone: {status}")
     assert last.get("exitCode") == code, f"the sidecar's earlier instance: {status}"
     restarted(f.wait_reported(POD, SIDECAR), SIDECAR)
     f.exec(POD, APP, ["touch", "/tmp/go"])
