@@ -26,8 +26,9 @@ class Script:
     body: shell run after the 'starting' event; it may call `ev NAME [detail]`.
     serve: after the body, stay up (reporting 'ready') until SIGTERM instead of exiting.
     exit_code: the code to exit with when the body finishes (and serve is False).
-    on_term: 'exit' (report and exit 0), 'ignore' (report, keep running until SIGKILL),
-             or a number of seconds to keep working before exiting.
+    on_term: 'exit' (report and exit 0), 'fail' (report and exit 143, as work cut short),
+             'ignore' (report, keep running until SIGKILL), or a number of seconds to keep
+             working before exiting.
     """
 
     body: str = ""
@@ -41,6 +42,8 @@ class Script:
             handler = "ev sigterm; ev ignoring-sigterm"
         elif self.on_term == "exit":
             handler = "ev sigterm; ev exiting 0; exit 0"
+        elif self.on_term == "fail":
+            handler = "ev sigterm; ev exiting 143; exit 143"
         else:
             handler = f"ev sigterm; sleep {float(self.on_term)}; ev exiting 0; exit 0"
         lines = [

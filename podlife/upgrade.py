@@ -1,11 +1,14 @@
 """The long-running workloads of an upgrade, and whether they came through each step.
 
-From the tutorial's manifests: a pod with a native sidecar, the webapp Deployment, and one
-Job per hop still in flight while the hop runs. After each step (control plane, then node)
-they must be untouched: same containers, no restarts, the sidecar running, the Deployment
-available; after the node step the hop's Job is released and must complete. A restart is
-a survival problem, never "expected": its cause (the kubelet's own Killing event, e.g.
-"definition changed") is recorded beside it. The hop by hop flow is podlife.upgrade_chain.
+From the tutorial's manifests: the native-sidecar pod (under a one-replica Deployment, so
+a drain can move it), the webapp Deployment, and one Job per hop still in flight while the
+hop runs. After each step (control plane, then node) they must be untouched: same
+containers, no restarts, the sidecar running, the Deployments available; after the node
+step the hop's Job is released and must complete. When the node was drained first
+(podlife.drain), its evicted pods are excused from "same containers": their replacements
+must be running with no restart instead. A restart is a survival problem, never
+"expected": its cause (the kubelet's own Killing event, e.g. "definition changed") is
+recorded beside it. The hop by hop flow is podlife.upgrade_chain.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from kubernetes.client.rest import ApiException
 
 from podlife import instrument, manifests
 from podlife.framework import Framework
-from podlife.instrument import run, serve
+from podlife.instrument import Script, run, serve
 from podlife.pod_state import is_ready, is_running, statuses
 from podlife.workloads import job_condition
 
@@ -36,6 +39,8 @@ class Survival:
     problems: list[str] = field(default_factory=list)
     #: What the cluster said about the restarts (Killing events), to explain problems.
     causes: list[str] = field(default_factory=list)
+    #: Pods a drain evicted before the step ("namespace/name"); empty when not drained.
+    evicted: list[str] = field(default_factory=list)
 
     @property
     def survived(self) -> bool:
@@ -43,12 +48,27 @@ class Survival:
 
 
 def start_sidecar_pod(f: Framework) -> None:
-    """The tutorial's native-sidecar pod: a log shipper tailing what the app writes."""
-    f.create(instrument.instrument(manifests.load_one("native-sidecar"), {
+    """The tutorial's native-sidecar pod, a log shipper tailing what the app writes, as the
+    template of a one-replica Deployment: a bare pod would be lost to a drain."""
+    pod = instrument.instrument(manifests.load_one("native-sidecar"), {
         "log-shipper": serve("touch /var/log/app/app.log; tail -f /var/log/app/app.log &"),
         "app": serve("while true; do echo tick >> /var/log/app/app.log; sleep 5 & wait $!; "
                      "done &"),
-    }, f.images))
+    }, f.images)
+    labels = {"app": SIDECAR_POD}
+    pod["metadata"].pop("name", None)
+    pod["metadata"].setdefault("labels", {}).update(labels)
+    f.create({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": SIDECAR_POD},
+              "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                       "template": {"metadata": pod["metadata"], "spec": pod["spec"]}}})
+
+
+def sidecar_pod_of(f: Framework) -> dict:
+    """The native-sidecar Deployment's live pod ({} when there is none)."""
+    pods = [f.api.sanitize_for_serialization(p) for p in f.core.list_namespaced_pod(
+        f.namespace, label_selector=f"app={SIDECAR_POD}").items]
+    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    return live[0] if live else {}
 
 
 def start_webapp(f: Framework) -> None:
@@ -72,14 +92,38 @@ def start_job(f: Framework, name: str, *, native_sidecar: bool) -> None:
     run one yet), the pod has the app only."""
     spec = instrument.instrument(manifests.load_one("native-sidecar"), {
         "log-shipper": serve(),
-        "app": run("until [ -f /var/log/app/go ]; do sleep 1; done; ev finished"),
+        # Stopped before its go, the app has not done its work: it fails (143), and the
+        # Job must run it again rather than count it done.
+        "app": Script("until [ -f /var/log/app/go ]; do sleep 1; done; ev finished",
+                      on_term="fail"),
     }, f.images)
     spec["spec"]["restartPolicy"] = "Never"
     if not native_sidecar:
         spec["spec"].pop("initContainers", None)
+    # An evicted pod (a drain) does not count as a failure: the Job makes a new one.
+    ignore_evictions = {"rules": [{"action": "Ignore", "onPodConditions": [
+        {"type": "DisruptionTarget"}]}]}
     f.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
-              "spec": {"backoffLimit": 0, "template": {
+              "spec": {"backoffLimit": 0, "podFailurePolicy": ignore_evictions, "template": {
                   "metadata": spec["metadata"], "spec": spec["spec"]}}})
+
+
+def wait_back(f: Framework, *, sidecar_pod: bool, job: str, timeout: float) -> list[str]:
+    """After a drain and uncordon: every workload running again. Returns what did not
+    come back in time, as problems."""
+    waits = [("webapp back to 3 available replicas",
+              lambda: f.wait_deployment_available("webapp", 3, timeout=timeout)),
+             (f"Job {job} running again", lambda: wait_job_running(f, job, timeout))]
+    if sidecar_pod:
+        waits.append((f"{SIDECAR_POD} back", lambda: f.wait_deployment_available(
+            SIDECAR_POD, 1, timeout=timeout)))
+    problems = []
+    for what, wait in waits:
+        try:
+            wait()
+        except AssertionError as exc:
+            problems.append(f"{what}: {str(exc).splitlines()[0][:300]}")
+    return problems
 
 
 def wait_job_running(f: Framework, name: str, timeout: float = 180) -> None:
@@ -104,23 +148,32 @@ def snapshot(f: Framework) -> dict[str, dict[str, str]]:
 
 
 def check_step(f: Framework, before: dict[str, dict[str, str]], *, sidecar_pod: bool,
-               since: float) -> Survival:
+               since: float, evicted: list[str] | tuple[str, ...] = ()) -> Survival:
     """After a step: the same containers (no restart), the sidecar running and Ready, the
-    Deployment available. `since` (epoch seconds) bounds the events read as causes."""
-    result = Survival(before=before, after=snapshot(f))
+    Deployment available. Pods in `evicted` (names, drained before the step) may be gone;
+    every container that is new since `before` must be running with no restart. `since`
+    (epoch seconds) bounds the events read as causes."""
+    result = Survival(before=before, after=snapshot(f), evicted=list(evicted))
+    gone = {key.split("/", 1)[1] for key in evicted}
     for key, old in before.items():
         new = result.after.get(key)
+        if key.split("/", 1)[0] in gone:
+            continue
         if new is None:
             result.problems.append(f"{key} disappeared")
         elif new["id"] != old["id"] or new["restarts"] != old["restarts"]:
             result.problems.append(f"{key} was restarted (restarts {old['restarts']} -> "
                                    f"{new['restarts']}, state {new['state']})")
+    for key, new in result.after.items():
+        if key not in before and new["state"] == "running" and new["restarts"] != "0":
+            result.problems.append(f"{key} (new since the step) was restarted "
+                                   f"{new['restarts']} times")
     if sidecar_pod:
-        sidecar = f.pod(SIDECAR_POD)
+        sidecar = sidecar_pod_of(f)
         if not is_running(sidecar, "log-shipper"):
             result.problems.append("the native sidecar is no longer running")
         if not is_ready(sidecar):
-            result.problems.append(f"{SIDECAR_POD} is not Ready")
+            result.problems.append(f"the pod of {SIDECAR_POD} is not Ready")
     available = f.apps.read_namespaced_deployment("webapp", f.namespace).status
     if (available.available_replicas or 0) < 3:
         result.problems.append(f"webapp has {available.available_replicas} available replicas")
@@ -130,7 +183,8 @@ def check_step(f: Framework, before: dict[str, dict[str, str]], *, sidecar_pod: 
     for event in killed:
         key = f"{event.involved_object.name}/{_container_of(event)}"
         seen = any(p.startswith(f"{key} ") for p in result.problems)
-        if "will be restarted" in (event.message or "") and key in before and not seen:
+        known = key in before or key in result.after
+        if "will be restarted" in (event.message or "") and known and not seen:
             result.problems.append(f"{key} is being restarted by the kubelet")
     if result.problems:
         result.causes = _texts(killed)
@@ -148,7 +202,8 @@ def recheck(f: Framework, result: Survival, *, sidecar_pod: bool, since: float) 
     kubelet reports Ready before it has re-synced its pods, so the look right after the step
     can come before the restarts it causes (it missed the 1.31 kubelet's). New problems are
     added, marked as seen late."""
-    late = check_step(f, result.before, sidecar_pod=sidecar_pod, since=since)
+    late = check_step(f, result.before, sidecar_pod=sidecar_pod, since=since,
+                      evicted=result.evicted)
     result.after = late.after
     known = {p.split(" ", 1)[0] for p in result.problems}
     for problem in late.problems:

@@ -51,11 +51,13 @@ def wait_job(api: Any, namespace: str, name: str, until: Callable[[dict], bool],
 
 
 def job_pod_name(api: Any, namespace: str, job: str, *, timeout: float = 60) -> str:
-    """The name of the first pod a Job created (found by its owner reference)."""
+    """The name of the first pod a Job created (found by its owner reference) that is not
+    being deleted (an evicted pod's replacement, after a drain)."""
 
     def owned(pod: dict) -> bool:
-        return any(ref.get("kind") == "Job" and ref.get("name") == job
-                   for ref in pod["metadata"].get("ownerReferences") or [])
+        return not pod["metadata"].get("deletionTimestamp") and any(
+            ref.get("kind") == "Job" and ref.get("name") == job
+            for ref in pod["metadata"].get("ownerReferences") or [])
 
     pod = watch_until(k8s.CoreV1Api(api).list_namespaced_pod, api=api, namespace=namespace,
                       until=owned, timeout=timeout, what=f"a pod of job {job}")
