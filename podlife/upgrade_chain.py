@@ -4,7 +4,9 @@ Boot the oldest release, start the long-running workloads (podlife.upgrade), run
 suite. Then per hop: a Job of its own goes in flight; the control plane moves to the next
 minor while the kubelet stays (the skew window, its own matrix column such as
 `v1.29.15/kubelet-v1.28.15`); the workloads are checked and the suite runs there; then
-the kubelet and kube-proxy follow, the workloads are checked again (the hop's Job must
+the node is drained (podlife.drain; upstream supports a minor kubelet upgrade only on a
+drained node, --no-drain swaps it under running containers), the kubelet and kube-proxy
+follow, the node is uncordoned, the workloads are checked again (the hop's Job must
 complete) and the suite runs once more. The report says per hop what changed in both
 windows, how the workloads fared and how long each step took.
 """
@@ -18,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from podlife import paths, skew
+from podlife.drain import drain, set_schedulable
 from podlife.framework import Framework
 from podlife.images import ImageMap
 from podlife.upgrade import (
     NAMESPACE,
+    SIDECAR_POD,
     Survival,
     check_step,
     finish_job,
@@ -30,6 +34,7 @@ from podlife.upgrade import (
     start_job,
     start_sidecar_pod,
     start_webapp,
+    wait_back,
     wait_job_running,
 )
 from podlife.versions import KubeVersion
@@ -75,6 +80,8 @@ class Hop:
     started: list[str] = field(default_factory=list)
     #: Checks that failed in the skew window only (podlife.hazards.Hazard as dicts).
     hazards: list[dict[str, Any]] = field(default_factory=list)
+    #: The drain before the node step (cordon, evictions, pods gone); 0 with --no-drain.
+    drain_s: float = 0.0
 
     @property
     def survived(self) -> bool:
@@ -87,6 +94,8 @@ class ChainReport:
     to_version: str
     skip_minors: bool
     suite_args: list[str]
+    #: Whether the node was drained before each kubelet swap (upstream's procedure).
+    drain: bool = True
     baseline: Window | None = None
     hops: list[Hop] = field(default_factory=list)
     total_s: float = 0.0
@@ -132,11 +141,11 @@ class Chain:
     """The state of one chained upgrade while it runs."""
 
     def __init__(self, name: str, *, workers: int, suite_args: list[str], step: Step,
-                 allow: frozenset[str]) -> None:
+                 allow: frozenset[str], drain: bool) -> None:
         from podlife.local.cluster import LocalCluster
 
         self.name, self.workers, self.suite_args = name, workers, suite_args
-        self.step, self.allow = step, allow
+        self.step, self.allow, self.drain = step, allow, drain
         self.cluster = LocalCluster(name)
         self.previous: Window | None = None
         self.sidecar_pod = False
@@ -190,11 +199,13 @@ def _namespace(f: Framework, name: str) -> None:
 
 def run_chain(from_v: KubeVersion, to_v: KubeVersion, *, name: str, workers: int, step: Step,
               allow: frozenset[str] = frozenset(), skip_minors: bool = False,
-              suite_args: list[str] | None = None, timeout: float = 300.0) -> ChainReport:
+              suite_args: list[str] | None = None, timeout: float = 300.0,
+              drain: bool = True) -> ChainReport:
     """The whole flow; the cluster is torn down at the end whatever happens."""
     targets = skew.hops(from_v, to_v, skip_minors=skip_minors)
-    chain = Chain(name, workers=workers, suite_args=suite_args or [], step=step, allow=allow)
-    report = ChainReport(from_v.tag, to_v.tag, skip_minors, chain.suite_args)
+    chain = Chain(name, workers=workers, suite_args=suite_args or [], step=step, allow=allow,
+                  drain=drain)
+    report = ChainReport(from_v.tag, to_v.tag, skip_minors, chain.suite_args, drain)
     started = time.monotonic()
     chain.cluster.down()
     step(f"booting {from_v}; then {' -> '.join(t.tag for t in targets)}")
@@ -234,13 +245,15 @@ def _start_sidecar_pod(chain: Chain, f: Framework, notes: list[str], where: str)
                      f"sidecars ({support})")
         return False
     start_sidecar_pod(f)
-    f.wait_ready("app-with-native-sidecar", timeout=180)
+    f.wait_deployment_available(SIDECAR_POD, 1, timeout=180)
     chain.sidecar_pod = True
     return True
 
 
 def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
          timeout: float, skip_minors: bool) -> None:
+    from podlife.local.state import ClusterInfo
+
     step, f = chain.step, chain.framework()
     started = time.monotonic()
     native = chain.native_sidecars() == "supported"
@@ -256,14 +269,24 @@ def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
     hop.skew = chain.suite(f"upgrade-{target.tag}-kubelet-{current.tag}")
     recheck(chain.framework(), hop.skew_survival, sidecar_pod=chain.sidecar_pod, since=since)
     before, since = snapshot(f), time.time()
+    node = ClusterInfo.load(chain.name).node_name
+    drained = drain(f.api, node, timeout=timeout, step=step) if chain.drain else None
     hop.node_s = round(chain.cluster.upgrade_node(target, step=step, timeout=timeout), 1)
     f = chain.framework()
+    back: list[str] = []
+    if drained:
+        hop.drain_s = drained.seconds
+        set_schedulable(f.api, node, True)
+        step(f"uncordoned {node}; waiting for the workloads to come back")
+        back = wait_back(f, sidecar_pod=chain.sidecar_pod, job=hop.job, timeout=timeout)
     step(f"checking the workloads (kubelet {target}); releasing Job {hop.job}")
-    hop.node_survival = check_step(f, before, sidecar_pod=chain.sidecar_pod, since=since)
+    hop.node_survival = check_step(f, before, sidecar_pod=chain.sidecar_pod, since=since,
+                                   evicted=drained.evicted if drained else ())
+    hop.node_survival.problems[:0] = back
     finish_job(f, hop.job, hop.node_survival)
     hop.native_sidecars["after"] = chain.native_sidecars()
     if _start_sidecar_pod(chain, f, [], target.tag):
-        hop.started.append("app-with-native-sidecar")
+        hop.started.append(SIDECAR_POD)
     # The end of this hop is compared with the end of the last, not with its skew window.
     hop.after = chain.suite(f"upgrade-{target.tag}")
     recheck(chain.framework(), hop.node_survival, sidecar_pod=chain.sidecar_pod, since=since)

@@ -107,23 +107,44 @@ def test_chain_shows_the_skew_window_hazard(reports: Path) -> None:
 
 
 def test_kubelet_131_restarts_running_containers_and_the_chain_says_so(reports: Path) -> None:
-    """1.30 -> 1.31 in place: the 1.31 kubelet hashes container specs differently, so it
-    restarts every running container it finds (upstream: drain a node before a minor kubelet
-    upgrade). The chain reports each restart as a survival problem of the node step, with
-    the kubelet's Killing event as the cause; the control-plane step leaves them alone."""
+    """1.30 -> 1.31 with --no-drain: the 1.31 kubelet hashes container specs differently, so
+    it restarts every running container it finds (upstream: drain a node before a minor
+    kubelet upgrade). The chain reports each restart as a survival problem of the node step,
+    with the kubelet's Killing event as the cause; the control-plane step leaves them
+    alone."""
     need_builds("1.30", "1.31")
     result = podlife("upgrade", "--from", "1.30", "--to", "1.31", "--name", "sk-hash",
-                     "-k", "test_sidecar_starts_before_main_containers", "--workers", "1")
+                     "--no-drain", "-k", "test_sidecar_starts_before_main_containers",
+                     "--workers", "1")
     assert result.returncode == 1, result.stderr[-3000:]
     report = json.loads((reports / "runs" / "upgrade-v1.30.14-v1.31.0.json").read_text())
     assert not report["aborted"], report["aborted"]
     (hop,) = report["hops"]
     assert hop["skew_survival"]["problems"] == [], hop["skew_survival"]
     problems = hop["node_survival"]["problems"]
-    for container in ("webapp", "app-with-native-sidecar/app", "postgres"):
-        assert any(container in p and "restarted" in p for p in problems), problems
+    for container in ("webapp", "app-with-native-sidecar", "postgres"):
+        assert any(p.startswith(container) and "restarted" in p for p in problems), problems
     assert any("definition changed" in c for c in hop["node_survival"]["causes"]), hop
-    assert not report["survived"]
+    assert not report["survived"] and not hop["node_survival"]["evicted"]
+
+
+def test_drained_node_step_brings_every_workload_back(reports: Path) -> None:
+    """1.30 -> 1.31 drained first (the default, upstream's procedure): every workload pod
+    is evicted, comes back once the node is uncordoned, and none is restarted by the new
+    kubelet; the in-flight Job, its pod evicted, completes with a new one."""
+    need_builds("1.30", "1.31")
+    result = podlife("upgrade", "--from", "1.30", "--to", "1.31", "--name", "sk-drain",
+                     "-k", "test_sidecar_starts_before_main_containers", "--workers", "1")
+    report = json.loads((reports / "runs" / "upgrade-v1.30.14-v1.31.0.json").read_text())
+    assert not report["aborted"], report["aborted"]
+    (hop,) = report["hops"]
+    assert report["drain"] and hop["drain_s"] > 0
+    evicted = hop["node_survival"]["evicted"]
+    for pod in ("webapp-", "postgres-", "app-with-native-sidecar-", "in-flight-1-"):
+        assert any(e.startswith(f"podlife-upgrade/{pod}") for e in evicted), evicted
+    assert report["survived"], hop["node_survival"]
+    assert not any("will be restarted" in c for c in hop["node_survival"]["causes"])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path) -> None:

@@ -162,7 +162,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         build_versions([from_v, *hops], progress)
     report = run_chain(from_v, to_v, name=args.name, workers=args.workers, step=step_printer(),
                        allow=allow, skip_minors=args.skip_minors,
-                       suite_args=["-k", args.k] if args.k else [], timeout=args.timeout)
+                       suite_args=["-k", args.k] if args.k else [], timeout=args.timeout,
+                       drain=not args.no_drain)
     written = write_reports(report)
     render_all()  # the matrix gains the skew-window columns and their hazards
     print(format_text(report), end="")
@@ -219,6 +220,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--skip-minors", action="store_true",
                     help="upgrade the control plane straight to --to, skipping minors (not "
                     "supported by Kubernetes' skew policy; default: off, one minor per hop)")
+    up.add_argument("--no-drain", action="store_true",
+                    help="swap the kubelet under running containers instead of draining the "
+                    "node first (not supported upstream across minors: the 1.31 kubelet "
+                    "restarts every container; default: off, the node is drained)")
     up.add_argument("-k", default=None, metavar="EXPR",
                     help="only the checks pytest -k EXPR selects, in every window, e.g. "
                     "'sidecar' (default: every check)")

@@ -45,8 +45,11 @@ def _window_lines(title: str, window: Window | None, problems: list[str],
 
 
 def hop_lines(hop: Hop) -> list[str]:
+    evicted = hop.node_survival.evicted
+    drained = (f"drain {hop.drain_s:.1f}s ({len(evicted)} pods evicted), " if evicted
+               else "")
     lines = [f"hop {hop.from_version} -> {hop.to_version}: {hop.seconds:.0f}s (control plane "
-             f"{hop.control_plane_s:.1f}s, node {hop.node_s:.1f}s; Job {hop.job})"]
+             f"{hop.control_plane_s:.1f}s, {drained}node {hop.node_s:.1f}s; Job {hop.job})"]
     lines += _window_lines("skew window", hop.skew, hop.skew_survival.problems,
                            hop.skew_survival.causes, hop.native_sidecars.get("skew", ""))
     lines += _window_lines("after", hop.after, hop.node_survival.problems,
@@ -64,6 +67,9 @@ def format_text(report: ChainReport) -> str:
              f"{len(report.hops)} hop(s), {report.total_s:.0f}s in all: {verdict}"]
     if report.suite_args:
         lines.append(f"checks limited by: {' '.join(report.suite_args)}")
+    lines.append("node step: " + ("drained, then the kubelet swapped (upstream's procedure)"
+                                  if report.drain else "kubelet swapped under running "
+                                  "containers (--no-drain; not supported upstream)"))
     if report.baseline:
         lines.append(f"start {report.baseline.column}: {_counts(report.baseline)} "
                      f"(suite {report.baseline.suite_s:.0f}s)")
