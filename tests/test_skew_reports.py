@@ -144,3 +144,14 @@ def test_chain_report_text_html_json() -> None:
     data = json.loads(json.dumps(report.to_dict()))
     assert data["hazards"] == 1 and data["survived"] is False
     assert data["hops"][0]["control_plane_s"] == 12.5
+
+
+def test_allowed_hazards_do_not_fail_a_chain_whose_workloads_survived() -> None:
+    report = _chain()
+    report.hops[0].node_survival.problems.clear()
+    assert report.survived and not report.ok  # the hazard alone fails it
+    report.hazards_allowed = True
+    assert report.ok
+    assert format_text(report).startswith(
+        "podlife upgrade v1.28.15 -> v1.29.15: 1 hop(s), 300s in all: OK (1 hazards allowed")
+    assert "HAZARDS (fail in the skew window only): 1" in format_text(report)

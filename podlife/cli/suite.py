@@ -164,6 +164,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
                        allow=allow, skip_minors=args.skip_minors,
                        suite_args=["-k", args.k] if args.k else [], timeout=args.timeout,
                        drain=not args.no_drain)
+    report.hazards_allowed = args.allow_hazards
     written = write_reports(report)
     render_all()  # the matrix gains the skew-window columns and their hazards
     print(format_text(report), end="")
@@ -224,6 +225,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="swap the kubelet under running containers instead of draining the "
                     "node first (not supported upstream across minors: the 1.31 kubelet "
                     "restarts every container; default: off, the node is drained)")
+    up.add_argument("--allow-hazards", action="store_true",
+                    help="report checks that fail only in a skew window (hazards) without "
+                    "failing the run, once you know them (default: off, a hazard exits 1)")
     up.add_argument("-k", default=None, metavar="EXPR",
                     help="only the checks pytest -k EXPR selects, in every window, e.g. "
                     "'sidecar' (default: every check)")

@@ -63,6 +63,8 @@ def hop_lines(hop: Hop) -> list[str]:
 
 def format_text(report: ChainReport) -> str:
     verdict = "OK" if report.ok else "PROBLEMS"
+    if report.ok and report.hazards:
+        verdict += f" ({len(report.hazards)} hazards allowed by --allow-hazards)"
     lines = [f"podlife upgrade {report.from_version} -> {report.to_version}: "
              f"{len(report.hops)} hop(s), {report.total_s:.0f}s in all: {verdict}"]
     if report.suite_args:
