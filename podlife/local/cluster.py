@@ -245,7 +245,8 @@ class LocalCluster:
     def upgrade_node(self, version: KubeVersion, *, step: Step | None = None,
                      progress: build.Progress | None = None, timeout: float = 180.0) -> float:
         """kubelet and kube-proxy to `version` (within skew of the API server); containerd
-        and every container keep running, as in a real node upgrade. Returns the seconds."""
+        keeps running, and so does every container not drained first (podlife.drain; upstream
+        supports a minor kubelet upgrade on a drained node only). Returns the seconds."""
         step = step or (lambda _msg: None)
         with cluster_lock(self.name, "upgrade"):
             info = ClusterInfo.load(self.name)
@@ -257,7 +258,7 @@ class LocalCluster:
             launch = Launcher(self.supervisor, self.net, bins)
             started = time.monotonic()
             step(f"upgrading the node {info.node_version} -> {version.tag}: kubelet and "
-                 "kube-proxy (containers keep running)")
+                 "kube-proxy (containerd keeps running)")
             client = self.ready.api_server(info, timeout)
             for name in ("kube-proxy", "kubelet"):
                 self.supervisor.stop(name)
