@@ -190,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         result["builds_cold_s"] = cold_builds(version)
     phases: list[dict[str, float]] = []
     boot_times, down_times = boots(version, args.boots, phases)
-    result["boot_s"] = {"median": statistics.median(boot_times), "all": boot_times,
-                        "steps_median": {step: statistics.median(p[step] for p in phases)
+    result["boot_s"] = {"median": round(statistics.median(boot_times), 2), "all": boot_times,
+                        "steps_median": {step: round(statistics.median(p[step] for p in phases), 2)
                                          for step in phases[0]} if phases else {}}
-    result["teardown_s"] = {"median": statistics.median(down_times), "all": down_times}
+    result["teardown_s"] = {"median": round(statistics.median(down_times), 2), "all": down_times}
     if not args.no_suite:
         result["suite"] = suite(version, args.workers)
     if args.matrix:

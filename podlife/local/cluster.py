@@ -183,10 +183,12 @@ class LocalCluster:
                 step("waiting for the API server")
                 client = self.ready.api_server(info, timeout)
                 launch.controllers(info.gates_for)
-                create_cluster_rbac(client, comp.COREDNS_RBAC)
-                launch.coredns()
+                # The check pod waits in the scheduler's queue while CoreDNS starts (its
+                # lookups retry until DNS answers); its image must be in containerd first.
                 imported.result()
                 self.ready.start_smoke_pod(client)
+                create_cluster_rbac(client, comp.COREDNS_RBAC)
+                launch.coredns()
                 step("waiting for the node to be Ready")
                 self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")

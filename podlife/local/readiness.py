@@ -165,23 +165,38 @@ class Readiness:
         core.create_namespaced_pod("default", boot_check_pod())
 
     def smoke_pod(self, client, timeout: float) -> None:
-        """Wait for the boot check pod: it ran and resolved the kubernetes Service."""
+        """Wait for the boot check pod: it ran and resolved the kubernetes Service.
+
+        Its container's exit, as the kubelet reports it, is the answer: the pod's terminal
+        phase follows only after the kubelet has finished terminating the pod, about a
+        second later."""
         from kubernetes import client as k8s
 
         core = k8s.CoreV1Api(client)
         pod = self.watch(
             core.list_namespaced_pod, api=client, what="the boot check pod to finish",
             namespace="default", name=BOOT_CHECK_POD, timeout=timeout,
-            until=lambda p: (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"),
+            until=lambda p: check_exit_code(p) is not None,
             on_timeout=PodlifeError("the boot check pod did not finish in time",
                                     "read the kubelet and containerd logs",
                                     log=str(self.layout.logs / "kubelet.log")))
-        if pod["status"]["phase"] == "Failed":
+        if check_exit_code(pod) != 0:
             log = core.read_namespaced_pod_log(BOOT_CHECK_POD, "default")
             raise PodlifeError(f"the boot check pod could not resolve a Service name: "
                                f"{log.strip()[-200:]}", "read the coredns log",
                                log=str(self.layout.logs / "coredns.log"))
         core.delete_namespaced_pod(BOOT_CHECK_POD, "default", grace_period_seconds=0)
+
+
+def check_exit_code(pod: dict) -> int | None:
+    """The boot check container's exit code once the kubelet reports it terminated (or the
+    pod failed without one: 1); None while it has not finished."""
+    status = pod.get("status") or {}
+    for container in status.get("containerStatuses") or []:
+        terminated = (container.get("state") or {}).get("terminated")
+        if terminated:
+            return int(terminated.get("exitCode", 1))
+    return 1 if status.get("phase") == "Failed" else None
 
 
 def boot_check_pod() -> dict:
