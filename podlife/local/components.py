@@ -131,8 +131,15 @@ def controller_manager_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> 
         "--kube-api-burst=200",
         "--leader-elect=false",
         "--bind-address=127.0.0.1",
+        *serving_cert_flags(lay, "controller-manager"),
         *gates_flag(gates),
     ]
+
+
+def serving_cert_flags(lay: Layout, component: str) -> list[str]:
+    """The serving certificate `configure` issued for a component's metrics/health port."""
+    return [f"--tls-cert-file={lay.pki / f'{component}-serving.crt'}",
+            f"--tls-private-key-file={lay.pki / f'{component}-serving.key'}"]
 
 
 def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]:
@@ -143,6 +150,7 @@ def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]
         f"--authorization-kubeconfig={lay.kubeconfig('scheduler')}",
         "--leader-elect=false",
         "--bind-address=127.0.0.1",
+        *serving_cert_flags(lay, "scheduler"),
         *gates_flag(gates),
     ]
 
