@@ -21,6 +21,7 @@ from podlife import build, images, paths, skew
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local import deviations
+from podlife.local.boot_check import BootCheck
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
 from podlife.local.host import kernel_tunables_kept
@@ -186,13 +187,15 @@ class LocalCluster:
                 # The check pod waits in the scheduler's queue while CoreDNS starts (its
                 # lookups retry until DNS answers); its image must be in containerd first.
                 imported.result()
-                self.ready.start_smoke_pod(client)
+                check = BootCheck(self.layout.pod_logs, self.layout.logs / "coredns.log",
+                                  self.layout.logs / "kubelet.log")
+                check.start(client)
                 create_cluster_rbac(client, comp.COREDNS_RBAC)
                 launch.coredns()
                 step("waiting for the node to be Ready")
                 self.ready.node(client, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
-            self.ready.smoke_pod(client, timeout)
+            check.wait(client, timeout, self.supervisor.check_alive)
             step("waiting for the controllers to lift the node's not-ready taint")
             self.ready.node(client, info.node_name, timeout, schedulable=True)
             info.booted_at = time.time()

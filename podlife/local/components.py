@@ -43,6 +43,11 @@ class Layout:
         return self.state / "logs"
 
     @property
+    def pod_logs(self) -> Path:
+        """The node's /var/log/pods, where containerd writes every container's output."""
+        return self.state / "var-log" / "pods"
+
+    @property
     def containerd_socket(self) -> Path:
         return self.state / "containerd" / "containerd.sock"
 

@@ -1,10 +1,10 @@
 """The waits of a boot or an upgrade, each failing at once if a component of the cluster dies.
 
-Waits on Kubernetes objects (the node, the boot check pod, a service account) watch them
-with `watch_until`. Waits on things that are not objects yet (the containerd socket, the API
-server answering at all, the version it reports) are probe loops: until the API server is
-ready there is nothing to watch. The Kubernetes client is imported only where it is used, so
-importing the local cluster (e.g. for `podlife cluster status`) stays quick.
+Waits on Kubernetes objects (the node) watch them with `watch_until`; the boot check pod
+has its own wait (`boot_check`). Waits on things that are not objects yet (the containerd
+socket, the API server answering at all, the version it reports) are probe loops: until the
+API server is ready there is nothing to watch. The Kubernetes client is imported only where
+it is used, so importing the local cluster (e.g. for `podlife cluster status`) stays quick.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from podlife import images
 from podlife.errors import PodlifeError
 from podlife.local.components import Layout
 from podlife.local.state import ClusterInfo, api_client
@@ -27,7 +26,6 @@ from podlife.local.supervise import Supervisor
 #: How long one watch runs before the processes are checked again: a component that dies
 #: is named within this time rather than when the whole wait times out.
 WATCH_SLICE = 2.0
-BOOT_CHECK_POD = "podlife-boot-check"
 
 
 #: The client's API classes a boot uses. The client exports them lazily, and building one
@@ -154,77 +152,3 @@ class Readiness:
             what += " and schedulable (the controller manager lifts the not-ready taint)"
         self.watch(k8s.CoreV1Api(client).list_node, api=client, what=what, name=node_name,
                    until=until, timeout=timeout, on_timeout=self._timed_out(what, timeout))
-
-    def start_smoke_pod(self, client) -> None:
-        """Create the boot check pod as soon as the API server answers, so its scheduling,
-        sandbox and DNS lookups overlap the node becoming Ready.
-
-        The `default` service account (which admission requires before any pod) is created
-        here rather than awaited from the controller manager, which makes it later."""
-        from kubernetes import client as k8s
-        from kubernetes.client.rest import ApiException
-
-        core = k8s.CoreV1Api(client)
-        try:
-            core.create_namespaced_service_account(
-                "default", {"metadata": {"name": "default", "namespace": "default"}})
-        except ApiException as exc:
-            if exc.status != 409:  # the controller manager made it first
-                raise
-        core.create_namespaced_pod("default", boot_check_pod())
-
-    def smoke_pod(self, client, timeout: float) -> None:
-        """Wait for the boot check pod: it ran and resolved the kubernetes Service.
-
-        Its container's exit, as the kubelet reports it, is the answer: the pod's terminal
-        phase follows only after the kubelet has finished terminating the pod, about a
-        second later."""
-        from kubernetes import client as k8s
-
-        core = k8s.CoreV1Api(client)
-        pod = self.watch(
-            core.list_namespaced_pod, api=client, what="the boot check pod to finish",
-            namespace="default", name=BOOT_CHECK_POD, timeout=timeout,
-            until=lambda p: check_exit_code(p) is not None,
-            on_timeout=PodlifeError("the boot check pod did not finish in time",
-                                    "read the kubelet and containerd logs",
-                                    log=str(self.layout.logs / "kubelet.log")))
-        if check_exit_code(pod) != 0:
-            log = core.read_namespaced_pod_log(BOOT_CHECK_POD, "default")
-            raise PodlifeError(f"the boot check pod could not resolve a Service name: "
-                               f"{log.strip()[-200:]}", "read the coredns log",
-                               log=str(self.layout.logs / "coredns.log"))
-        core.delete_namespaced_pod(BOOT_CHECK_POD, "default", grace_period_seconds=0)
-
-
-def check_exit_code(pod: dict) -> int | None:
-    """The boot check container's exit code once the kubelet reports it terminated (or the
-    pod failed without one: 1); None while it has not finished."""
-    status = pod.get("status") or {}
-    for container in status.get("containerStatuses") or []:
-        terminated = (container.get("state") or {}).get("terminated")
-        if terminated:
-            return int(terminated.get("exitCode", 1))
-    return 1 if status.get("phase") == "Failed" else None
-
-
-def boot_check_pod() -> dict:
-    """Resolves the kubernetes Service name, retrying while DNS and kube-proxy settle.
-
-    It tolerates the not-ready taint, so it is placed as soon as the node registers and
-    runs while the controller manager is still starting; the boot waits for that taint to
-    go separately (`node_is_schedulable`)."""
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": BOOT_CHECK_POD, "namespace": "default"},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "terminationGracePeriodSeconds": 0,
-            "tolerations": [{"key": NOT_READY_TAINT, "operator": "Exists",
-                             "effect": "NoSchedule"}],
-            "containers": [{
-                "name": "dns", "image": images.IMAGES["busybox"].local,
-                "command": ["sh", "-c", "for i in $(seq 1 100); do nslookup "
-                            "kubernetes.default.svc.cluster.local && exit 0; "
-                            "sleep 0.2; done; exit 1"]}]}}
