@@ -11,13 +11,13 @@ error) and answers success too when no log file can be read.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from podlife import images
 from podlife.errors import PodlifeError
+from podlife.local.boot_api import ApiError, BootApi, pod_path
 from podlife.local.readiness import NOT_READY_TAINT
 
 BOOT_CHECK_POD = "podlife-boot-check"
@@ -83,32 +83,21 @@ class BootCheck:
         self.kubelet_log = kubelet_log
         self.uid = ""
 
-    def start(self, client) -> None:
+    def start(self, api: BootApi) -> None:
         """Create the pod as soon as the API server answers, so its scheduling, sandbox and
         lookups overlap the node becoming Ready.
 
         The `default` service account (which admission requires before any pod) is created
         here rather than awaited from the controller manager, which makes it later."""
-        from kubernetes import client as k8s
-        from kubernetes.client.rest import ApiException
+        api.create(f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts",
+                   {"metadata": {"name": "default", "namespace": NAMESPACE}},
+                   exists_ok=True)  # the controller manager may have made it first
+        self.uid = api.create(pod_path(NAMESPACE), boot_check_pod())["metadata"]["uid"]
 
-        core = k8s.CoreV1Api(client)
-        try:
-            core.create_namespaced_service_account(
-                NAMESPACE, {"metadata": {"name": "default", "namespace": NAMESPACE}})
-        except ApiException as exc:
-            if exc.status != 409:  # the controller manager made it first
-                raise
-        self.uid = core.create_namespaced_pod(NAMESPACE, boot_check_pod()).metadata.uid
-
-    def wait(self, client, timeout: float, check_alive: Callable[[], None]) -> None:
+    def wait(self, api: BootApi, timeout: float, check_alive: Callable[[], None]) -> None:
         """Until the marker is logged or the container exits; then remove the pod.
         `check_alive` raises if a component of the cluster died meanwhile."""
-        import urllib3
-        from kubernetes import client as k8s
-        from kubernetes.client.rest import ApiException
-
-        core = k8s.CoreV1Api(client)
+        pod = pod_path(NAMESPACE, BOOT_CHECK_POD)
         deadline = time.monotonic() + timeout
         next_status = 0.0
         while not marker_logged(self.pod_logs, self.uid):
@@ -121,17 +110,15 @@ class BootCheck:
             if now >= next_status:
                 next_status = now + STATUS_INTERVAL
                 try:
-                    pod = json.loads(core.read_namespaced_pod(
-                        BOOT_CHECK_POD, NAMESPACE, _preload_content=False).data)
-                except (ApiException, urllib3.exceptions.HTTPError):
-                    pod = {}  # read again at the next interval
-                code = check_exit_code(pod)
+                    code = check_exit_code(api.get(pod))
+                except (ApiError, OSError):
+                    code = None  # read again at the next interval
                 if code == 0:
                     break
                 if code is not None:
-                    log = core.read_namespaced_pod_log(BOOT_CHECK_POD, NAMESPACE)
+                    log = api.request("GET", f"{pod}/log", raw=True)
                     raise PodlifeError(f"the boot check pod could not resolve a Service name: "
                                        f"{log.strip()[-200:]}", "read the coredns log",
                                        log=str(self.coredns_log))
             time.sleep(LOG_INTERVAL)
-        core.delete_namespaced_pod(BOOT_CHECK_POD, NAMESPACE, grace_period_seconds=0)
+        api.delete(pod, grace_seconds=0)

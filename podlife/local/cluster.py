@@ -21,11 +21,12 @@ from podlife import build, images, paths, skew
 from podlife.errors import PodlifeError
 from podlife.local import components as comp
 from podlife.local import deviations
+from podlife.local.boot_api import create_cluster_rbac
 from podlife.local.boot_check import BootCheck
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
 from podlife.local.host import kernel_tunables_kept
-from podlife.local.launch import Launcher, create_cluster_rbac
+from podlife.local.launch import Launcher
 from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
 from podlife.local.preflight import (
@@ -35,7 +36,7 @@ from podlife.local.preflight import (
     validate_name,
     validate_state_path,
 )
-from podlife.local.readiness import Readiness, preload_client
+from podlife.local.readiness import Readiness
 from podlife.local.state import (
     ClusterInfo,
     api_client,
@@ -143,7 +144,6 @@ class LocalCluster:
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
                                f"{self.name}'")
-        preload_client()
         mixed = f" with kubelet {node_version}" if node_version != version else ""
         step(f"building components for Kubernetes {version}{mixed} (cached after the first "
              "time)")
@@ -182,22 +182,22 @@ class LocalCluster:
                 launch.node(node_version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
                 step("waiting for the API server")
-                client = self.ready.api_server(info, timeout)
+                api = self.ready.api_server(info, timeout)
                 launch.controllers(info.gates_for)
                 # The check pod waits in the scheduler's queue while CoreDNS starts (its
                 # lookups retry until DNS answers); its image must be in containerd first.
                 imported.result()
                 check = BootCheck(self.layout.pod_logs, self.layout.logs / "coredns.log",
                                   self.layout.logs / "kubelet.log")
-                check.start(client)
-                create_cluster_rbac(client, comp.COREDNS_RBAC)
+                check.start(api)
+                create_cluster_rbac(api, comp.COREDNS_RBAC)
                 launch.coredns()
                 step("waiting for the node to be Ready")
-                self.ready.node(client, info.node_name, timeout)
+                self.ready.node(api, info.node_name, timeout)
             step("checking that a pod runs and resolves a Service name")
-            check.wait(client, timeout, self.supervisor.check_alive)
+            check.wait(api, timeout, self.supervisor.check_alive)
             step("waiting for the controllers to lift the node's not-ready taint")
-            self.ready.node(client, info.node_name, timeout, schedulable=True)
+            self.ready.node(api, info.node_name, timeout, schedulable=True)
             info.booted_at = time.time()
             info.boot_seconds = round(time.monotonic() - started, 2)
             info.save()
@@ -240,8 +240,8 @@ class LocalCluster:
             for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
                 self.supervisor.stop(name)
             launch.apiserver(info.gates_for("kube-apiserver"))
-            client = self.ready.api_server(info, timeout)
-            self.ready.server_version(client, version.tag, timeout)
+            api = self.ready.api_server(info, timeout)
+            self.ready.server_version(api, version.tag, timeout)
             launch.controllers(info.gates_for)
             info.kubelet_version, info.version = info.node_version, version.tag
             info.save()
@@ -264,13 +264,13 @@ class LocalCluster:
             started = time.monotonic()
             step(f"upgrading the node {info.node_version} -> {version.tag}: kubelet and "
                  "kube-proxy (containerd keeps running)")
-            client = self.ready.api_server(info, timeout)
+            api = self.ready.api_server(info, timeout)
             for name in ("kube-proxy", "kubelet"):
                 self.supervisor.stop(name)
             with kernel_tunables_kept():
                 launch.node(version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
-                self.ready.node(client, info.node_name, timeout, kubelet_version=version.tag)
+                self.ready.node(api, info.node_name, timeout, kubelet_version=version.tag)
             info.kubelet_version = version.tag
             info.save()
             return time.monotonic() - started

@@ -85,22 +85,3 @@ class Launcher:
                 raise PodlifeError(f"importing the {name} image failed: "
                                    f"{result.stderr.strip()[-300:]}",
                                    f"delete {archive} so it is rebuilt, then retry")
-
-
-def create_cluster_rbac(client, objects: list[dict]) -> None:
-    """Create each ClusterRole and ClusterRoleBinding, leaving alone any that exists.
-
-    Through the typed client: the generic `kubernetes.utils` path costs about a second
-    of imports and lookups on the boot's critical path."""
-    from kubernetes import client as k8s
-    from kubernetes.client.rest import ApiException
-
-    rbac = k8s.RbacAuthorizationV1Api(client)
-    create = {"ClusterRole": rbac.create_cluster_role,
-              "ClusterRoleBinding": rbac.create_cluster_role_binding}
-    for obj in objects:
-        try:
-            create[obj["kind"]](obj)
-        except ApiException as exc:
-            if exc.status != 409:
-                raise
