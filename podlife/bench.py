@@ -1,7 +1,8 @@
 """`nox -s bench`: measured speed of podlife's own steps, printed and saved to reports/bench.json.
 
 Measures what users wait for: building components (cold, with --cold), booting a cluster
-from cached binaries (to node Ready with DNS answering, and each boot step's share),
+from cached binaries (to node Ready with DNS answering, and each boot step's share; and as
+new `podlife cluster up` processes, with the command's whole time),
 tearing it down, the cluster's peak memory, the whole suite on one version with the
 cluster up (per check, and the CPU it took against the time its checks spent waiting)
 and, with --matrix, the matrix's wall time against one version's run of the same path,
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from podlife import build, paths, versions
 from podlife.local import node
-from podlife.local.cluster import LocalCluster
+from podlife.local.cluster import ClusterInfo, LocalCluster
 from podlife.options import ProviderOptions, pytest_args
 from podlife.runner import run_suite
 
@@ -100,6 +101,24 @@ def boots(version: versions.KubeVersion, count: int,
     return boot_times, down_times
 
 
+def fresh_boots(version: versions.KubeVersion, count: int) -> dict:
+    """`podlife cluster up` in a new process each time, as a user runs it: the boot the
+    command reports, and the command's whole wall time (interpreter, imports, checks)."""
+    boot_times, walls = [], []
+    for index in range(count):
+        name = f"bench-fresh{index}"
+        LocalCluster(name).down()
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name", name,
+                        "--version", version.tag], check=True, capture_output=True)
+        walls.append(round(time.monotonic() - started, 2))
+        boot_times.append(ClusterInfo.load(name).boot_seconds)
+        LocalCluster(name).down()
+        console.print(f"fresh boot {index + 1}: {boot_times[-1]}s (command {walls[-1]}s)")
+    return {"median": round(statistics.median(boot_times), 2), "all": boot_times,
+            "command_median": round(statistics.median(walls), 2), "command_all": walls}
+
+
 def suite(version: versions.KubeVersion, workers: int) -> dict:
     """The whole suite on one version with the cluster already up; per-check durations."""
     cluster = LocalCluster("bench-suite")
@@ -165,7 +184,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", default=None, help="Kubernetes release to measure "
                         f"(default: {versions.DEFAULT_VERSION})")
     parser.add_argument("--boots", type=int, default=3,
-                        help="boots and teardowns to time (default: 3)")
+                        help="boots and teardowns to time in this process, with each step's "
+                        "share (default: 3)")
+    parser.add_argument("--fresh-boots", type=int, default=5,
+                        help="boots to time as new 'podlife cluster up' processes (default: 5)")
     parser.add_argument("--workers", type=int, default=4,
                         help="pytest-xdist workers for the suite (default: 4)")
     parser.add_argument("--cold", action="store_true",
@@ -194,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                         "steps_median": {step: round(statistics.median(p[step] for p in phases), 2)
                                          for step in phases[0]} if phases else {}}
     result["teardown_s"] = {"median": round(statistics.median(down_times), 2), "all": down_times}
+    if args.fresh_boots:
+        result["fresh_boot_s"] = fresh_boots(version, args.fresh_boots)
     if not args.no_suite:
         result["suite"] = suite(version, args.workers)
     if args.matrix:
