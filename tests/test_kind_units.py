@@ -42,6 +42,37 @@ def test_apt_mirror_is_found() -> None:
     assert base_image.apt_mirror().startswith("http")
 
 
+def test_apt_mirror_skips_disabled_and_foreign_sources(tmp_path) -> None:
+    """A renamed-away source (apt ignores it) and another distribution's repo are not picked:
+    debootstrap against them fails."""
+    lists = tmp_path / "sources.list.d"
+    lists.mkdir()
+    (lists / "a-nodesource.sources.disabled").write_text(
+        "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: bookworm\n")
+    (lists / "b-node.sources").write_text(
+        "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\n")
+    (lists / "c-old.sources").write_text(
+        "Enabled: no\nTypes: deb\nURIs: http://old.example/debian\nSuites: bookworm\n")
+    (lists / "debian.sources").write_text(
+        "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
+        "Components: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\n"
+        "Suites: bookworm-security\n")
+    assert base_image.apt_mirror(tmp_path) == "http://deb.debian.org/debian"
+
+
+def test_apt_mirror_reads_one_line_sources_with_options(tmp_path) -> None:
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list").write_text(
+        "# deb http://commented.example/debian bookworm main\n"
+        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian bookworm main contrib\n")
+    assert base_image.apt_mirror(tmp_path) == "http://mirror.example/debian"
+
+
+def test_no_mirror_is_one_clear_error(tmp_path) -> None:
+    with pytest.raises(PodlifeError, match="no Debian bookworm mirror"):
+        base_image.apt_mirror(tmp_path)
+
+
 def test_runtime_wrapper_drops_only_cap_sys_resource(tmp_path) -> None:
     """The wrapper edits the bundle's spec (run) and the process spec (exec), then execs runc."""
     import json

@@ -48,19 +48,57 @@ ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]
 Say = Callable[[str], None]
 
 
-def apt_mirror() -> str:
-    """The Debian mirror apt is configured with (the only place packages come from)."""
-    for source in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+def _one_line_entries(text: str) -> list[tuple[str, list[str]]]:
+    """(URI, [suite]) of each `deb` line of a one-line-style .list file."""
+    entries = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words[:1] != ["deb"]:
+            continue
+        words = words[1:]
+        if words and words[0].startswith("["):  # options: [arch=amd64 signed-by=...]
+            while words and not words[0].endswith("]"):
+                words.pop(0)
+            words = words[1:]
+        if len(words) >= 2:
+            entries.append((words[0], [words[1]]))
+    return entries
+
+
+def _deb822_entries(text: str) -> list[tuple[str, list[str]]]:
+    """(URI, suites) of each enabled `deb` stanza of a deb822-style .sources file."""
+    entries = []
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            if ":" in line and not line.startswith(("#", " ", "\t")):
+                key, value = line.split(":", 1)
+                fields[key.strip().lower()] = value.strip()
+        if "deb" not in fields.get("types", "").split() or fields.get("enabled") == "no":
+            continue
+        suites = fields.get("suites", "").split()
+        entries.extend((uri, suites) for uri in fields.get("uris", "").split())
+    return entries
+
+
+def apt_mirror(etc_apt: Path = Path("/etc/apt")) -> str:
+    """The Debian mirror apt is configured with for SUITE (the only place packages come from).
+
+    Reads only the files apt itself reads (sources.list, *.list, *.sources), so a source that
+    was disabled by renaming it, or one for another distribution, is never picked.
+    """
+    files = [etc_apt / "sources.list", *sorted((etc_apt / "sources.list.d").glob("*.list")),
+             *sorted((etc_apt / "sources.list.d").glob("*.sources"))]
+    for source in files:
         if not source.is_file():
             continue
-        for line in source.read_text().splitlines():
-            words = line.split()
-            if words[:1] == ["URIs:"] or words[:1] == ["deb"]:
-                uri = words[1] if words[0] == "URIs:" else words[-3]
-                if "security" not in uri:
-                    return uri
-    raise PodlifeError("no Debian mirror found in apt's sources",
-                       "configure apt (apt-get update must work) and retry")
+        text = source.read_text()
+        parse = _deb822_entries if source.suffix == ".sources" else _one_line_entries
+        for uri, suites in parse(text):
+            if SUITE in suites:
+                return uri
+    raise PodlifeError(f"no Debian {SUITE} mirror found in apt's sources under {etc_apt}",
+                       f"configure apt with a {SUITE} mirror (apt-get update must work) and retry")
 
 
 def rootfs(say: Say) -> Path:
