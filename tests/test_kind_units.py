@@ -91,3 +91,15 @@ def test_runtime_wrapper_drops_only_cap_sys_resource(tmp_path) -> None:
     run = json.loads((tmp_path / "config.json").read_text())["process"]["capabilities"]
     exe = json.loads((tmp_path / "process.json").read_text())["capabilities"]
     assert run == exe == {"bounding": ["CAP_CHOWN"], "effective": []}
+
+
+def test_engine_removes_only_the_docker_cgroups_it_made(tmp_path, monkeypatch) -> None:
+    """dockerd leaves empty `docker` cgroup parents when it stops: those it made go, one
+    that was there before stays."""
+    monkeypatch.setattr(engine, "CGROUP_ROOT", tmp_path)
+    (tmp_path / "memory" / "docker").mkdir(parents=True)
+    before = engine._docker_cgroups()
+    (tmp_path / "cpu" / "docker" / "abc").mkdir(parents=True)
+    (tmp_path / "pids" / "docker").mkdir(parents=True)
+    engine._remove_new_cgroups(before)
+    assert engine._docker_cgroups() == [str(tmp_path / "memory" / "docker")]

@@ -126,6 +126,9 @@ def start(timeout: float = 60.0) -> None:
     tables = root / "tables"
     if not tables.exists():
         tables.write_text("".join(f"{name}\n" for name in _tables()))
+    cgroups = root / "cgroups"
+    if not cgroups.exists():
+        cgroups.write_text("".join(f"{path}\n" for path in _docker_cgroups()))
     wrapper = root / "runc-wrapper"
     wrapper.write_text(WRAPPER.format(python=sys.executable, runc=shutil.which("runc")))
     wrapper.chmod(0o755)
@@ -193,8 +196,33 @@ def _remove_new_tables(before: list[str]) -> None:
             subprocess.run(["nft", "delete", "table", "ip", name], capture_output=True)
 
 
+#: The cgroup v1 hierarchies (and v2's unified one) where dockerd makes its `docker` parent.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _docker_cgroups() -> list[str]:
+    """The `docker` cgroup parents present now, one per mounted hierarchy."""
+    return sorted(str(p) for p in CGROUP_ROOT.glob("*/docker") if p.is_dir())
+
+
+def _remove_new_cgroups(before: list[str]) -> None:
+    """dockerd leaves its (empty) `docker` cgroup parents behind when it stops: removed,
+    deepest first, unless they were there before the engine started. A cgroup that still
+    holds a process cannot be removed and is left alone."""
+    for parent in _docker_cgroups():
+        if parent in before:
+            continue
+        for path in sorted(Path(parent).rglob("*"), key=lambda p: -len(p.parts)):
+            if path.is_dir():
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+        with contextlib.suppress(OSError):
+            Path(parent).rmdir()
+
+
 def stop(timeout: float = 60.0) -> None:
-    """Stop dockerd, remove the bridges it made and podlife's rule, restore the tunables."""
+    """Stop dockerd, remove the bridges and cgroups it made and podlife's rule, restore the
+    tunables."""
     pid = _pid()
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
@@ -213,6 +241,10 @@ def stop(timeout: float = 60.0) -> None:
     if tables.exists():
         _remove_new_tables(tables.read_text().split())
         tables.unlink()
+    cgroups = engine_dir() / "cgroups"
+    if cgroups.exists():
+        _remove_new_cgroups(cgroups.read_text().split())
+        cgroups.unlink()
     saved = engine_dir() / "tunables"
     if saved.exists():
         for line in saved.read_text().splitlines():
