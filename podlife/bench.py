@@ -12,6 +12,7 @@ with how busy the machine's CPUs were meanwhile (is the matrix CPU-bound?).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -126,11 +127,16 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
     cluster.up(version)
     try:
         cluster_cpu = cpu_seconds_of(cluster.cgroups.name)
+        components = process_cpu_seconds(cluster.supervisor.pids())
         pytest_cpu = children_cpu_seconds()
         outcome = run_suite(pytest_args(ProviderOptions(reuse_cluster="bench-suite")),
                             label=f"bench-{version.tag}", workers=workers, quiet=True)
         cluster_cpu = cpu_seconds_of(cluster.cgroups.name) - cluster_cpu
         pytest_cpu = children_cpu_seconds() - pytest_cpu
+        after = process_cpu_seconds(cluster.supervisor.pids())
+        components = {name: round(after[name] - components[name], 1)
+                      for name in sorted(after, key=after.get, reverse=True)
+                      if name in components}
         peak = cluster.cgroups.peak_memory_bytes()
     finally:
         cluster.down()
@@ -138,7 +144,8 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
     durations = [c["duration_s"] for c in checks]
     return {"seconds": round(outcome.seconds, 1), "workers": workers,
             "counts": outcome.counts(), "peak_memory_mib": round((peak or 0) / 2**20),
-            "cpu_s": {"cluster": round(cluster_cpu, 1), "pytest": round(pytest_cpu, 1)},
+            "cpu_s": {"cluster": round(cluster_cpu, 1), "pytest": round(pytest_cpu, 1),
+                      "components": components},
             "checks_sum_s": round(sum(durations), 1),
             "longest_check_s": round(max(durations, default=0), 1),
             "checks": {c["nodeid"]: [c["verdict"], c["duration_s"]] for c in checks}}
@@ -152,6 +159,19 @@ def cpu_seconds_of(cgroup: str) -> float:
         return int(v1.read_text()) / 1e9
     stat = (node.CGROUP_ROOT / cgroup / "cpu.stat").read_text().split()
     return int(stat[stat.index("usage_usec") + 1]) / 1e6
+
+
+def process_cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) of each named live process so far: which component the
+    suite's CPU goes to. Short-lived helpers (shims, CNI plugins, runc) are in the cgroup
+    total only."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds[name] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
 
 
 def children_cpu_seconds() -> float:
@@ -234,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             table.add_row("suite seconds", f"{value['seconds']} ({value['workers']} workers, "
                           f"{value['counts']})")
             table.add_row("cluster peak memory", f"{value['peak_memory_mib']} MiB")
+            table.add_row("suite CPU", json.dumps(value["cpu_s"]))
             for nodeid, (verdict, secs) in sorted(value["checks"].items()):
                 table.add_row(f"  {nodeid.split('::')[-1]}", f"{verdict} {secs:.1f}s")
         else:

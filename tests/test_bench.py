@@ -21,3 +21,13 @@ def test_busy_ticks_leave_out_idle_and_iowait() -> None:
     busy, total = bench.busy_cpu_ticks()
     assert 0 < busy <= total
 
+
+
+def test_process_cpu_is_read_for_live_processes_only() -> None:
+    """A live process has a CPU time; a pid that is gone is left out, not counted as 0."""
+    import os
+    import subprocess
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    seconds = bench.process_cpu_seconds({"self": os.getpid(), "gone": gone.pid})
+    assert set(seconds) == {"self"} and seconds["self"] > 0

@@ -74,6 +74,10 @@ class Supervisor:
         """Which recorded components are still running (as processes of this cluster)."""
         return {name: self.cgroups.holds(pid) for name, pid in self._recorded()}
 
+    def pids(self) -> dict[str, int]:
+        """Each recorded component's pid, if it is still in the cluster's cgroup tree."""
+        return {name: pid for name, pid in self._recorded() if self.cgroups.holds(pid)}
+
     def _recorded(self) -> Iterator[tuple[str, int]]:
         """(component, pid) of each readable pid file, in name order."""
         for pid_file in sorted((self.layout.state / "pids").glob("*.pid")):
