@@ -20,6 +20,9 @@ from kubernetes.client.rest import ApiException
 from podlife import instrument, pod_state, pods
 from podlife.timeline import MARKER, Timeline, spans_from_status
 
+#: What the kubelet streams as the log of a container the runtime no longer has.
+UNRETRIEVABLE = "unable to retrieve container logs for "
+
 
 def read_log(api: Any, namespace: str, pod: str, container: str, *,
              previous: bool = False) -> str:
@@ -39,7 +42,11 @@ def pod_timeline(api: Any, namespace: str, name: str) -> Timeline:
     pod = pods.read(api, namespace, name)
     timeline = Timeline(name, containers=spans_from_status(pod))
     for container in instrument.containers(pod):
-        timeline.add_log(read_log(api, namespace, name, container["name"], previous=True))
+        previous = read_log(api, namespace, name, container["name"], previous=True)
+        if previous.startswith(UNRETRIEVABLE):
+            timeline.unreadable.append(f"{container['name']}: the earlier instance's log: "
+                                       f"{previous.strip()}")
+        timeline.add_log(previous)
         timeline.add_log(read_log(api, namespace, name, container["name"]))
     return timeline
 

@@ -36,6 +36,7 @@ def describe(timeline: Timeline) -> str:
         lines.append(f"  kubelet: {span.name} ({span.kind}) started={span.started} "
                      f"finished={span.finished} exit={span.exit_code} "
                      f"restarts={span.restarts}")
+    lines.extend(f"  unreadable: {note}" for note in timeline.unreadable)
     return "\n".join(lines)
 
 
@@ -113,7 +114,11 @@ def restarted(timeline: Timeline, container: str, at_least: int = 1) -> None:
     if spans[0].restarts < at_least:
         raise _fail(timeline, claim, f"its restart count is {spans[0].restarts}")
     if len(timeline.of(container, STARTING)) < 2:
-        raise _fail(timeline, claim, "its logs show fewer than two starts")
+        gone = [n for n in timeline.unreadable if n.startswith(f"{container}:")]
+        why = (" (the kubelet could not give the earlier instance's log: the runtime no "
+               "longer has that container, so the restart is not proven by the logs)"
+               if gone else "")
+        raise _fail(timeline, claim, f"its logs show fewer than two starts{why}")
 
 
 def close_together(timeline: Timeline, points: list[Point], within_s: float) -> float:

@@ -95,6 +95,9 @@ class Timeline:
     pod: str
     events: list[Event] = field(default_factory=list)
     containers: list[ContainerSpan] = field(default_factory=list)
+    #: Logs the API would not give (e.g. an earlier instance the runtime no longer has):
+    #: missing evidence, shown when a claim fails, never read as "nothing happened".
+    unreadable: list[str] = field(default_factory=list)
 
     def add_log(self, log_text: str) -> None:
         """Add the events found in one container log read with timestamps=True."""

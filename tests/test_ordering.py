@@ -89,6 +89,17 @@ def test_restarted_needs_the_kubelet_count_and_two_starts() -> None:
         ordering.restarted(twice, "app")
 
 
+def test_a_restart_whose_earlier_log_is_gone_fails_naming_the_missing_log() -> None:
+    """The runtime no longer has the earlier instance: the claim is not proven, and the
+    message says why instead of reading the gap as "never restarted"."""
+    lost = timeline((0, "side", "starting"), restarts=1)
+    lost.unreadable.append("side: the earlier instance's log: unable to retrieve container "
+                           "logs for containerd://99")
+    with pytest.raises(ordering.OrderError,
+                       match=r"(?s)no longer has that container.*unreadable: side"):
+        ordering.restarted(lost, "side")
+
+
 def test_close_together_and_reported_after() -> None:
     assert ordering.close_together(SEQUENCE, [("init", "starting"), ("app", "starting")],
                                    within_s=1e-6) == pytest.approx(12e-9)
