@@ -90,6 +90,19 @@ def test_pytest_arguments_after_a_double_dash() -> None:
     assert cli.split_arguments(["run", "-k", "x"])[1] == ["-k", "x"]
 
 
+def test_a_misspelt_podlife_option_is_refused_in_one_line(capsys) -> None:
+    """`podlife run --cluster X` would reach pytest as an unknown option; podlife names the
+    option it probably meant, exits 2, and starts nothing."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.split_arguments(["run", "--cluster", "cpu", "-k", "x"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "--cluster" in err and "did you mean --keep-cluster or --reuse-cluster?" in err
+    # pytest's own options pass: unlike any of run's, or after `--`.
+    assert cli.split_arguments(["run", "--maxfail", "1"])[1] == ["--maxfail", "1"]
+    assert cli.split_arguments(["run", "--", "--clusterx"])[1] == ["--clusterx"]
+
+
 def test_matrix_passes_on_only_its_cluster_options() -> None:
     parsed, extra = cli.parser().parse_known_args(
         ["matrix", "--feature-gates", "A=true", "--keep-cluster", "-k", "init"])

@@ -9,6 +9,7 @@ The exit codes are documented in the README ("Exit codes") and defined here.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import os
 import sys
@@ -44,11 +45,38 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def command_options(command: str) -> list[str]:
+    """The option strings one subcommand takes (`--reuse-cluster`, `-h`, ...)."""
+    for action in parser()._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return list(action.choices[command]._option_string_actions)
+    return []
+
+
+def misspelt_option(extra: list[str], known: list[str]) -> tuple[str, str] | None:
+    """(given, meant) when an argument podlife passes on to pytest (before any `--`) is
+    close to one of the command's own options: a typo would otherwise reach pytest and
+    fail there with its whole usage."""
+    before_dash = extra[:extra.index("--")] if "--" in extra else extra
+    for token in before_dash:
+        name = token.split("=", 1)[0]
+        if name.startswith("--") and name not in known:
+            close = difflib.get_close_matches(name, known, n=2, cutoff=0.75)
+            if close:
+                return name, " or ".join(sorted(close))
+    return None
+
+
 def split_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     """podlife's own arguments, and those for pytest (after an optional `--`)."""
     args, extra = parser().parse_known_args(argv)
     if extra and not getattr(args, "passthrough", False):
         parser().parse_args(argv)  # reports the unknown arguments and exits 2
+    if extra and (typo := misspelt_option(extra, command_options(args.command))):
+        print(f"error: podlife {args.command} has no option {typo[0]} (did you mean "
+              f"{typo[1]}?). Fix: see `podlife {args.command} --help`; pytest's own "
+              f"options go after `--`", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     # argparse keeps the `--` that ends podlife's own options; pytest would read what
     # follows it as file names.
     return args, extra[1:] if extra[:1] == ["--"] else extra
