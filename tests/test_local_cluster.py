@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from podlife import images, versions
+from podlife import images, paths, versions
 from podlife.local import deviations
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.local.node import CgroupTree, processes_in
@@ -102,6 +103,17 @@ def leftovers(name: str) -> list[str]:
     if cluster.state.exists():
         found.append(f"state dir {cluster.state}")
     return found
+
+
+@pytest.fixture(autouse=True)
+def failed_boot_logs_removed() -> Iterator[None]:
+    """The logs a failed boot keeps (the user's evidence) are removed after the tests that
+    make boots fail on purpose: only those that appeared during the test."""
+    kept = paths.state_root() / "failed-boots"
+    before = set(kept.iterdir()) if kept.exists() else set()
+    yield
+    for new in (set(kept.iterdir()) if kept.exists() else set()) - before:
+        shutil.rmtree(new, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
