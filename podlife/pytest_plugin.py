@@ -2,7 +2,8 @@
 
 The run's cluster is obtained once (the first xdist worker to need it boots it, the others
 wait for it) and torn down by the controller at the end, also after Ctrl-C. Each check
-gets a `Framework` bound to a fresh labelled namespace that is deleted afterwards.
+gets a `Framework` bound to a fresh labelled namespace. Afterwards the namespace is
+deleted; on a cluster the run booted and tears down, only what runs in it is stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from podlife import evidence, paths, providers
 from podlife.errors import PodlifeError
 from podlife.framework import Framework
-from podlife.namespaces import delete_namespace, new_namespace
+from podlife.namespaces import delete_namespace, new_namespace, stop_workloads
 from podlife.pytest_results import record_cluster
 
 RUN_ID_ENV = "PODLIFE_RUN_ID"
@@ -86,7 +87,7 @@ FAILED = pytest.StashKey[bool]()
 @pytest.fixture
 def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
       api: Any) -> Generator[Framework, None, None]:
-    """A Framework in a fresh namespace, deleted afterwards whatever happens."""
+    """A Framework in a fresh namespace, cleaned up afterwards whatever happens."""
     from kubernetes import client as k8s
 
     core = k8s.CoreV1Api(api)
@@ -101,7 +102,25 @@ def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
         if request.node.stash.get(FAILED, False):
             save_evidence(request, api, namespace, framework)
         with contextlib.suppress(Exception):
-            delete_namespace(core, namespace)
+            clean_up(core, namespace, discards_cluster(request.config, cluster))
+
+
+def clean_up(core: Any, namespace: str, cluster_goes_next: bool) -> None:
+    """Stop what the check left running; delete its namespace unless the cluster goes next
+    (and also when stopping the workloads alone fails)."""
+    if cluster_goes_next:
+        try:
+            stop_workloads(core.api_client, namespace)
+            return
+        except Exception:  # the namespace deletion below is the fallback
+            pass
+    delete_namespace(core, namespace)
+
+
+def discards_cluster(config: pytest.Config, cluster: providers.ClusterHandle) -> bool:
+    """True when the run booted the cluster and tears it down at the end (no --keep-cluster):
+    its namespaces go with it, so the checks need not delete them one by one."""
+    return cluster.created_by_run and not _options(config).keep_cluster
 
 
 def save_evidence(request: pytest.FixtureRequest, api: Any, namespace: str,
