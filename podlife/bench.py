@@ -120,8 +120,12 @@ def fresh_boots(version: versions.KubeVersion, count: int) -> dict:
             "command_median": round(statistics.median(walls), 2), "command_all": walls}
 
 
-def suite(version: versions.KubeVersion, workers: int) -> dict:
-    """The whole suite on one version with the cluster already up; per-check durations."""
+def suite(version: versions.KubeVersion, workers: int, *, leave_namespaces: bool = True) -> dict:
+    """The whole suite on one version with the cluster already up; per-check durations.
+
+    The cluster is booted here (so its CPU can be read) and torn down after, as `podlife
+    run` does with its own: by default the checks leave their namespaces as they do there.
+    """
     cluster = LocalCluster("bench-suite")
     cluster.down()
     cluster.up(version)
@@ -129,7 +133,8 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
         cluster_cpu = cpu_seconds_of(cluster.cgroups.name)
         components = process_cpu_seconds(cluster.supervisor.pids())
         pytest_cpu = children_cpu_seconds()
-        outcome = run_suite(pytest_args(ProviderOptions(reuse_cluster="bench-suite")),
+        opts = ProviderOptions(reuse_cluster="bench-suite", leave_namespaces=leave_namespaces)
+        outcome = run_suite(pytest_args(opts),
                             label=f"bench-{version.tag}", workers=workers, quiet=True)
         cluster_cpu = cpu_seconds_of(cluster.cgroups.name) - cluster_cpu
         pytest_cpu = children_cpu_seconds() - pytest_cpu
@@ -143,6 +148,7 @@ def suite(version: versions.KubeVersion, workers: int) -> dict:
     checks = json.loads(outcome.results.read_text())["checks"]
     durations = [c["duration_s"] for c in checks]
     return {"seconds": round(outcome.seconds, 1), "workers": workers,
+            "namespaces": "left" if leave_namespaces else "deleted",
             "counts": outcome.counts(), "peak_memory_mib": round((peak or 0) / 2**20),
             "cpu_s": {"cluster": round(cluster_cpu, 1), "pytest": round(pytest_cpu, 1),
                       "components": components},
@@ -214,6 +220,9 @@ def parser() -> argparse.ArgumentParser:
                         help="measure cold builds, slow (default: off, recorded times only)")
     parser.add_argument("--no-suite", action="store_true",
                         help="skip timing the suite (default: off, it is timed)")
+    parser.add_argument("--delete-namespaces", action="store_true",
+                        help="the suite deletes each check's namespace, as on a kept or "
+                        "existing cluster (default: off, they go with the cluster)")
     parser.add_argument("--matrix", default=None, metavar="V,V,...",
                         help="versions to time as a matrix (default: none, no matrix)")
     parser.add_argument("--parallel", type=int, default=2,
@@ -239,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh_boots:
         result["fresh_boot_s"] = fresh_boots(version, args.fresh_boots)
     if not args.no_suite:
-        result["suite"] = suite(version, args.workers)
+        result["suite"] = suite(version, args.workers,
+                                leave_namespaces=not args.delete_namespaces)
     if args.matrix:
         one = matrix(version.tag, 1, args.matrix_workers)
         every = matrix(args.matrix, args.parallel, args.matrix_workers)
@@ -252,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in result.items():
         if key == "suite":
             table.add_row("suite seconds", f"{value['seconds']} ({value['workers']} workers, "
-                          f"{value['counts']})")
+                          f"namespaces {value['namespaces']}, {value['counts']})")
             table.add_row("cluster peak memory", f"{value['peak_memory_mib']} MiB")
             table.add_row("suite CPU", json.dumps(value["cpu_s"]))
             for nodeid, (verdict, secs) in sorted(value["checks"].items()):

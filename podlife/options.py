@@ -75,6 +75,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--keep-cluster", default=False, pytest_kind_owns=True, for_matrix=True,
            help="leave the cluster this run booted running afterwards (default: off, it is "
                 "torn down)"),
+    Option("--leave-namespaces", default=False, for_matrix=True,
+           help="after each check stop what it runs but leave its namespace, for a cluster "
+                "you delete afterwards (default: on for a cluster this run boots and tears "
+                "down, off elsewhere: the namespaces are deleted)"),
     Option("--feature-gates", metavar="K=V,...", for_matrix=True,
            help="feature gates for every component of a booted local cluster "
                 "(default: the release's own defaults)"),
@@ -104,6 +108,7 @@ class ProviderOptions:
     kubelet_version: str | None = None
     reuse_cluster: str | None = None
     keep_cluster: bool = False
+    leave_namespaces: bool = False
     feature_gates: str | None = None
     kubeconfig: str | None = None
     allow_node_changes: bool = False

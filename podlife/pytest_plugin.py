@@ -118,9 +118,11 @@ def clean_up(core: Any, namespace: str, cluster_goes_next: bool) -> None:
 
 
 def discards_cluster(config: pytest.Config, cluster: providers.ClusterHandle) -> bool:
-    """True when the run booted the cluster and tears it down at the end (no --keep-cluster):
-    its namespaces go with it, so the checks need not delete them one by one."""
-    return cluster.created_by_run and not _options(config).keep_cluster
+    """True when the cluster goes after the run: this run booted it and tears it down (no
+    --keep-cluster), or the user says so (--leave-namespaces). Its namespaces go with it,
+    so the checks need not delete them one by one."""
+    opts = _options(config)
+    return opts.leave_namespaces or (cluster.created_by_run and not opts.keep_cluster)
 
 
 def save_evidence(request: pytest.FixtureRequest, api: Any, namespace: str,

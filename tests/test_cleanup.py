@@ -95,13 +95,13 @@ def test_the_namespace_is_deleted_unless_the_cluster_goes_next(cluster) -> None:
     assert pods_gone(core, namespace) == []
 
 
-def test_only_a_cluster_this_run_booted_and_does_not_keep_goes_next() -> None:
-    def config(keep: bool) -> SimpleNamespace:
-        return SimpleNamespace(getoption=lambda name, default=None: keep
-                               if name == "keep_cluster" else default)
+def test_a_cluster_goes_next_if_this_run_booted_and_does_not_keep_it_or_the_user_says() -> None:
+    def config(**given: bool) -> SimpleNamespace:
+        return SimpleNamespace(getoption=lambda name, default=None: given.get(name, default))
 
     booted = SimpleNamespace(created_by_run=True)
     existing = SimpleNamespace(created_by_run=False)
-    assert discards_cluster(config(False), booted)
-    assert not discards_cluster(config(True), booted)
-    assert not discards_cluster(config(False), existing)
+    assert discards_cluster(config(), booted)
+    assert not discards_cluster(config(keep_cluster=True), booted)
+    assert not discards_cluster(config(), existing)
+    assert discards_cluster(config(leave_namespaces=True), existing)
