@@ -103,6 +103,18 @@ def test_a_misspelt_podlife_option_is_refused_in_one_line(capsys) -> None:
     assert cli.split_arguments(["run", "--", "--clusterx"])[1] == ["--clusterx"]
 
 
+def test_an_abbreviated_option_is_not_taken_for_the_whole_one(capsys) -> None:
+    """`podlife run --worker 2` is a typo of --workers, named as such, not quietly accepted
+    (argparse's abbreviations), in every subcommand down to `cluster up`."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.split_arguments(["run", "--worker", "2"])
+    assert exit_.value.code == 2
+    assert "did you mean --workers?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.split_arguments(["cluster", "up", "--vers", "1.33"])
+    assert "--vers" in capsys.readouterr().err
+
+
 def test_matrix_passes_on_only_its_cluster_options() -> None:
     parsed, extra = cli.parser().parse_known_args(
         ["matrix", "--feature-gates", "A=true", "--keep-cluster", "-k", "init"])

@@ -30,8 +30,18 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, after cleaning up
 NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
+class WholeNamesParser(argparse.ArgumentParser):
+    """A parser that takes options by their whole names only, as do the subcommands'
+    (add_subparsers makes them of the same class): argparse's abbreviations let
+    `podlife run --worker 2` quietly mean `--workers 2`, and a typo should be named."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = WholeNamesParser(
         prog="podlife", description=__doc__.splitlines()[0],
         epilog="exit codes: 0 all checks passed, 1 a check failed, 2 usage or environment "
                "error, 3 internal error, 130 interrupted")
