@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from podlife import build, paths, versions
+from podlife.cli.suite import MATRIX_PARALLEL, MATRIX_WORKERS
 from podlife.local import node
 from podlife.local.cluster import ClusterInfo, LocalCluster
 from podlife.options import ProviderOptions, pytest_args
@@ -225,10 +226,11 @@ def parser() -> argparse.ArgumentParser:
                         "existing cluster (default: off, they go with the cluster)")
     parser.add_argument("--matrix", default=None, metavar="V,V,...",
                         help="versions to time as a matrix (default: none, no matrix)")
-    parser.add_argument("--parallel", type=int, default=2,
-                        help="the matrix's clusters at a time (default: 2)")
-    parser.add_argument("--matrix-workers", type=int, default=3,
-                        help="pytest-xdist workers per version in the matrix (default: 3)")
+    parser.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
+                        help=f"the matrix's clusters at a time (default: {MATRIX_PARALLEL})")
+    parser.add_argument("--matrix-workers", type=int, default=MATRIX_WORKERS,
+                        help="pytest-xdist workers per version in the matrix "
+                        f"(default: {MATRIX_WORKERS})")
     return parser
 
 
