@@ -25,8 +25,11 @@ import yaml
 from kubernetes import client as k8s
 
 from podlife import images, paths, versions
+from podlife.errors import PodlifeError
 from podlife.local import deviations
+from podlife.local.boot_check import LOOKUP_SECONDS
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.local.launch import Launcher
 from podlife.local.node import CgroupTree, processes_in
 
 pytestmark = pytest.mark.cluster
@@ -429,6 +432,22 @@ def test_error_component_crash_during_boot() -> None:
     log = re.search(r"log: (\S+?)\)", result.stderr)
     assert log and Path(log.group(1)).exists(), result.stderr
     assert leftovers("ci-crash") == []
+
+
+def test_error_dns_never_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A boot whose DNS never answers fails when the check pod stops retrying, naming the
+    lookup and CoreDNS's kept log; nothing is left."""
+    monkeypatch.setattr(Launcher, "coredns", lambda self: None)  # CoreDNS never starts
+    cluster = LocalCluster("ci-nodns")
+    cluster.down()
+    started = time.monotonic()
+    with pytest.raises(PodlifeError) as caught:
+        cluster.up(versions.resolve(None))
+    assert f"could not resolve a Service name in {LOOKUP_SECONDS} s" in caught.value.cause
+    assert caught.value.fix == "read the coredns log"
+    assert caught.value.log and caught.value.log.endswith("coredns.log"), caught.value.log
+    assert time.monotonic() - started < LOOKUP_SECONDS + 45, "the boot waited past the lookups"
+    assert leftovers("ci-nodns") == []
 
 
 def up_until_the_api_server_starts(name: str) -> subprocess.Popen[str]:

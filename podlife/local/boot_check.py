@@ -28,6 +28,9 @@ MARKER = "podlife-boot-check: the Service name resolved"
 #: How often the pod's status is read while the log file is polled.
 STATUS_INTERVAL = 0.5
 LOG_INTERVAL = 0.05
+#: How long the pod keeps retrying its lookup. DNS answers within a second of the node
+#: being Ready on an idle host, and within a few seconds beside a matrix's other clusters.
+LOOKUP_SECONDS = 45
 
 
 def boot_check_pod() -> dict:
@@ -47,7 +50,8 @@ def boot_check_pod() -> dict:
                              "effect": "NoSchedule"}],
             "containers": [{
                 "name": CONTAINER, "image": images.IMAGES["busybox"].local,
-                "command": ["sh", "-c", "for i in $(seq 1 100); do nslookup "
+                "command": ["sh", "-c", f"end=$(($(date +%s) + {LOOKUP_SECONDS})); "
+                            "while [ $(date +%s) -lt $end ]; do nslookup "
                             f"kubernetes.default.svc.cluster.local && echo '{MARKER}' && "
                             "exit 0; sleep 0.2; done; exit 1"]}]}}
 
@@ -117,8 +121,9 @@ class BootCheck:
                     break
                 if code is not None:
                     log = api.request("GET", f"{pod}/log", raw=True)
-                    raise PodlifeError(f"the boot check pod could not resolve a Service name: "
-                                       f"{log.strip()[-200:]}", "read the coredns log",
+                    raise PodlifeError(f"the boot check pod could not resolve a Service name "
+                                       f"in {LOOKUP_SECONDS} s: {log.strip()[-200:]}",
+                                       "read the coredns log",
                                        log=str(self.coredns_log))
             time.sleep(LOG_INTERVAL)
         api.delete(pod, grace_seconds=0)
