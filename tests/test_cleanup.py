@@ -68,12 +68,19 @@ def pods_gone(core: k8s.CoreV1Api, namespace: str, timeout: float = 60) -> list[
     return []
 
 
-@pytest.mark.cluster
-def test_stop_workloads_stops_every_pod_and_keeps_the_namespace(cluster) -> None:
+@pytest.fixture
+def busy_namespace(cluster) -> tuple[k8s.ApiClient, k8s.CoreV1Api, str]:
+    """A new namespace with the workloads running: the API client, core API and its name."""
     api = api_client(cluster.kubeconfig)
     core = k8s.CoreV1Api(api)
     namespace = new_namespace(core, "cleanup", "test-run")
     start_workloads(api, namespace)
+    return api, core, namespace
+
+
+@pytest.mark.cluster
+def test_stop_workloads_stops_every_pod_and_keeps_the_namespace(busy_namespace) -> None:
+    api, core, namespace = busy_namespace
     stop_workloads(api, namespace)
     assert pods_gone(core, namespace) == [], "stopped workloads left pods (a controller " \
         "replaced them, or the held pod kept its finalizer)"
@@ -85,11 +92,8 @@ def test_stop_workloads_stops_every_pod_and_keeps_the_namespace(cluster) -> None
 
 
 @pytest.mark.cluster
-def test_the_namespace_is_deleted_unless_the_cluster_goes_next(cluster) -> None:
-    api = api_client(cluster.kubeconfig)
-    core = k8s.CoreV1Api(api)
-    namespace = new_namespace(core, "cleanup-kept", "test-run")
-    start_workloads(api, namespace)
+def test_the_namespace_is_deleted_unless_the_cluster_goes_next(busy_namespace) -> None:
+    _, core, namespace = busy_namespace
     clean_up(core, namespace, cluster_goes_next=False)
     assert core.read_namespace(namespace).status.phase == "Terminating"
     assert pods_gone(core, namespace) == []
