@@ -146,7 +146,10 @@ def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
     event = f.wait_event(PROBES_POD, "Killing", contains="liveness probe")
     assert "{proxy}" in event["involvedObject"].get("fieldPath", ""), event["involvedObject"]
     proxy = container_status(pod, "proxy")
-    assert "terminated" in (proxy.get("lastState") or {}), f"no previous proxy: {proxy}"
+    assert "terminated" in (proxy.get("lastState") or {}), (
+        f"no previous proxy: restartCount {proxy.get('restartCount')} but no lastState, the "
+        f"kubelet kept no record of the replaced container (as in kubernetes/kubernetes#101044)"
+        f": {proxy}")
     app = container_status(pod, "app")
     assert is_running(pod, "app") and app.get("restartCount", 0) == 0, f"app disturbed: {app}"
     assert app.get("containerID") == app_before.get("containerID"), "app was replaced"
