@@ -6,11 +6,9 @@ user sees: one clear line and a non-zero exit, and nothing else touched.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ import pytest
 from podlife.errors import PodlifeError
 from podlife.local.cluster import LocalCluster
 from podlife.local.node import setup_script
+from tests.helpers import fake_state, one_clear_line, podlife
 
 
 @pytest.fixture
@@ -32,20 +31,8 @@ def tmp_path() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def podlife(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
-def one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    """Exit 2, no traceback, one `error: ... Fix: ...` line naming each word."""
-    assert result.returncode == 2, result
-    assert "Traceback" not in result.stderr, result.stderr
-    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "Fix:" in errors[0], result.stderr
-    for word in words:
-        assert word.lower() in errors[0].lower(), errors[0]
 
 
 # ----- no shell built from strings -------------------------------------------------------
@@ -107,14 +94,6 @@ def test_cluster_names_with_odd_characters_are_refused() -> None:
 
 # ----- process identity and exact unmounts -----------------------------------------------
 
-def fake_state(root: Path, name: str) -> Path:
-    """A cluster's state dir as a reboot would leave it: records, no processes."""
-    state = root / "clusters" / name
-    (state / "pids").mkdir(parents=True)
-    info = {"name": name, "version": "v1.37.2", "api_port": 1, "state_dir": str(state),
-            "node_name": f"{name}-node"}
-    (state / "cluster.json").write_text(json.dumps(info))
-    return state
 
 
 def test_down_never_kills_a_process_a_stale_pid_file_names(tmp_path: Path) -> None:

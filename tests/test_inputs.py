@@ -21,7 +21,7 @@ from podlife.report.compare import compare, format_text
 from podlife.report.junit import build_junit
 from podlife.results_file import MAX_DEPTH, parse_run, run_to_json
 from podlife.schema import ResultsError
-from tests.test_hardening import one_clear_line, podlife
+from tests.helpers import one_clear_line, podlife
 from tests.test_results import check, run
 
 

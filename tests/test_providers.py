@@ -3,7 +3,6 @@ RBAC identity, and kind (as far as it can be tested without a Docker engine)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -12,14 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client as k8s
-from kubernetes import utils
 
 from podlife import paths, providers, versions
 from podlife.errors import PodlifeError
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.namespaces import delete_namespace, new_namespace
+from tests.helpers import service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster
 
@@ -34,26 +32,6 @@ def existing() -> Iterator[ClusterInfo]:
     cluster.down()
 
 
-def service_account_kubeconfig(info: ClusterInfo, out: Path) -> Path:
-    """Apply manifests/rbac.yaml and write a kubeconfig for its `podlife` ServiceAccount."""
-    api = api_client(info.kubeconfig)
-    rbac = list(yaml.safe_load_all((paths.repo_root() / "manifests" / "rbac.yaml").read_text()))
-    for obj in filter(None, rbac):
-        utils.create_from_dict(api, obj)
-    token = k8s.CoreV1Api(api).create_namespaced_service_account_token(
-        "podlife", "podlife-system", {"spec": {"expirationSeconds": 3600}}).status.token
-    admin = yaml.safe_load(info.kubeconfig.read_text())
-    ca = Path(admin["clusters"][0]["cluster"]["certificate-authority"]).read_bytes()
-    config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "podlife",
-        "clusters": [{"name": "c", "cluster": {
-            "server": info.server, "certificate-authority-data": base64.b64encode(ca).decode()}}],
-        "users": [{"name": "podlife", "user": {"token": token}}],
-        "contexts": [{"name": "podlife", "context": {"cluster": "c", "user": "podlife"}}],
-    }
-    out.write_text(yaml.safe_dump(config))
-    out.chmod(0o600)
-    return out
 
 
 def test_suite_runs_under_the_minimal_rbac_identity(existing: ClusterInfo,

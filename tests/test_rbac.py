@@ -19,7 +19,7 @@ from kubernetes.client.rest import ApiException
 
 from podlife import paths, versions
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
-from tests.test_providers import service_account_kubeconfig
+from tests.helpers import service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster
 

@@ -1,0 +1,67 @@
+"""Helpers shared by podlife's own tests: the CLI as a user runs it, the one-line error it
+must give, a cluster's state dir without processes, and podlife's RBAC identity."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from kubernetes import client as k8s
+from kubernetes import utils
+
+from podlife import paths
+from podlife.local.cluster import ClusterInfo, api_client
+
+
+def podlife(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`podlife ARGS` in a new process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit 2, no traceback, one `error: ... Fix: ...` line naming each word."""
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "Fix:" in errors[0], result.stderr
+    for word in words:
+        assert word.lower() in errors[0].lower(), errors[0]
+
+
+def fake_state(root: Path, name: str) -> Path:
+    """A cluster's state dir as a reboot would leave it: records, no processes."""
+    state = root / "clusters" / name
+    (state / "pids").mkdir(parents=True)
+    info = {"name": name, "version": "v1.37.2", "api_port": 1, "state_dir": str(state),
+            "node_name": f"{name}-node"}
+    (state / "cluster.json").write_text(json.dumps(info))
+    return state
+
+
+def service_account_kubeconfig(info: ClusterInfo, out: Path) -> Path:
+    """Apply manifests/rbac.yaml and write a kubeconfig for its `podlife` ServiceAccount."""
+    api = api_client(info.kubeconfig)
+    rbac = list(yaml.safe_load_all((paths.repo_root() / "manifests" / "rbac.yaml").read_text()))
+    for obj in filter(None, rbac):
+        utils.create_from_dict(api, obj)
+    token = k8s.CoreV1Api(api).create_namespaced_service_account_token(
+        "podlife", "podlife-system", {"spec": {"expirationSeconds": 3600}}).status.token
+    admin = yaml.safe_load(info.kubeconfig.read_text())
+    ca = Path(admin["clusters"][0]["cluster"]["certificate-authority"]).read_bytes()
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "podlife",
+        "clusters": [{"name": "c", "cluster": {
+            "server": info.server, "certificate-authority-data": base64.b64encode(ca).decode()}}],
+        "users": [{"name": "podlife", "user": {"token": token}}],
+        "contexts": [{"name": "podlife", "context": {"cluster": "c", "user": "podlife"}}],
+    }
+    out.write_text(yaml.safe_dump(config))
+    out.chmod(0o600)
+    return out
