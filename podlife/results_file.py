@@ -8,6 +8,8 @@ content, the field: see podlife.model and podlife.schema).
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 from podlife.errors import PodlifeError
@@ -72,15 +74,28 @@ def write_run(run: RunResult, path: Path) -> None:
     tmp.replace(path)
 
 
+def read_bounded(path: Path) -> str:
+    """The file's text, read only if it is a regular file and at most MAX_BYTES: a FIFO
+    would block for ever and /dev/zero never ends, so neither is opened for reading."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PodlifeError(
+                f"{path} is not a regular file (a pipe, device or socket)",
+                "pass the JSON file that `pytest --podlife-results FILE` wrote")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise PodlifeError(
+            f"results file {path} is larger than {MAX_BYTES // 2**20} MiB",
+            "pass the JSON file that `pytest --podlife-results FILE` wrote",
+        )
+    return data.decode("utf-8")
+
+
 def load_run(path: Path) -> RunResult:
     """Read one results file; every problem becomes a PodlifeError naming the file."""
     try:
-        if path.is_file() and path.stat().st_size > MAX_BYTES:
-            raise PodlifeError(
-                f"results file {path} is larger than {MAX_BYTES // 2**20} MiB",
-                "pass the JSON file that `pytest --podlife-results FILE` wrote",
-            )
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path)
     except FileNotFoundError as exc:
         raise PodlifeError(
             f"results file {path} does not exist",

@@ -19,6 +19,7 @@ from pathlib import Path
 from podlife import paths
 from podlife.cli import cluster, info, kind, reports, selftest, suite
 from podlife.errors import PodlifeError
+from podlife.safe_text import one_line
 from podlife.signals import interrupt_on_termination
 
 EXIT_PASSED = 0  # every check passed (or was unsupported/skipped, with its reason)
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 return int(args.func(args, extra) or 0)
             return int(args.func(args) or 0)
     except PodlifeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         if exc.errno not in NO_ROOM:

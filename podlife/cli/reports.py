@@ -30,7 +30,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = render_reports([Path(f) for f in args.results], Path(args.out or DEFAULT_OUT))
     else:
         raise PodlifeError("no results files given", "pass results.json files, or --all")
-    console.print(f"report written: {out}")
+    from podlife.safe_text import one_line
+
+    console.print(f"report written: {one_line(str(out))}", markup=False)
     return 0
 
 

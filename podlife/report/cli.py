@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from podlife.errors import PodlifeError
 from podlife.matrix import Matrix, merge, verdict_counts
@@ -20,6 +21,7 @@ from podlife.report.compare import compare, parse_allowed, print_comparison
 from podlife.report.html import write_html
 from podlife.report.junit import write_junit
 from podlife.results_file import load_run
+from podlife.safe_text import one_line
 
 
 def render_reports(
@@ -48,7 +50,7 @@ def render_reports(
     html = write_html(matrix, out_dir)
     if console is not None:
         print_summary(matrix, console)
-        console.print(f"Report: {html}")
+        console.print(f"Report: {one_line(str(html))}", markup=False)
     return html
 
 
@@ -61,13 +63,13 @@ def print_summary(matrix: Matrix, console: Console) -> None:
         counts = verdict_counts(cell for _, cell in matrix.cells_of(column.version))
         fail = str(counts["fail"])
         table.add_row(
-            column.version,
+            Text(one_line(column.version)),
             str(counts["pass"]),
             f"[bold red]{fail}[/]" if counts["fail"] else fail,
             str(counts["unsupported"]),
             str(counts["skipped"]),
             str(counts["error"]),
-            column.source or "-",
+            Text(one_line(column.source or "-")),
         )
     console.print(table)
 

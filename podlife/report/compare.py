@@ -20,6 +20,7 @@ from rich.text import Text
 
 from podlife.errors import PodlifeError
 from podlife.model import VERDICTS, CheckResult, RunResult
+from podlife.safe_text import printable
 
 #: A duration change is reported when it exceeds this fraction of the earlier duration...
 DURATION_RATIO = 0.5
@@ -159,13 +160,18 @@ def _label(run: RunSummary) -> str:
     return f"{run.kubernetes_version or '?'} ({where})"
 
 
+def _shown(text: str) -> Text:
+    """A cell from a results file: plain text (never markup), control characters escaped."""
+    return Text(printable(text))
+
+
 def print_comparison(comparison: Comparison, console: Console) -> None:
     """Tables for a terminal; the same text goes to logs via format_text()."""
     # Everything printed from the files is Text, never markup: a reason holding "[/bold]"
     # or "[link=...]" is shown as written.
     c = comparison
-    console.print(Text(f"before: {_label(c.before)}"))
-    console.print(Text(f"after:  {_label(c.after)}"))
+    console.print(_shown(f"before: {_label(c.before)}"))
+    console.print(_shown(f"after:  {_label(c.after)}"))
     if c.unchanged:
         console.print("No changes.")
         return
@@ -176,7 +182,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
         for v in c.verdict_changes:
             style = "bold red" if v.regression else None
             after = f"{v.after} (allowed)" if v.allowed else v.after
-            table.add_row(Text(v.check), Text(v.before), Text(after), Text(v.reason),
+            table.add_row(_shown(v.check), _shown(v.before), _shown(after), _shown(v.reason),
                           style=style)
         console.print(table)
     for title, keys in (("New checks", c.added), ("Removed checks", c.removed)):
@@ -184,7 +190,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
             table = Table(title=title, title_justify="left")
             table.add_column("check", overflow="fold")
             for key in keys:
-                table.add_row(Text(key))
+                table.add_row(_shown(key))
             console.print(table)
     if c.duration_changes:
         table = Table(title="Duration changes", title_justify="left")
@@ -193,7 +199,7 @@ def print_comparison(comparison: Comparison, console: Console) -> None:
             table.add_column(name, justify="right")
         for d in c.duration_changes:
             change = "new time" if d.change is None else f"{d.change:+.0%}"
-            table.add_row(Text(d.check), f"{d.before_s:.1f}s", f"{d.after_s:.1f}s", change)
+            table.add_row(_shown(d.check), f"{d.before_s:.1f}s", f"{d.after_s:.1f}s", change)
         console.print(table)
     n = len(c.regressions)
     verdict = (f"{n} regression{'s' if n != 1 else ''} (pass -> anything else)" if n

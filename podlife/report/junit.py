@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
 from podlife.matrix import Column, Matrix, verdict_counts
+from podlife.safe_text import printable
 
 #: Characters XML 1.0 cannot hold at all (not even escaped): most C0 controls, surrogates,
 #: U+FFFE/U+FFFF. A check's reason or log excerpt may contain them.
@@ -18,13 +19,13 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_safe(tree: ET.Element) -> None:
-    """Strip characters XML cannot represent from every text and attribute, so the file
-    always parses."""
+    """Escape terminal control characters (podlife.safe_text) and strip what XML cannot
+    represent, in every text and attribute, so the file always parses and shows safely."""
     for elem in tree.iter():
         for key, value in elem.attrib.items():
-            elem.attrib[key] = _NOT_XML.sub("", value)
+            elem.attrib[key] = _NOT_XML.sub("", printable(value))
         if elem.text:
-            elem.text = _NOT_XML.sub("", elem.text)
+            elem.text = _NOT_XML.sub("", printable(elem.text))
 
 
 def junit_filename(version: str) -> str:

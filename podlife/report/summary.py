@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from podlife.matrix import Matrix, Row, verdict_counts
 from podlife.model import VERDICTS, CheckResult, RunResult
+from podlife.safe_text import printable
 
 #: How many failing (or unsupported) checks the text summary lists before "and N more".
 TEXT_LIMIT = 12
@@ -127,7 +128,7 @@ def run_summary(run: RunResult, *, results: str = "", report: str = "") -> str:
         lines.append(f"results: {results}")
     if report:
         lines.append(f"report:  {report}")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def _listed(label: str, checks: Iterable[CheckResult]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from podlife.hazards import ADVICE
 from podlife.report.summary import headline
+from podlife.safe_text import printable
 from podlife.upgrade_chain import ChainReport, Hop, Window, report_path
 
 
@@ -85,7 +86,7 @@ def format_text(report: ChainReport) -> str:
                  f"{len(report.hazards)} hazard(s) in skew windows")
     if report.aborted:
         lines.append(f"STOPPED EARLY: {report.aborted}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def html_view(report: ChainReport) -> dict[str, Any]:
