@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from podlife import options, skew, versions
+from podlife import argtypes, options, skew, versions
 from podlife.cli.output import (
     add_allow_option,
     add_reports_dir_option,
@@ -232,7 +232,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("-k", default=None, metavar="EXPR",
                     help="only the checks pytest -k EXPR selects, in every window, e.g. "
                     "'sidecar' (default: every check)")
-    up.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+    up.add_argument("--timeout", type=argtypes.seconds, default=300.0, metavar="SECONDS",
                     help="per boot and upgrade step (default: 300)")
     add_allow_option(up)
     add_reports_dir_option(up)

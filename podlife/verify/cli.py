@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from podlife import argtypes
+
 DEFAULT_SHARDS = 3
 DEFAULT_TIMEOUT = 5400.0
 
@@ -33,6 +35,6 @@ def add_verify(csub: argparse._SubParsersAction, default_name: str) -> None:
                    help="which pinned list of podlife/verify/specs.yaml (default: full)")
     v.add_argument("--shards", type=int, default=DEFAULT_SHARDS, metavar="N",
                    help=f"e2e.test processes run side by side (default: {DEFAULT_SHARDS})")
-    v.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    v.add_argument("--timeout", type=argtypes.seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"ginkgo's timeout for each process (default: {DEFAULT_TIMEOUT:.0f})")
     v.set_defaults(func=cmd_verify)
