@@ -15,11 +15,16 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from podlife import flock, paths
 from podlife.errors import PodlifeError
+
+
+class CacheMismatch(PodlifeError):
+    """A cached file's bytes differ from its manifest (what `made_entry` rebuilds)."""
+
 
 #: Cache entries whose every file matched its manifest's sha256 in this process.
 _VERIFIED: set[Path] = set()
@@ -104,12 +109,31 @@ def verified_entry(cache: BinaryCache, key: str) -> Path:
         _refuse_shared_writes(item)
     if not stamp_matches(entry):
         if not cache.is_complete(key, deep=True):
-            raise PodlifeError(f"a cached binary of {key} does not match the sha256 in its "
-                               "manifest", f"delete {entry} and run 'podlife build' to "
-                               "rebuild it")
+            raise CacheMismatch(f"a cached file of {key} does not match the sha256 in its "
+                                "manifest", f"delete {entry} and run 'podlife build' to "
+                                "rebuild it")
         write_stamp(entry)
     _VERIFIED.add(entry)
     return entry
+
+
+def made_entry(cache: BinaryCache, key: str, make: Callable[[Path], None],
+               meta: dict[str, object]) -> Path:
+    """An entry that podlife makes itself in seconds (image archives): verified like a
+    build, and made again by `make(staging dir)` when missing or when its bytes changed.
+    A file others could write is still refused: that is not podlife's to repair."""
+    with cache.building(key):
+        if cache.is_complete(key):
+            with contextlib.suppress(CacheMismatch):
+                return verified_entry(cache, key)
+        staged = cache.root / f".{key}.partial-{os.getpid()}"
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir(parents=True, mode=0o755)
+        try:
+            make(staged)
+            return cache.commit(key, staged, meta)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
 
 
 def _signatures(entry: Path) -> dict[str, list[int]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podlife import paths
+from podlife.binary_cache import BinaryCache, made_entry
 from podlife.errors import PodlifeError
 
 BUSYBOX_BINARY = Path("/bin/busybox")
@@ -215,19 +216,30 @@ def write_oci_archive(out: Path, ref: str, layer: bytes | list[bytes], *,
     return out
 
 
-def image_archives(kube_module_dir: Callable[[], Path]) -> dict[str, Path]:
-    """The archives of every local image, built once into the cache and reused.
+#: The cache entry of the local images; a new revision when what they hold changes.
+LOCAL_IMAGES_KEY = "local-images-r1"
+PAUSE_BINARY = "pause"
+
+
+def local_images_entry(kube_module_dir: Callable[[], Path]) -> Path:
+    """The cache entry holding the local images' archives and the pause binary, built once,
+    checked (owner, mode, sha256 of every file) before use and rebuilt if its bytes changed:
+    containerd imports these archives as root, as it runs the cached binaries.
 
     kube_module_dir is called only when the pause image must be built (it may download).
     """
-    root = paths.cache_dir() / "images"
-    root.mkdir(parents=True, exist_ok=True)
-    archives = {"busybox": root / "busybox.oci.tar", "pause": root / "pause.oci.tar"}
-    if not archives["busybox"].exists():
-        write_oci_archive(archives["busybox"], IMAGES["busybox"].local, busybox_layer(),
-                          entrypoint=[], cmd=["sh"])
-    if not archives["pause"].exists():
-        binary = build_pause_binary(kube_module_dir(), root / "pause-bin" / "pause")
-        write_oci_archive(archives["pause"], IMAGES["pause"].local, pause_layer(binary),
-                          entrypoint=["/pause"])
-    return archives
+    def make(staged: Path) -> None:
+        write_oci_archive(staged / "busybox.oci.tar", IMAGES["busybox"].local,
+                          busybox_layer(), entrypoint=[], cmd=["sh"])
+        binary = build_pause_binary(kube_module_dir(), staged / PAUSE_BINARY)
+        write_oci_archive(staged / "pause.oci.tar", IMAGES["pause"].local,
+                          pause_layer(binary), entrypoint=["/pause"])
+
+    cache = BinaryCache(paths.cache_dir() / "images")
+    return made_entry(cache, LOCAL_IMAGES_KEY, make, {"kind": "oci image archives"})
+
+
+def image_archives(kube_module_dir: Callable[[], Path]) -> dict[str, Path]:
+    """The archives of every local image, verified (see local_images_entry)."""
+    entry = local_images_entry(kube_module_dir)
+    return {name: entry / f"{name}.oci.tar" for name in ("busybox", "pause")}

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from podlife import build, images, paths
+from podlife.binary_cache import BinaryCache, made_entry
 from podlife.errors import PodlifeError
 from podlife.local.cluster import kube_module_dir
 from podlife.versions import KubeVersion
@@ -56,47 +57,44 @@ def expected_images(kubeadm: Path, tag: str) -> dict[str, str]:
 
 
 def archives(tag: str, kube_bin: Path, kubeadm: Path, rootfs: Path, say) -> list[Path]:
-    """Every image a node needs preloaded, as OCI archives cached per release."""
-    out = paths.cache_dir() / "kind" / "images" / f"{tag}-{REVISION}"
-    out.mkdir(parents=True, exist_ok=True)
+    """Every image a node needs preloaded, as OCI archives in one verified cache entry per
+    release (podlife.binary_cache: checked before each use, made again if changed)."""
     # containerd's own sandbox image (kind's config.toml) may differ from kubeadm's pause.
     wanted = {**expected_images(kubeadm, tag), "pause-sandbox": SANDBOX_IMAGE}
     support = {b.key.split("-")[0]: build.build(b) for b in build.support_builds()}
-    pause_bin = paths.cache_dir() / "images" / "pause-bin" / "pause"
-    if not pause_bin.exists():
-        # image_archives builds the pause binary on its way.
-        images.image_archives(lambda: kube_module_dir(KubeVersion.parse(tag)))
-    made = []
-    for component, ref in sorted(wanted.items()):
-        archive = out / f"{component}.oci.tar"
-        made.append(archive)
-        if archive.exists():
-            continue
-        say(f"image {ref}")
-        if component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-            layer: bytes | list[bytes] = _static_layer(kube_bin / component,
-                                                       f"usr/bin/{component}")
-            entry = [f"/usr/bin/{component}"]
-        elif component == "kube-proxy":
-            layer = [_rootfs_layer(rootfs),
-                     _static_layer(kube_bin / component, "usr/local/bin/kube-proxy")]
-            entry = ["/usr/local/bin/kube-proxy"]
-        elif component == "etcd":
-            layer = _static_layer(support["etcd"] / "etcd", "usr/bin/etcd")
-            entry = ["/usr/bin/etcd"]
-        elif component == "coredns":
-            layer = _static_layer(support["coredns"] / "coredns", "coredns")
-            entry = ["/coredns"]
-        elif component.startswith("pause"):
-            layer = images.pause_layer(pause_bin)
-            entry = ["/pause"]
-        else:
-            raise PodlifeError(f"kubeadm {tag} wants an image podlife cannot make: {ref}",
-                               "report this release to the podlife maintainers")
-        _write(archive, ref, layer, entry)
-    for logical in ("busybox", "pause"):
-        made.append(images.image_archives(lambda: kube_module_dir(KubeVersion.parse(tag)))[logical])
-    return made
+    local = images.local_images_entry(lambda: kube_module_dir(KubeVersion.parse(tag)))
+    pause_bin = local / images.PAUSE_BINARY
+
+    def make(staged: Path) -> None:
+        for component, ref in sorted(wanted.items()):
+            say(f"image {ref}")
+            layer, entry = _layer(component, ref, tag, kube_bin, rootfs, support, pause_bin)
+            _write(staged / f"{component}.oci.tar", ref, layer, entry)
+
+    cache = BinaryCache(paths.cache_dir() / "kind" / "images")
+    entry = made_entry(cache, f"{tag}-{REVISION}", make, {"kind": "kind node images"})
+    return [*(entry / f"{component}.oci.tar" for component in sorted(wanted)),
+            *(local / f"{logical}.oci.tar" for logical in ("busybox", "pause"))]
+
+
+def _layer(component: str, ref: str, tag: str, kube_bin: Path, rootfs: Path,
+           support: dict[str, Path], pause_bin: Path) -> tuple[bytes | list[bytes], list[str]]:
+    """The layers and entrypoint of one of kubeadm's images, from podlife's own builds."""
+    if component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        return (_static_layer(kube_bin / component, f"usr/bin/{component}"),
+                [f"/usr/bin/{component}"])
+    if component == "kube-proxy":
+        return ([_rootfs_layer(rootfs),
+                 _static_layer(kube_bin / component, "usr/local/bin/kube-proxy")],
+                ["/usr/local/bin/kube-proxy"])
+    if component == "etcd":
+        return _static_layer(support["etcd"] / "etcd", "usr/bin/etcd"), ["/usr/bin/etcd"]
+    if component == "coredns":
+        return _static_layer(support["coredns"] / "coredns", "coredns"), ["/coredns"]
+    if component.startswith("pause"):
+        return images.pause_layer(pause_bin), ["/pause"]
+    raise PodlifeError(f"kubeadm {tag} wants an image podlife cannot make: {ref}",
+                       "report this release to the podlife maintainers")
 
 
 def _write(archive: Path, ref: str, layer: bytes | list[bytes], entry: list[str]) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from podlife import images, paths
+from podlife.binary_cache import BinaryCache, made_entry
 from podlife.errors import PodlifeError
 
 #: /etc/passwd and /etc/group of upstream's agnhost image (its Dockerfile adds this user).
@@ -61,31 +62,43 @@ def agnhost_layer(agnhost: Path, kube_module_dir: Path) -> bytes:
 
 def archives(tag: str, names: dict[str, str], agnhost: Path, kube_module_dir: Path,
              timings: dict[str, float]) -> dict[str, Path]:
-    """One OCI archive per upstream image (reference -> archive), built once per release.
+    """One OCI archive per upstream image (reference -> archive), in one verified cache
+    entry per release (podlife.binary_cache: checked before use, made again if changed).
 
     timings gets the seconds each image took to build (0 when it came from the cache).
     """
-    root = paths.cache_dir() / "images" / f"e2e-{tag}"
-    root.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Path] = {}
-    for image_id, ref in names.items():
-        archive = root / f"{image_id.lower()}-r{REVISION}.oci.tar"
-        started = time.monotonic()
-        if not archive.exists():
-            if image_id == "Agnhost":
-                images.write_oci_archive(archive, ref, [images.busybox_layer(),
-                                                        agnhost_layer(agnhost, kube_module_dir)],
-                                         entrypoint=["/agnhost"], cmd=["pause"])
-            elif image_id == "BusyBox":
-                images.write_oci_archive(archive, ref, images.busybox_layer(), entrypoint=[],
-                                         cmd=["sh"])
-            elif image_id == "Pause":
-                binary = images.build_pause_binary(kube_module_dir, root / "pause-bin" / "pause")
-                images.write_oci_archive(archive, ref, images.pause_layer(binary),
-                                         entrypoint=["/pause"])
-            else:
-                raise PodlifeError(f"podlife cannot build the upstream image {ref}",
-                                   "remove the specs that need it from the list")
-        timings[ref] = round(time.monotonic() - started, 2)
-        out[ref] = archive
-    return out
+    timings.update(dict.fromkeys(names.values(), 0.0))
+
+    def make(staged: Path) -> None:
+        for image_id, ref in names.items():
+            started = time.monotonic()
+            _write(staged / _archive_name(image_id), image_id, ref, agnhost, kube_module_dir,
+                   staged)
+            timings[ref] = round(time.monotonic() - started, 2)
+
+    key = f"e2e-{tag}-r{REVISION}-" + "-".join(sorted(i.lower() for i in names))
+    cache = BinaryCache(paths.cache_dir() / "images")
+    entry = made_entry(cache, key, make, {"kind": "upstream e2e images"})
+    return {ref: entry / _archive_name(image_id) for image_id, ref in names.items()}
+
+
+def _archive_name(image_id: str) -> str:
+    return f"{image_id.lower()}.oci.tar"
+
+
+def _write(archive: Path, image_id: str, ref: str, agnhost: Path, kube_module_dir: Path,
+           staged: Path) -> None:
+    if image_id == "Agnhost":
+        images.write_oci_archive(archive, ref, [images.busybox_layer(),
+                                                agnhost_layer(agnhost, kube_module_dir)],
+                                 entrypoint=["/agnhost"], cmd=["pause"])
+    elif image_id == "BusyBox":
+        images.write_oci_archive(archive, ref, images.busybox_layer(), entrypoint=[],
+                                 cmd=["sh"])
+    elif image_id == "Pause":
+        binary = images.build_pause_binary(kube_module_dir, staged / "pause")
+        images.write_oci_archive(archive, ref, images.pause_layer(binary),
+                                 entrypoint=["/pause"])
+    else:
+        raise PodlifeError(f"podlife cannot build the upstream image {ref}",
+                           "remove the specs that need it from the list")
