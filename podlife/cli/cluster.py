@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from podlife import versions
+from podlife import argtypes, versions
 from podlife.cli.output import (
     add_output_option,
     build_progress,
@@ -94,12 +94,15 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from podlife import paths
     from podlife.local.cluster import LocalCluster
+    from podlife.local.host import restore_stale
 
     cluster = LocalCluster(args.name)
-    if not paths.cluster_dir(args.name).exists() and not cluster.cgroups.exists():
-        console.print(f"no local cluster named '{args.name}': nothing to do")
+    restore_stale()  # a killed `up` of any cluster may have left the kubelet's sysctls
+    if not cluster.made_by_podlife():
+        if cluster.cgroups.exists():
+            raise cluster.foreign_cgroup()
+        console.print(f"no local cluster named '{args.name}': nothing to do", markup=False)
         return 0
     started = time.monotonic()
     cluster.down()  # main() turns SIGTERM into KeyboardInterrupt; a second one is ignored
@@ -110,8 +113,10 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from podlife.local.host import restore_stale
     from podlife.local.status import cluster_states
 
+    restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
     rows = cluster_states()
     if args.output == "json":
         print_json([asdict(row) for row in rows])
@@ -199,7 +204,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="host loopback port of the API server (default: a free port)")
     up.add_argument("--kube-bin-dir", default=None, metavar="DIR",
                     help="official release binaries to use (default: podlife's own build)")
-    up.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
+    up.add_argument("--timeout", type=argtypes.seconds, default=DEFAULT_BOOT_TIMEOUT,
+                    metavar="SECONDS",
                     help=f"give up booting after this long (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
     up.add_argument("--allow-privileged", action="store_true",
                     help="let pods be privileged or use host namespaces and paths (default: "
@@ -217,7 +223,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "window), only the node, or both in order (default: all)")
     upg.add_argument("--skip-minors", action="store_true",
                      help="let the control plane skip minors (default: off, one at a time)")
-    upg.add_argument("--timeout", type=float, default=DEFAULT_BOOT_TIMEOUT, metavar="SECONDS",
+    upg.add_argument("--timeout", type=argtypes.seconds, default=DEFAULT_BOOT_TIMEOUT,
+                     metavar="SECONDS",
                      help=f"per step (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
     upg.set_defaults(func=cmd_upgrade)
 

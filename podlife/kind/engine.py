@@ -24,6 +24,7 @@ from pathlib import Path
 from podlife import paths
 from podlife.errors import PodlifeError
 from podlife.local.host import KERNEL_TUNABLES
+from podlife.local.preflight import require_root
 
 RUNTIME_NAME = "podlife-runc"
 #: Marks podlife's one iptables rule, so it is found and removed by its comment.
@@ -114,6 +115,7 @@ def start(timeout: float = 60.0) -> None:
     """Start podlife's dockerd (once); record the host tunables it may change."""
     if running():
         return
+    require_root("the kind provider (its own Docker engine, iptables rules)")
     for tool in ("dockerd", "docker", "runc", "iptables", "nft"):
         if shutil.which(tool) is None:
             raise PodlifeError(f"the kind provider needs {tool}, which is not installed",

@@ -10,6 +10,7 @@ cgroup or network namespace behind.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import time
@@ -25,7 +26,7 @@ from podlife.local.boot_api import create_cluster_rbac
 from podlife.local.boot_check import BootCheck
 from podlife.local.configure import write_boot_files
 from podlife.local.gates import refuse_locked
-from podlife.local.host import kernel_tunables_kept
+from podlife.local.host import kernel_tunables_kept, restore_stale
 from podlife.local.launch import Launcher
 from podlife.local.lock import cluster_lock
 from podlife.local.node import CgroupTree, Network, NodeSandbox
@@ -33,6 +34,7 @@ from podlife.local.preflight import (
     free_port,
     parse_gates,
     preflight,
+    refuse_symlinked_state,
     validate_name,
     validate_state_path,
 )
@@ -79,6 +81,15 @@ def ensure_binaries(version: KubeVersion, kube_bin_dir: Path | None,
     return bins
 
 
+def kept_log_path(log: Path, logs: Path, kept: Path) -> Path:
+    """Where a failed boot's log (or its whole logs dir) went once moved to `kept`."""
+    if log == logs:
+        return kept
+    if log.is_relative_to(logs):
+        return kept / log.relative_to(logs)
+    return log  # not under the state dir: not moved
+
+
 def kube_module_dir(version: KubeVersion) -> Path:
     out = subprocess.run(["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version.tag}"],
                          capture_output=True, text=True, env={**os.environ, "GOFLAGS": ""},
@@ -98,6 +109,7 @@ class LocalCluster:
         self.state = paths.cluster_dir(name)
         self.layout = comp.Layout(self.state)
         validate_state_path(self.state, self.layout.containerd_socket)
+        refuse_symlinked_state(self.state)
         self.net = Network()
         self.cgroups = CgroupTree(name)
         self.sandbox = NodeSandbox(self.state, self.cgroups, self.net)
@@ -118,6 +130,9 @@ class LocalCluster:
         allow_privileged turns off the PodSecurity `baseline` default (see configure);
         kubelet_version runs the kubelet and kube-proxy of another release (podlife.skew
         says which)."""
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise PodlifeError(f"a boot timeout of {timeout} seconds never ends or never starts",
+                               "give a finite number of seconds above 0")
         gates, component_gates = gates or {}, component_gates or {}
         node_version = kubelet_version or version
         skew.check_kubelet(version, node_version)
@@ -126,12 +141,17 @@ class LocalCluster:
                                "drop one: a mixed cluster runs podlife's own builds")
         refuse_locked(version, gates, component_gates, node_version)
         preflight()
-        with cluster_lock(self.name, "up"):
-            return self._up(version, api_port=api_port, gates=gates,
-                            component_gates=component_gates,
-                            kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
-                            progress=progress, timeout=timeout,
-                            allow_privileged=allow_privileged, node_version=node_version)
+        with cluster_lock(self.name, "up") as held:
+            try:
+                return self._up(version, api_port=api_port, gates=gates,
+                                component_gates=component_gates,
+                                kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
+                                progress=progress, timeout=timeout,
+                                allow_privileged=allow_privileged, node_version=node_version)
+            except BaseException:
+                if not self.state.exists():
+                    held.remove()  # nothing of the cluster is left: nor is its lock
+                raise
 
     def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
             component_gates: dict[str, dict[str, bool]],
@@ -140,6 +160,8 @@ class LocalCluster:
         if self.half_booted():
             step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
             self._down(keep_logs=False)
+        if not self.state.exists() and self.cgroups.exists():
+            raise self.foreign_cgroup()
         if (self.state / "cluster.json").exists() or self.cgroups.exists():
             raise PodlifeError(f"a local cluster named '{self.name}' already exists",
                                f"use it, or remove it with 'podlife cluster down --name "
@@ -178,7 +200,7 @@ class LocalCluster:
             # The images are needed by the first pod only: load them while the API
             # server starts.
             imported = importer.submit(launch.import_images, archives)
-            with kernel_tunables_kept():
+            with kernel_tunables_kept(self.name):
                 launch.node(node_version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
                 step("waiting for the API server")
@@ -208,7 +230,7 @@ class LocalCluster:
                 raise  # debugging a boot: leave everything as it is
             kept = self._down(keep_logs=True)
             if isinstance(exc, PodlifeError) and exc.log and kept:
-                exc.log = str(kept / Path(exc.log).name)
+                exc.log = str(kept_log_path(Path(exc.log), self.layout.logs, kept))
             raise
 
     def upgrade(self, version: KubeVersion, *, step: Step | None = None,
@@ -267,7 +289,7 @@ class LocalCluster:
             api = self.ready.api_server(info, timeout)
             for name in ("kube-proxy", "kubelet"):
                 self.supervisor.stop(name)
-            with kernel_tunables_kept():
+            with kernel_tunables_kept(self.name):
                 launch.node(version, info.node_name, self.cgroups.kubelet_root,
                             info.gates_for("kubelet"))
                 self.ready.node(api, info.node_name, timeout, kubelet_version=version.tag)
@@ -282,22 +304,37 @@ class LocalCluster:
         <state root>/failed-boots/<name>/ first, so the error's log path still exists.
         Holds the cluster's lock, so it refuses (one line) while an `up` of it runs.
         """
-        with cluster_lock(self.name, "down"):
-            return self._down(keep_logs=keep_logs)
+        with cluster_lock(self.name, "down") as held:
+            kept = self._down(keep_logs=keep_logs)
+            held.remove()
+            return kept
 
     def _down(self, *, keep_logs: bool) -> Path | None:
         self.supervisor.stop_everything()
+        restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
         return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
 
     def half_booted(self) -> bool:
         """Left by an `up` that was killed (SIGKILL, power loss): something of the cluster
         exists but its boot never finished. Only meaningful while holding the lock."""
-        if not self.state.exists() and not self.cgroups.exists():
-            return False
+        if not self.state.exists():
+            return False  # a cgroup without podlife's state is not podlife's to remove
         try:
             return not ClusterInfo.load(self.name).booted_at
         except (PodlifeError, ValueError, TypeError, OSError):
             return True
+
+    def made_by_podlife(self) -> bool:
+        """podlife's state records this cluster: only then does `down` touch its cgroups."""
+        return self.state.is_dir()
+
+    def foreign_cgroup(self) -> PodlifeError:
+        top = self.cgroups.dirs()[0]
+        return PodlifeError(
+            f"the cgroup {top} exists, but podlife has no state for a cluster "
+            f"'{self.name}' ({self.state}), so it did not make it: left alone",
+            "if it is yours, stop its processes and remove it yourself; or pick another "
+            "--name")
 
     def health(self) -> dict[str, bool]:
         """Which recorded components are still running."""

@@ -39,11 +39,13 @@ def holder(name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def cluster_lock(name: str, action: str) -> Iterator[None]:
-    """Hold the cluster's lock for `action`, or fail at once with one line naming the holder."""
+def cluster_lock(name: str, action: str) -> Iterator[flock.Held]:
+    """Hold the cluster's lock for `action`, or fail at once with one line naming the holder.
+    `remove()` on what it yields deletes the lock file with the cluster."""
     def refuse(busy: str) -> None:
         raise PodlifeError(f"cluster '{name}' is busy: {busy}",
                            f"wait for it to finish (or interrupt it), then run {action} again")
 
-    with flock.exclusive(lock_path(name), f"pid {os.getpid()} running {action}", refuse):
-        yield
+    with flock.exclusive(lock_path(name), f"pid {os.getpid()} running {action}",
+                         refuse) as held:
+        yield held

@@ -33,11 +33,15 @@ PATH_OK = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._
 SOCKET_PATH_MAX = 107
 
 
+def require_root(what: str) -> None:
+    if os.geteuid() != 0:
+        raise PodlifeError(f"{what} needs root", "run podlife as root, e.g. with sudo; the "
+                           "kubeconfig provider (--provider kubeconfig) needs no root")
+
+
 def preflight() -> None:
     """Everything a boot needs that is not podlife's to install, checked before touching state."""
-    if os.geteuid() != 0:
-        raise PodlifeError("the local cluster needs root (namespaces, cgroups, mounts)",
-                           "run podlife as root, e.g. with sudo")
+    require_root("the local cluster (namespaces, cgroups, mounts)")
     missing = {pkg for tool, pkg in REQUIRED_TOOLS.items() if shutil.which(tool) is None}
     missing |= {pkg for path, pkg in REQUIRED_FILES.items() if not Path(path).exists()}
     if missing:
@@ -65,6 +69,16 @@ def validate_state_path(state: Path, longest_socket: Path) -> None:
         raise PodlifeError(f"the state dir {text!r} is too long for a unix socket path",
                            f"set PODLIFE_STATE to a path shorter by "
                            f"{len(str(longest_socket).encode()) - SOCKET_PATH_MAX} characters")
+
+
+def refuse_symlinked_state(state: Path) -> None:
+    """podlife makes its state dirs itself: a symlink there (or at clusters/) was put there
+    by someone else, and following it would make podlife act on what it points to."""
+    for path in (state.parent, state):
+        if path.is_symlink():
+            raise PodlifeError(f"{path} is a symlink (to {os.readlink(path)}), not a directory "
+                               "podlife made", f"remove the link (rm {path}) or set "
+                               "PODLIFE_STATE to another directory")
 
 
 def parse_gates(text: str | None) -> dict[str, bool]:

@@ -48,8 +48,8 @@ class Readiness:
 
     def _timed_out(self, what: str, timeout: float) -> PodlifeError:
         return PodlifeError(f"timed out after {timeout:.0f}s waiting for {what}",
-                            f"read the component logs under {self.layout.logs} "
-                            "('podlife cluster logs')")
+                            "read the component logs (the directory below)",
+                            log=str(self.layout.logs))
 
     def probe(self, what: str, probe: Callable[[], bool], timeout: float,
               interval: float = 0.1) -> None:
