@@ -21,6 +21,10 @@ from podlife.logs import LogFollower
 from podlife.timeline import Timeline, spans_from_status
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "podlife"}
+#: Every check's pods fit PodSecurity `baseline`; enforcing it by label holds on any cluster,
+#: whatever its default level (`privileged` where none is configured). rbac.yaml's policy
+#: requires it of the namespaces podlife's identity creates.
+POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline"}
 #: Under manifests/rbac.yaml, podlife's rights inside a namespace come from this role, which
 #: it binds to itself in each namespace it creates.
 WORKER_ROLE = "podlife-namespace-worker"
@@ -34,7 +38,7 @@ def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
     clean = re.sub(r"[^a-z0-9-]+", "-", prefix.lower())[:40].strip("-")
     name = f"pl-{clean}-{uuid.uuid4().hex[:6]}"
     core.create_namespace({"metadata": {"name": name, "labels": {
-        **MANAGED_BY, "podlife.dev/run": run_id}}})
+        **MANAGED_BY, **POD_SECURITY, "podlife.dev/run": run_id}}})
     _bind_worker_role(core.api_client, name)
     return name
 
