@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
 from kubernetes import client as k8s
 from kubernetes import utils
+from kubernetes.client.rest import ApiException
 
 from podlife import paths
 from podlife.local.cluster import ClusterInfo, api_client
@@ -53,6 +55,7 @@ def service_account_kubeconfig(info: ClusterInfo, out: Path) -> Path:
         utils.create_from_dict(api, obj)
     token = k8s.CoreV1Api(api).create_namespaced_service_account_token(
         "podlife", "podlife-system", {"spec": {"expirationSeconds": 3600}}).status.token
+    wait_for_policies(info, token)
     admin = yaml.safe_load(info.kubeconfig.read_text())
     ca = Path(admin["clusters"][0]["cluster"]["certificate-authority"]).read_bytes()
     config = {
@@ -65,3 +68,33 @@ def service_account_kubeconfig(info: ClusterInfo, out: Path) -> Path:
     out.write_text(yaml.safe_dump(config))
     out.chmod(0o600)
     return out
+
+
+def wait_for_policies(info: ClusterInfo, token: str, timeout: float = 30.0) -> None:
+    """Until rbac.yaml's admission policies judge podlife's requests: the API server loads
+    a new policy a moment after it is created, and until then admits everything."""
+    api = api_client(info.kubeconfig)
+    api.configuration.api_key = {"authorization": f"Bearer {token}"}
+    api.configuration.cert_file = api.configuration.key_file = None
+    as_podlife = k8s.ApiClient(api.configuration)
+    probes = [
+        lambda: k8s.CoreV1Api(as_podlife).create_namespace(
+            {"metadata": {"generateName": "pl-probe-"}}, dry_run="All"),
+        lambda: k8s.RbacAuthorizationV1Api(as_podlife).create_namespaced_role_binding(
+            "kube-system", {"metadata": {"name": "probe"}, "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                "name": "podlife-namespace-worker"}, "subjects": [{
+                    "kind": "ServiceAccount", "name": "podlife",
+                    "namespace": "podlife-system"}]}, dry_run="All"),
+    ]
+    deadline = time.monotonic() + timeout
+    for probe in probes:
+        while True:
+            try:
+                probe()
+            except ApiException as exc:
+                if "ValidatingAdmissionPolicy" in (exc.body or ""):
+                    break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"rbac.yaml's policies judged nothing in {timeout:.0f}s")
+            time.sleep(0.2)
