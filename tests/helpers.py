@@ -98,3 +98,41 @@ def wait_for_policies(info: ClusterInfo, token: str, timeout: float = 30.0) -> N
             if time.monotonic() > deadline:
                 raise AssertionError(f"rbac.yaml's policies judged nothing in {timeout:.0f}s")
             time.sleep(0.2)
+
+
+#: The unprivileged user the non-root tests run podlife as.
+NOBODY = 65534
+
+
+def nobody_python(root: Path) -> list[str]:
+    """A command that runs this podlife as the user nobody: the system's Python (this one
+    may live under /root, which nobody cannot enter) over a readable copy of this
+    environment's packages and of the checkout, made under `root`. Hard links where the
+    file system allows, so the copy costs little."""
+    if sys.version_info[:2] != _system_python_version():
+        raise RuntimeError("the system's python3 is not this Python's version")
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)
+    packages = [Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    copies = []
+    for index, site in enumerate(packages):
+        copy = root / f"site-{index}"
+        if subprocess.run(["cp", "-al", str(site), str(copy)]).returncode != 0:
+            subprocess.run(["cp", "-a", str(site), str(copy)], check=True)
+        copies.append(copy)
+    source = root / "src"
+    source.mkdir()
+    for name in ("podlife", "suites", "manifests", "pyproject.toml", "conftest.py"):
+        subprocess.run(["cp", "-a", str(paths.repo_root() / name), str(source)], check=True)
+    subprocess.run(["chmod", "-R", "o+rX", str(root)], check=True)
+    pythonpath = ":".join(str(p) for p in [source, *copies])
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "env",
+            "-i", "PATH=/usr/local/bin:/usr/bin:/bin", f"PYTHONPATH={pythonpath}",
+            "/usr/bin/python3"]
+
+
+def _system_python_version() -> tuple[int, int]:
+    out = subprocess.run(["/usr/bin/python3", "-c", "import sys; print(*sys.version_info[:2])"],
+                         capture_output=True, text=True)
+    major, minor = out.stdout.split() if out.returncode == 0 else ("0", "0")
+    return int(major), int(minor)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from podlife import paths, providers, versions
 from podlife.errors import PodlifeError
 from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.namespaces import delete_namespace, new_namespace
-from tests.helpers import service_account_kubeconfig
+from tests.helpers import NOBODY, nobody_python, one_clear_line, service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster
 
@@ -77,3 +79,36 @@ def test_kubeconfig_provider_needs_a_kubeconfig(tmp_path: Path) -> None:
                                      kubeconfig=str(tmp_path / "missing"))
     with pytest.raises(PodlifeError, match="kubeconfig"):
         providers._provide(opts, "run-missing")
+
+
+def test_the_kubeconfig_provider_runs_as_a_non_root_user(existing: ClusterInfo) -> None:
+    """An existing cluster needs no root: as the user nobody, with the minimal RBAC
+    identity's kubeconfig, a check runs and passes; the local provider says in one line
+    that it needs root."""
+    work = Path(tempfile.mkdtemp(prefix="pl-nonroot-"))
+    work.chmod(0o755)
+    try:
+        python = nobody_python(work / "env")
+        home = work / "home"
+        home.mkdir()
+        kubeconfig = service_account_kubeconfig(existing, home / "podlife.kubeconfig")
+        os.chown(home, NOBODY, NOBODY)
+        os.chown(kubeconfig, NOBODY, NOBODY)
+
+        def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*python[:-1], f"HOME={home}", python[-1], "-m",
+                                   "podlife.cli", *args], capture_output=True, text=True,
+                                  timeout=600, cwd=home)
+
+        run = as_nobody("run", "--provider", "kubeconfig", "--kubeconfig", str(kubeconfig),
+                        "--images", "local", "--workers", "1", "--no-render", "--",
+                        "-k", "test_init_containers_run_in_order")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+        results = json.loads(next((home / "reports" / "runs").glob("*/results.json"))
+                             .read_text())
+        assert [c["verdict"] for c in results["checks"]] == ["pass"], results["checks"]
+        for args in (["cluster", "up", "--name", "nonroot"], ["run"],
+                     ["kind", "up", "--name", "nonroot"]):
+            one_clear_line(as_nobody(*args), "needs root")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -48,7 +48,7 @@ class Readiness:
 
     def _timed_out(self, what: str, timeout: float) -> PodlifeError:
         return PodlifeError(f"timed out after {timeout:.0f}s waiting for {what}",
-                            "read the component logs (the directory below)",
+                            "read the component logs",
                             log=str(self.layout.logs))
 
     def probe(self, what: str, probe: Callable[[], bool], timeout: float,

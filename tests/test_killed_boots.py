@@ -1,0 +1,92 @@
+"""A boot that dies or fails halfway: the host's kernel tunables come back whatever killed
+it, and a failed boot's error names a log that still exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from podlife import paths
+from podlife.local import host
+from podlife.local.deviations import KERNEL_TUNABLES_KEPT, KUBELET_TUNABLES
+from tests.helpers import podlife
+
+pytestmark = pytest.mark.cluster
+
+NAME = "ci-killed"
+
+
+@pytest.fixture
+def host_values() -> Iterator[dict[str, str]]:
+    """The host's tunables before the test; the test fails if the kubelet's would be the
+    same (nothing to tell apart), and the host is put back whatever happened."""
+    before = host.read_tunables()
+    if all(before.get(name) == value for name, value in KUBELET_TUNABLES.items()):
+        pytest.skip("this host's tunables are the kubelet's own: a change cannot be seen")
+    yield before
+    podlife("cluster", "down", "--name", NAME)
+    host.write_tunables(before)
+
+
+def killed_up(after: float) -> None:
+    """`podlife cluster up` in a session of its own, SIGKILLed `after` seconds in; what it
+    started keeps running, as it would after `kill -9`."""
+    proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name",
+                             NAME], start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(after)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.parametrize(("after", "next_command"), [
+    (1, ["cluster", "down", "--name", NAME]),
+    (3, ["cluster", "status"]),
+    (5, ["cluster", "down", "--name", NAME]),
+])
+def test_sigkill_during_up_leaves_the_hosts_tunables_as_found(
+        host_values: dict[str, str], after: float, next_command: list[str]) -> None:
+    """Killed 1, 3 or 5 s into `up`: the next command puts the host's values back; then a
+    `down` and a new `up` record the host's values (not the kubelet's) as the host's."""
+    killed_up(after)
+    result = podlife(*next_command, timeout=300)
+    assert result.returncode == 0, result
+    assert host.read_tunables() == host_values, f"after {next_command} of a kill at {after}s"
+    assert podlife("cluster", "down", "--name", NAME, timeout=300).returncode == 0
+    up = podlife("cluster", "up", "--name", NAME, timeout=300)
+    assert up.returncode == 0, up
+    assert host.read_tunables() == host_values
+    info = json.loads((paths.cluster_dir(NAME) / "cluster.json").read_text())
+    kept = [d for d in info["host_deviations"] if d["id"] == KERNEL_TUNABLES_KEPT]
+    assert kept, "the kubelet's values were taken for the host's own"
+    overcommit = host_values["vm/overcommit_memory"]
+    assert f"vm.overcommit_memory={overcommit} (kubelet: 1)" in kept[0]["what"]
+    assert podlife("cluster", "down", "--name", NAME, timeout=300).returncode == 0
+    assert host.read_tunables() == host_values
+    assert not host.record_path().exists()
+    assert not (paths.state_root() / "locks" / f"{NAME}.lock").exists()
+
+
+def test_a_failed_boots_error_names_a_log_that_exists() -> None:
+    """A boot that times out is torn down; its logs move to failed-boots/, and the error's
+    log path is that place, not the removed state dir."""
+    result = podlife("cluster", "up", "--name", "ci-failboot", "--timeout", "1", timeout=300)
+    try:
+        assert result.returncode == 2, result
+        logged = re.search(r"\(log: ([^)]+)\)", result.stderr)
+        assert logged, result.stderr
+        log = Path(logged.group(1))
+        assert log.exists() and log.is_relative_to(paths.state_root() / "failed-boots"), log
+        assert not paths.cluster_dir("ci-failboot").exists()
+    finally:
+        shutil.rmtree(paths.state_root() / "failed-boots" / "ci-failboot", ignore_errors=True)
