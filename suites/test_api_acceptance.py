@@ -16,13 +16,13 @@ import pytest
 import yaml
 from kubernetes.client.rest import ApiException
 
-from podlife import manifests
-from podlife.apply import resource_of
-from podlife.features import native_sidecar_gap, server_version
-from podlife.framework import Framework
-from podlife.outcomes import unsupported
-from podlife.resources import parse_quantity
-from podlife.support import minor_of
+from podlife.check import manifests
+from podlife.check.apply import resource_of
+from podlife.check.features import native_sidecar_gap, server_version
+from podlife.check.framework import Framework
+from podlife.check.outcomes import unsupported
+from podlife.check.resources import parse_quantity
+from podlife.check.support import minor_of
 
 #: Maps whose values are resource quantities: "1Gi" may legitimately come back as
 #: "1073741824" or 1 as "1", so these compare by value, not by spelling.

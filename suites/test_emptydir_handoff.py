@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.instrument import instrument, run, serve
-from podlife.ordering import exited_before_start, never_reported
-from podlife.timeline import Timeline
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import instrument, run, serve
+from podlife.check.ordering import exited_before_start, never_reported
+from podlife.core.timeline import Timeline
 
 # Fetch URL into FILE; retries while the stand-in's Service is still being wired up.
 FETCH = """fetch() {

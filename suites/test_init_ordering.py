@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, run, serve
-from podlife.ordering import one_after_another
-from podlife.pod_state import (
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.ordering import one_after_another
+from podlife.check.pod_state import (
     brief,
     condition,
     condition_true,
@@ -21,7 +21,7 @@ from podlife.pod_state import (
     state_detail,
     state_of,
 )
-from podlife.timeline import parse_timestamp
+from podlife.core.timeline import parse_timestamp
 
 pytestmark = pytest.mark.pattern("multiple-init-containers")
 

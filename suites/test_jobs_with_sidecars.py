@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from podlife import manifests
-from podlife.features import require_native_sidecars
-from podlife.framework import Framework
-from podlife.instrument import instrument, run, serve
-from podlife.ordering import happened_before, never_reported
-from podlife.pod_state import container_status
-from podlife.workloads import job_condition
+from podlife.check import manifests
+from podlife.check.features import require_native_sidecars
+from podlife.check.framework import Framework
+from podlife.check.instrument import instrument, run, serve
+from podlife.check.ordering import happened_before, never_reported
+from podlife.check.pod_state import container_status
+from podlife.check.workloads import job_condition
 
 pytestmark = pytest.mark.pattern("native-sidecar")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from podlife import manifests
-from podlife.features import require_native_sidecars
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, serve
-from podlife.ordering import close_together
-from podlife.pod_state import container_status, is_ready, is_running
-from podlife.timeline import parse_timestamp
+from podlife.check import manifests
+from podlife.check.features import require_native_sidecars
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, serve
+from podlife.check.ordering import close_together
+from podlife.check.pod_state import container_status, is_ready, is_running
+from podlife.core.timeline import parse_timestamp
 
 LOGGING_POD = "app-with-logging"
 PROXY_POD = "app-with-proxy"

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from podlife import manifests
-from podlife.features import require_native_sidecars
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, run, serve
-from podlife.ordering import expect_order, happened_before, never_reported, starts_before
-from podlife.pod_state import container_status, state_of
-from podlife.timeline import Timeline
+from podlife.check import manifests
+from podlife.check.features import require_native_sidecars
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.ordering import expect_order, happened_before, never_reported, starts_before
+from podlife.check.pod_state import container_status, state_of
+from podlife.core.timeline import Timeline
 
 pytestmark = pytest.mark.pattern("native-sidecar")
 

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.instrument import instrument, serve
-from podlife.pod_state import container_status
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import instrument, serve
+from podlife.check.pod_state import container_status
 
 LINES = 20
 

@@ -6,7 +6,7 @@ refine it (they keep running, so they add to the app containers and to every ini
 container declared after them). cpu and memory are shared with whatever else runs on the
 node, so the boundary is tested with an extended resource only this check uses: the node
 advertises exactly 10 widgets, and pods whose effective request is 10 schedule while pods
-needing 11 stay Pending with "Insufficient". podlife.resources states the request each
+needing 11 stay Pending with "Insufficient". podlife.check.resources states the request each
 case means to create before the scheduler gives its verdict.
 """
 
@@ -21,15 +21,15 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from podlife import manifests
-from podlife.features import require_native_sidecars, require_node_changes
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, run, serve
-from podlife.namespaces import MANAGED_BY
-from podlife.outcomes import unsupported
-from podlife.pod_state import scheduled
-from podlife.resources import effective_request
-from podlife.waits import watch_until
+from podlife.check import manifests
+from podlife.check.features import require_native_sidecars, require_node_changes
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.namespaces import MANAGED_BY
+from podlife.check.outcomes import unsupported
+from podlife.check.pod_state import scheduled
+from podlife.check.resources import effective_request
+from podlife.check.waits import watch_until
 
 CAPACITY = 10
 POD = "init-resources"
@@ -217,7 +217,7 @@ def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
         pod = widget_pod(f, resource, case)
         computed = effective_request(pod, resource)
         assert computed == case.effective, (
-            f"podlife.resources says this pod requests {computed} widgets, the case meant "
+            f"podlife.check.resources says this pod requests {computed} widgets, the case meant "
             f"{case.effective}: the pod or the formula is wrong")
         stored = f.create(pod)
         assert (stored["spec"].get("overhead") or {}).get(resource) == (

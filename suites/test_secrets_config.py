@@ -11,10 +11,10 @@ import hashlib
 
 import pytest
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, run, serve
-from podlife.pod_state import container_status
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.pod_state import container_status
 
 pytestmark = pytest.mark.pattern("multiple-init-containers")
 

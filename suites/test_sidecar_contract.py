@@ -14,18 +14,18 @@ import copy
 
 import pytest
 
-from podlife import manifests
-from podlife.features import require_native_sidecars
-from podlife.framework import Framework
-from podlife.instrument import Script, instrument, run, serve
-from podlife.ordering import (
+from podlife.check import manifests
+from podlife.check.features import require_native_sidecars
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.ordering import (
     close_together,
     exited_before_start,
     happened_before,
     restarted,
     runs_together,
 )
-from podlife.pod_state import (
+from podlife.check.pod_state import (
     brief,
     container_status,
     exit_code,
@@ -33,8 +33,8 @@ from podlife.pod_state import (
     restarts,
     state_of,
 )
-from podlife.pods import ended
-from podlife.timeline import parse_timestamp
+from podlife.check.pods import ended
+from podlife.core.timeline import parse_timestamp
 
 pytestmark = pytest.mark.pattern("native-sidecar")
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from kubernetes import client as k8s
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.images import adapt_command
-from podlife.instrument import instrument, map_images, serve
-from podlife.ordering import reported_after
-from podlife.pod_state import container_status
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import instrument, map_images, serve
+from podlife.check.ordering import reported_after
+from podlife.check.pod_state import container_status
+from podlife.core.images import adapt_command
 
 pytestmark = pytest.mark.pattern("wait-for-db")
 

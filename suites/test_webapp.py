@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from podlife import manifests
-from podlife.framework import Framework
-from podlife.images import adapt_command
-from podlife.instrument import Script, instrument, run, serve
-from podlife.ordering import expect_order, one_after_another
-from podlife.pod_state import container_status, is_ready
-from podlife.resources import effective_requests
+from podlife.check import manifests
+from podlife.check.framework import Framework
+from podlife.check.instrument import Script, instrument, run, serve
+from podlife.check.ordering import expect_order, one_after_another
+from podlife.check.pod_state import container_status, is_ready
+from podlife.check.resources import effective_requests
+from podlife.core.images import adapt_command
 
 pytestmark = pytest.mark.pattern("webapp-deployment")
 

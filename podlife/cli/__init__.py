@@ -16,11 +16,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from podlife import paths
 from podlife.cli import cluster, info, kind, reports, selftest, suite
-from podlife.errors import PodlifeError
-from podlife.safe_text import one_line
-from podlife.signals import interrupt_on_termination
+from podlife.core import paths
+from podlife.core.errors import PodlifeError
+from podlife.core.safe_text import one_line
+from podlife.core.signals import interrupt_on_termination
 
 EXIT_PASSED = 0  # every check passed (or was unsupported/skipped, with its reason)
 EXIT_CHECK_FAILED = 1  # a check failed (or, for matrix/upgrade/compare, a regression)

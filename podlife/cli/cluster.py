@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-from podlife import argtypes, versions
 from podlife.cli.output import (
     add_output_option,
     build_progress,
@@ -15,14 +14,15 @@ from podlife.cli.output import (
     print_json,
     step_printer,
 )
-from podlife.errors import PodlifeError
+from podlife.core import argtypes, versions
+from podlife.core.errors import PodlifeError
 
 DEFAULT_NAME = "podlife"
 DEFAULT_BOOT_TIMEOUT = 180.0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from podlife import build
+    from podlife.cluster import build
 
     version = versions.resolve(args.version)
     specs = [build.kubernetes_build(version), *build.support_builds()]
@@ -35,21 +35,21 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from podlife.local.preflight import preflight, validate_port
+    from podlife.cluster.local.preflight import preflight, validate_port
 
     validate_port(args.api_port)
     preflight()
-    from podlife.local.cluster import LocalCluster, parse_gates
+    from podlife.cluster.local.cluster import LocalCluster, parse_gates
 
     version = versions.resolve(args.version)
     kubelet = versions.resolve(args.kubelet_version) if args.kubelet_version else None
     if args.kube_bin_dir:
         # Official binaries say which release they are; that, not --version, configures them.
-        from podlife.build import kube_binaries_from_dir
+        from podlife.cluster.build import kube_binaries_from_dir
 
         _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
         version = versions.KubeVersion.parse(reported)
-    from podlife.local.gates import COMPONENTS, parse_component_gates
+    from podlife.cluster.local.gates import COMPONENTS, parse_component_gates
 
     gates = parse_gates(args.feature_gates)
     component_gates = parse_component_gates(
@@ -73,7 +73,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
     """One step of an in-place upgrade: the control plane, the node, or both (in order)."""
-    from podlife.local.cluster import ClusterInfo, LocalCluster
+    from podlife.cluster.local.cluster import ClusterInfo, LocalCluster
 
     version = versions.resolve(args.version)
     info = ClusterInfo.load(args.name)
@@ -94,8 +94,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from podlife.local.cluster import LocalCluster
-    from podlife.local.host import restore_stale
+    from podlife.cluster.local.cluster import LocalCluster
+    from podlife.cluster.local.host import restore_stale
 
     cluster = LocalCluster(args.name)
     restore_stale()  # a killed `up` of any cluster may have left the kubelet's sysctls
@@ -113,8 +113,8 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from podlife.local.host import restore_stale
-    from podlife.local.status import cluster_states
+    from podlife.cluster.local.host import restore_stale
+    from podlife.cluster.local.status import cluster_states
 
     restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
     rows = cluster_states()
@@ -137,15 +137,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_kubeconfig(args: argparse.Namespace) -> int:
-    from podlife.local.cluster import ClusterInfo
+    from podlife.cluster.local.cluster import ClusterInfo
 
     print(ClusterInfo.load(args.name).kubeconfig)
     return 0
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from podlife.local.cluster import ClusterInfo
-    from podlife.local.components import LOG_NAMES
+    from podlife.cluster.local.cluster import ClusterInfo
+    from podlife.cluster.local.components import LOG_NAMES
 
     if args.component not in LOG_NAMES:
         raise PodlifeError(f"'{args.component}' is not a component of a local cluster",
@@ -165,7 +165,7 @@ def _gates_dest(short: str) -> str:
 
 def _add_gates(parser: argparse.ArgumentParser) -> None:
     """--feature-gates for every component, and one flag per component merged over it."""
-    from podlife.local.gates import COMPONENTS
+    from podlife.cluster.local.gates import COMPONENTS
 
     parser.add_argument("--feature-gates", default=None, metavar="K=V,...",
                         help="feature gates for every component (default: the release's own)")
@@ -241,6 +241,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     logs.add_argument("name", help="the local cluster's name")
     logs.add_argument("component", help="e.g. kubelet (a wrong name lists the known ones)")
     logs.set_defaults(func=cmd_logs)
-    from podlife.verify.cli import add_verify
+    from podlife.cli.verify import add_verify
 
     add_verify(csub, DEFAULT_NAME)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from podlife import about, paths, versions
 from podlife.cli.output import add_output_option, print_json
+from podlife.core import about, paths, versions
 
 
 def cluster_version(args: argparse.Namespace) -> str | None:
     """The server version of the cluster named by --kubeconfig or --reuse-cluster, if any."""
-    from podlife import access
+    from podlife.cluster import access
 
     if args.reuse_cluster:
-        from podlife.local.cluster import ClusterInfo
+        from podlife.cluster.local.cluster import ClusterInfo
 
         kubeconfig = str(ClusterInfo.load(args.reuse_cluster).kubeconfig)
     elif args.kubeconfig:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from podlife import versions
 from podlife.cli.output import console
+from podlife.core import versions
 
 DEFAULT_NAME = "podlife-kind"
 
@@ -17,7 +17,7 @@ def _say(text: str) -> None:
 
 
 def cmd_kind_image(args: argparse.Namespace) -> int:
-    from podlife.kind import engine, node_image
+    from podlife.cluster.kind import engine, node_image
 
     version = versions.resolve(args.version)
     with engine.locked():
@@ -31,7 +31,7 @@ def cmd_kind_image(args: argparse.Namespace) -> int:
 
 
 def cmd_kind_up(args: argparse.Namespace) -> int:
-    from podlife.kind import cluster
+    from podlife.cluster.kind import cluster
 
     boot = cluster.up(args.name, versions.resolve(args.version), _say)
     console.print(json.dumps({"name": args.name, "kubeconfig": str(cluster.kubeconfig(args.name)),
@@ -40,7 +40,7 @@ def cmd_kind_up(args: argparse.Namespace) -> int:
 
 
 def cmd_kind_down(args: argparse.Namespace) -> int:
-    from podlife.kind import cluster
+    from podlife.cluster.kind import cluster
 
     cluster.delete(args.name)
     return 0

@@ -77,7 +77,7 @@ def print_json(data: object) -> None:
 
 
 def add_reports_dir_option(parser: argparse.ArgumentParser) -> None:
-    """--reports-dir: where runs are saved and reports rendered (podlife.paths.reports_dir)."""
+    """--reports-dir: where runs are saved and reports rendered (podlife.core.paths.reports_dir)."""
     parser.add_argument("--reports-dir", default=None, metavar="DIR",
                         help="where runs are saved and reports written (default: ./reports, "
                              "or $PODLIFE_REPORTS)")
@@ -85,7 +85,7 @@ def add_reports_dir_option(parser: argparse.ArgumentParser) -> None:
 
 def add_allow_option(parser: argparse.ArgumentParser) -> None:
     """`--allow pass-to-X`: a move away from pass the user expects, so it is no regression."""
-    from podlife.report.compare import ALLOWABLE
+    from podlife.results.report.compare import ALLOWABLE
 
     parser.add_argument("--allow", action="append", default=[], choices=ALLOWABLE,
                         metavar="MOVE",

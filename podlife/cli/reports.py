@@ -5,21 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from podlife import paths
 from podlife.cli.output import (
     add_allow_option,
     add_output_option,
     add_reports_dir_option,
     console,
 )
-from podlife.errors import PodlifeError
+from podlife.core import paths
+from podlife.core.errors import PodlifeError
 
 DEFAULT_OUT = "reports"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from podlife.report.cli import render_reports
-    from podlife.runner import render_all
+    from podlife.results.report.cli import render_reports
+    from podlife.run.runner import render_all
 
     if args.all:
         out = render_all(Path(args.out) if args.out else None)
@@ -30,14 +30,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = render_reports([Path(f) for f in args.results], Path(args.out or DEFAULT_OUT))
     else:
         raise PodlifeError("no results files given", "pass results.json files, or --all")
-    from podlife.safe_text import one_line
+    from podlife.core.safe_text import one_line
 
     console.print(f"report written: {one_line(str(out))}", markup=False)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from podlife.report.cli import compare_files, compare_series
+    from podlife.results.report.cli import compare_files, compare_series
 
     if args.more:
         return compare_series([Path(f) for f in (args.before, args.after, *args.more)],

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from podlife import versions
 from podlife.cli.output import build_progress, console, step_printer
+from podlife.core import versions
 
 
 def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
-    from podlife.local.preflight import preflight
-    from podlife.selftest import mutants, prove, run
+    from podlife.cluster.local.preflight import preflight
+    from podlife.run.selftest import mutants, prove, run
 
     version = versions.resolve(None)
     chosen = mutants.find(args.mutant)
@@ -36,12 +36,12 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_soak(args: argparse.Namespace, extra: list[str]) -> int:
-    from podlife.local.preflight import preflight
-    from podlife.runner import build_versions
-    from podlife.soak import soak
+    from podlife.cluster.local.preflight import preflight
+    from podlife.run.runner import build_versions
+    from podlife.run.soak import soak
 
     if args.runs < 0 or args.fresh_runs < 0 or args.runs + args.fresh_runs == 0:
-        from podlife.errors import PodlifeError
+        from podlife.core.errors import PodlifeError
 
         raise PodlifeError(f"--runs {args.runs} and --fresh-runs {args.fresh_runs} ask for "
                            "no run", "give --runs N (N >= 1), --fresh-runs M, or both")

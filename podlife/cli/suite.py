@@ -1,6 +1,6 @@
 """`podlife run`, `podlife matrix` and `podlife upgrade`: the conformance suite on clusters.
 
-The cluster options come from podlife.options, the same declaration pytest registers, so
+The cluster options come from podlife.cluster.options, the same declaration pytest registers, so
 `podlife run --X` and `pytest --X` mean the same thing.
 """
 
@@ -10,7 +10,6 @@ import argparse
 import time
 from pathlib import Path
 
-from podlife import argtypes, options, skew, versions
 from podlife.cli.output import (
     add_allow_option,
     add_reports_dir_option,
@@ -18,24 +17,24 @@ from podlife.cli.output import (
     console,
     step_printer,
 )
-from podlife.errors import PodlifeError
+from podlife.cluster import options
+from podlife.core import argtypes, skew, versions
+from podlife.core.errors import PodlifeError
+from podlife.run.runner import MATRIX_PARALLEL, MATRIX_WORKERS
 
 RUN_WORKERS = 4
-#: 4 clusters of 4 workers keep 2 cores busy (94%); 2 of 3 left a third idle and took 37% longer.
-MATRIX_WORKERS = 4
-MATRIX_PARALLEL = 4
 UPGRADE_NAME = "upgrade"
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    from podlife.runner import build_versions, render_all, run_suite
+    from podlife.run.runner import build_versions, render_all, run_suite
 
     opts = options.ProviderOptions.from_namespace(args)
     version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
     kubelet = _kubelet_target(opts, version)
     check_cluster_first(opts)
     if opts.provider == "local" and not opts.reuse_cluster:
-        from podlife.local.preflight import preflight
+        from podlife.cluster.local.preflight import preflight
 
         preflight()
         assert version is not None
@@ -48,7 +47,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         _kind_node_image(version)
     label = kubelet.label if kubelet else version.tag if version else "existing"
     if opts.provider == "local" and opts.reuse_cluster:
-        from podlife.local.cluster import ClusterInfo
+        from podlife.cluster.local.cluster import ClusterInfo
 
         label = ClusterInfo.load(opts.reuse_cluster).version  # not the default release
     outcome = run_suite(options.pytest_args(opts) + extra, label=label, workers=args.workers,
@@ -60,7 +59,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 def _kind_node_image(version: versions.KubeVersion) -> None:
     """Build kind's node image before the run, with progress lines (pytest would hide them)."""
-    from podlife.kind import engine, node_image
+    from podlife.cluster.kind import engine, node_image
 
     with engine.locked():
         engine.start()
@@ -89,14 +88,14 @@ def _kubelet_target(opts: options.ProviderOptions,
 
 def check_cluster_first(opts: options.ProviderOptions) -> None:
     """An existing or reused cluster podlife cannot use is one error line, before any check."""
-    from podlife import access
+    from podlife.cluster import access
 
     if opts.provider == "kubeconfig":
-        from podlife.providers import existing_kubeconfig
+        from podlife.cluster.providers import existing_kubeconfig
 
         access.check_cluster(existing_kubeconfig(opts), node_changes=opts.allow_node_changes)
     elif opts.provider == "local" and opts.reuse_cluster:
-        from podlife.local.cluster import ClusterInfo
+        from podlife.cluster.local.cluster import ClusterInfo
 
         kubeconfig = ClusterInfo.load(opts.reuse_cluster).kubeconfig
         access.server_version(access.load_client(kubeconfig), str(kubeconfig))
@@ -104,8 +103,8 @@ def check_cluster_first(opts: options.ProviderOptions) -> None:
 
 def print_run_summary(results: Path, report: Path | None) -> None:
     """The run's verdicts in a few lines on stdout, so they end every terminal and CI log."""
-    from podlife.report.summary import run_summary
-    from podlife.results_file import load_run
+    from podlife.results.report.summary import run_summary
+    from podlife.results.results_file import load_run
 
     if not results.exists():
         print(f"podlife: the run wrote no results; its output is in {results.parent}")
@@ -119,8 +118,8 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.progress import TimeRemainingColumn as Eta
 
-    from podlife.local.preflight import preflight
-    from podlife.runner import RunOutcome, build_versions, render_all, run_matrix
+    from podlife.cluster.local.preflight import preflight
+    from podlife.run.runner import RunOutcome, build_versions, render_all, run_matrix
 
     preflight()
     wanted = [skew.parse_target(v) for v in args.versions.split(",")]
@@ -149,11 +148,11 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from podlife.local.preflight import preflight
-    from podlife.report.compare import parse_allowed
-    from podlife.report.upgrade import format_text, write_reports
-    from podlife.runner import build_versions, render_all
-    from podlife.upgrade_chain import run_chain
+    from podlife.cluster.local.preflight import preflight
+    from podlife.results.report.compare import parse_allowed
+    from podlife.results.report.upgrade import format_text, write_reports
+    from podlife.run.runner import build_versions, render_all
+    from podlife.run.upgrade_chain import run_chain
 
     from_v, to_v = versions.resolve(args.from_version), versions.resolve(args.to_version)
     hops = skew.hops(from_v, to_v, skip_minors=args.skip_minors)  # refused here, in one line
