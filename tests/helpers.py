@@ -16,8 +16,9 @@ from kubernetes import client as k8s
 from kubernetes import utils
 from kubernetes.client.rest import ApiException
 
-from podlife import paths
-from podlife.local.cluster import ClusterInfo, api_client
+from podlife.cluster.local.cluster import ClusterInfo, api_client
+from podlife.core import paths
+from podlife.core.images import IMAGES
 
 
 def podlife(*args: str, env: dict[str, str] | None = None,
@@ -136,3 +137,25 @@ def _system_python_version() -> tuple[int, int]:
                          capture_output=True, text=True)
     major, minor = out.stdout.split() if out.returncode == 0 else ("0", "0")
     return int(major), int(minor)
+
+
+def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = None,
+            timeout: float = 90, resources: dict | None = None) -> k8s.V1Pod:
+    """Run a one-shot busybox pod to completion and return its final state."""
+    image = IMAGES["busybox"].local
+    spec: dict = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                  "containers": [{"name": "main", "image": image,
+                                  "command": ["sh", "-c", script],
+                                  "resources": resources or {}}]}
+    if init:
+        spec["initContainers"] = [{"name": "init", "image": image,
+                                   "command": ["sh", "-c", init]}]
+    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
+                                           "metadata": {"name": name}, "spec": spec})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pod = core.read_namespaced_pod(name, "default")
+        if pod.status.phase in ("Succeeded", "Failed"):
+            return pod
+        time.sleep(0.2)
+    raise AssertionError(f"pod {name} did not finish in {timeout}s: {pod.status}")

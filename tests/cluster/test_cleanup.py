@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 from kubernetes import client as k8s
 
-from podlife import versions
-from podlife.images import ImageMap
-from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.namespaces import HOLD_FINALIZER, new_namespace, stop_workloads
-from podlife.pytest_plugin import clean_up, discards_cluster
+from podlife.check.namespaces import HOLD_FINALIZER, new_namespace, stop_workloads
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.core import versions
+from podlife.core.images import ImageMap
+from podlife.plugin.checks import clean_up
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +98,3 @@ def test_the_namespace_is_deleted_unless_the_cluster_goes_next(busy_namespace) -
     assert pods_gone(core, namespace) == []
 
 
-def test_a_cluster_goes_next_if_this_run_booted_and_does_not_keep_it_or_the_user_says() -> None:
-    def config(**given: bool) -> SimpleNamespace:
-        return SimpleNamespace(getoption=lambda name, default=None: given.get(name, default))
-
-    booted = SimpleNamespace(created_by_run=True)
-    existing = SimpleNamespace(created_by_run=False)
-    assert discards_cluster(config(), booted)
-    assert not discards_cluster(config(keep_cluster=True), booted)
-    assert not discards_cluster(config(), existing)
-    assert discards_cluster(config(leave_namespaces=True), existing)

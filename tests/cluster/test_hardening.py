@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife.errors import PodlifeError
-from podlife.local.cluster import LocalCluster
-from podlife.local.node import setup_script
+from podlife.cluster.local.cluster import LocalCluster
+from podlife.cluster.local.node import setup_script
+from podlife.core.errors import PodlifeError
 from tests.helpers import fake_state, one_clear_line, podlife
 
 
@@ -117,14 +117,14 @@ def test_down_never_kills_a_process_a_stale_pid_file_names(tmp_path: Path) -> No
 
 def test_membership_is_by_whole_cgroup_name() -> None:
     """podlife-a does not claim a process of podlife-ab (nor of anything else)."""
-    from podlife.local.node import CgroupTree
+    from podlife.cluster.local.node import CgroupTree
 
     assert not CgroupTree("a").holds(os.getpid())
     assert not CgroupTree("a").holds(2**22 + 1)  # no such process
 
 
 def test_unmount_matches_whole_paths_only() -> None:
-    from podlife.local.state import mounts_under
+    from podlife.cluster.local.state import mounts_under
 
     mounts = ["/s/clusters/a", "/s/clusters/a/kubelet", "/s/clusters/ab", "/s/clusters/ab/x",
               "/s/clusters/a-b/y", "/"]
@@ -154,7 +154,7 @@ def test_up_and_down_of_a_busy_cluster_fail_with_one_line_and_touch_nothing(
         tmp_path: Path, monkeypatch) -> None:
     """While one podlife holds a cluster (here: this test, as `up` would), a second `up` and
     a `down` of that name exit 2 with one line naming the holder; its state is untouched."""
-    from podlife.local.lock import cluster_lock, holder
+    from podlife.cluster.local.lock import cluster_lock, holder
 
     monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
     state = fake_state(tmp_path, "r9-busy")
@@ -183,7 +183,7 @@ def test_termination_signals_raise_keyboard_interrupt_once() -> None:
     """SIGTERM becomes KeyboardInterrupt; a second signal during cleanup is ignored."""
     import signal
 
-    from podlife.signals import interrupt_on_termination
+    from podlife.core.signals import interrupt_on_termination
 
     cleaned = False
     with pytest.raises(KeyboardInterrupt), interrupt_on_termination():

@@ -21,14 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from podlife import binary_cache, flock, images, versions
-from podlife.errors import PodlifeError
-from podlife.local import host
-from podlife.local.cluster import LocalCluster, kept_log_path, kube_module_dir
-from podlife.local.node import CgroupTree
-from podlife.model import CheckResult, RunResult
-from podlife.report.summary import run_summary
-from podlife.results_file import write_run
+from podlife.cluster import binary_cache
+from podlife.cluster import oci_images as images
+from podlife.cluster.build import kube_module_dir
+from podlife.cluster.local import host
+from podlife.cluster.local.cluster import LocalCluster, kept_log_path
+from podlife.cluster.local.node import CgroupTree
+from podlife.core import flock, versions
+from podlife.core.errors import PodlifeError
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.report.summary import run_summary
+from podlife.results.results_file import write_run
 from tests.helpers import fake_state, one_clear_line, podlife
 
 #: A screen clear, an OSC 8 hyperlink to a local file, and the C1 form of CSI.
@@ -180,8 +183,8 @@ def test_a_changed_image_archive_is_rebuilt_to_its_manifest(image_cache: Path) -
 def test_the_tunables_lock_excludes_other_network_namespaces(tmp_path: Path) -> None:
     """An abstract unix socket is per network namespace; the lock must not be."""
     env = {**os.environ, "PODLIFE_STATE": str(tmp_path)}
-    probe = ("from podlife.local import host\n"
-             "from podlife.errors import PodlifeError\n"
+    probe = ("from podlife.cluster.local import host\n"
+             "from podlife.core.errors import PodlifeError\n"
              "try:\n"
              "    host.host_tunables(timeout=1)\n"
              "except PodlifeError:\n"
@@ -318,7 +321,7 @@ def test_termination_of_a_killed_holder_releases_the_tunables_lock(tmp_path: Pat
     """The kernel drops the flock with its holder: SIGKILL leaves no stale lock."""
     env = {**os.environ, "PODLIFE_STATE": str(tmp_path)}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "from podlife.local import host\nimport time\n"
+        [sys.executable, "-c", "from podlife.cluster.local import host\nimport time\n"
          "with host._host_lock(5):\n    print('held', flush=True); time.sleep(300)"],
         env=env, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

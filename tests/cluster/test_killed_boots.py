@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife import paths
-from podlife.local import host
-from podlife.local.deviations import KERNEL_TUNABLES_KEPT, KUBELET_TUNABLES
+from podlife.cluster.local import host
+from podlife.cluster.local.deviations import KERNEL_TUNABLES_KEPT, KUBELET_TUNABLES
+from podlife.core import paths
 from tests.helpers import podlife
 
 pytestmark = pytest.mark.cluster

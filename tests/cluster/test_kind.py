@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife import versions
-from podlife.kind import cluster, engine
-from tests.test_host_snapshot import snapshot
+from podlife.cluster.kind import cluster, engine
+from podlife.core import versions
+from tests.snapshot import snapshot
 
 pytestmark = pytest.mark.cluster
 

@@ -24,13 +24,15 @@ import pytest
 import yaml
 from kubernetes import client as k8s
 
-from podlife import images, paths, versions
-from podlife.errors import PodlifeError
-from podlife.local import deviations
-from podlife.local.boot_check import LOOKUP_SECONDS
-from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.local.launch import Launcher
-from podlife.local.node import CgroupTree, processes_in
+from podlife.cluster.local import deviations
+from podlife.cluster.local.boot_check import LOOKUP_SECONDS
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.cluster.local.launch import Launcher
+from podlife.cluster.local.node import CgroupTree, processes_in
+from podlife.core import paths, versions
+from podlife.core.errors import PodlifeError
+from podlife.core.images import IMAGES
+from tests.helpers import run_pod
 
 pytestmark = pytest.mark.cluster
 
@@ -139,28 +141,6 @@ def core(booted: ClusterInfo) -> k8s.CoreV1Api:
     return k8s.CoreV1Api(api_client(booted.kubeconfig))
 
 
-def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = None,
-            timeout: float = 90, resources: dict | None = None) -> k8s.V1Pod:
-    """Run a one-shot busybox pod to completion and return its final state."""
-    image = images.IMAGES["busybox"].local
-    spec: dict = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-                  "containers": [{"name": "main", "image": image,
-                                  "command": ["sh", "-c", script],
-                                  "resources": resources or {}}]}
-    if init:
-        spec["initContainers"] = [{"name": "init", "image": image,
-                                   "command": ["sh", "-c", init]}]
-    core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
-                                           "metadata": {"name": name}, "spec": spec})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pod = core.read_namespaced_pod(name, "default")
-        if pod.status.phase in ("Succeeded", "Failed"):
-            return pod
-        time.sleep(0.2)
-    raise AssertionError(f"pod {name} did not finish in {timeout}s: {pod.status}")
-
-
 def logs(core: k8s.CoreV1Api, name: str, container: str = "main") -> str:
     return core.read_namespaced_pod_log(name, "default", container=container)
 
@@ -257,7 +237,7 @@ HOST_TAKEOVER_POD = {
     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "takeover"},
     "spec": {"hostPID": True, "hostNetwork": True, "restartPolicy": "Never",
              "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
-             "containers": [{"name": "main", "image": images.IMAGES["busybox"].local,
+             "containers": [{"name": "main", "image": IMAGES["busybox"].local,
                              "command": ["sh", "-c", "cat /host/etc/shadow"],
                              "securityContext": {"privileged": True},
                              "volumeMounts": [{"name": "host", "mountPath": "/host"}]}]}}
@@ -587,7 +567,7 @@ def test_sigterm_during_run_stops_the_checks_and_removes_the_runs_cluster(
     """`kill -TERM` of `podlife run` while checks run on the cluster it booted: pytest is
     interrupted as by Ctrl-C, the cluster is removed, exit 130, no process left."""
     run_id = "sigrun01"
-    name = f"t{run_id[:8]}"  # podlife.providers.run_cluster_name
+    name = f"t{run_id[:8]}"  # podlife.cluster.providers.run_cluster_name
     results = tmp_path / "results.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "podlife.cli", "run", "--results", str(results), "--quiet",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from podlife import paths, versions
-from podlife.local.cluster import LocalCluster
+from podlife.cluster.local.cluster import LocalCluster
+from podlife.core import paths, versions
 
 pytestmark = pytest.mark.cluster
 
@@ -41,9 +41,9 @@ CHECK = f'''"""A pattern added by tests/test_new_pattern.py."""
 
 import pytest
 
-from podlife import manifests
-from podlife.instrument import instrument
-from podlife.ordering import one_after_another
+from podlife.check import manifests
+from podlife.check.instrument import instrument
+from podlife.check.ordering import one_after_another
 
 
 @pytest.mark.pattern("{PATTERN}")
@@ -86,7 +86,7 @@ def run(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_new_pattern_is_collected_grouped_and_reported(cluster: str, copy: Path) -> None:
-    listed = run(copy, "-c", "from podlife import manifests; print(manifests.all_patterns())")
+    listed = run(copy, "-c", "from podlife.check import manifests; print(manifests.all_patterns())")
     assert PATTERN in listed.stdout, listed.stderr
     collected = run(copy, "-m", "pytest", "suites", "--collect-only", "-q",
                     "-p", "no:cacheprovider")

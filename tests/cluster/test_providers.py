@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from kubernetes import client as k8s
 
-from podlife import paths, providers, versions
-from podlife.errors import PodlifeError
-from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.namespaces import delete_namespace, new_namespace
+from podlife.check.namespaces import delete_namespace, new_namespace
+from podlife.cluster import providers
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.core import paths, versions
+from podlife.core.errors import PodlifeError
 from tests.helpers import NOBODY, nobody_python, one_clear_line, service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster

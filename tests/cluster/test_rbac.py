@@ -17,9 +17,9 @@ from kubernetes import client as k8s
 from kubernetes import utils
 from kubernetes.client.rest import ApiException
 
-from podlife import paths, versions
-from podlife.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.namespaces import POD_SECURITY
+from podlife.check.namespaces import POD_SECURITY
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.core import paths, versions
 from tests.helpers import service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster

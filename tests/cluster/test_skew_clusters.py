@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from podlife import build, versions
-from podlife.binary_cache import BinaryCache
-from podlife.local.cluster import LocalCluster
+from podlife.cluster import build
+from podlife.cluster.binary_cache import BinaryCache
+from podlife.cluster.local.cluster import LocalCluster
+from podlife.core import versions
 
 pytestmark = pytest.mark.cluster
 

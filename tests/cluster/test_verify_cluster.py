@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife import versions
-from podlife.local.cluster import LocalCluster
-from podlife.verify import specs
+from podlife.cluster.local.cluster import LocalCluster
+from podlife.core import versions
+from podlife.run.verify import specs
 
 pytestmark = [pytest.mark.cluster, pytest.mark.fidelity]
 NAME = "vf-ci"  # a name of its own: CI and users keep theirs

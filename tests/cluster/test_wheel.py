@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from podlife import paths, versions
-from podlife.local.cluster import ClusterInfo, LocalCluster
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster
+from podlife.core import paths, versions
 
 pytestmark = pytest.mark.cluster
 
@@ -117,8 +117,8 @@ def test_wheel_holds_everything_a_run_needs(wheel: Path) -> None:
     assert "podlife/verify/specs.yaml" in names  # `cluster verify`'s pinned upstream specs
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
-    assert "podlife.pytest_plugin = podlife.pytest_plugin" in entry_points
-    assert "podlife.pytest_results = podlife.pytest_results" in entry_points
+    assert "podlife.plugin.checks = podlife.plugin.checks" in entry_points
+    assert "podlife.plugin.recording = podlife.plugin.recording" in entry_points
 
 
 def test_pyproject_lists_every_package() -> None:

@@ -3,7 +3,7 @@ the machine's CPUs were. The timings themselves come from real boots in `nox -s 
 
 from __future__ import annotations
 
-from podlife import bench
+from podlife.run import bench
 
 
 def test_each_step_lasts_until_the_next_begins_and_the_last_until_the_end() -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife import binary_cache, build, versions
-from podlife.errors import PodlifeError
+from podlife.cluster import binary_cache, build
+from podlife.core import versions
+from podlife.core.errors import PodlifeError
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_a_second_process_waits_for_the_build_in_progress_and_reuses_it(
     import time
 
     cache, spec = cached
-    waiter = ("from podlife import build, versions\n"
+    waiter = ("from podlife.cluster import build\nfrom podlife.core import versions\n"
               "spec = build.kubernetes_build(versions.resolve(None))\n"
               "print(build.build(spec))\n")
     env = {**os.environ, "PATH": "/nonexistent"}

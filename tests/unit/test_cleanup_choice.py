@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from types import SimpleNamespace
 
-import pytest
-from kubernetes import client as k8s
-
-from podlife.check.namespaces import HOLD_FINALIZER, new_namespace, stop_workloads
-from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.core import versions
-from podlife.core.images import ImageMap
-from podlife.plugin.checks import clean_up, discards_cluster
+from podlife.plugin.checks import discards_cluster
 
 
 def test_a_cluster_goes_next_if_this_run_booted_and_does_not_keep_it_or_the_user_says() -> None:

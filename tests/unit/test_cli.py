@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from podlife import access, versions
 from podlife.cli import EXIT_USAGE, main, parser
-from podlife.errors import PodlifeError
-from podlife.model import CheckResult, RunResult
-from podlife.report.summary import parse_claim, run_summary
-from podlife.results_file import write_run
+from podlife.cluster import access
+from podlife.core import versions
+from podlife.core.errors import PodlifeError
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.report.summary import parse_claim, run_summary
+from podlife.results.results_file import write_run
 
 
 def _subparsers(top: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -64,7 +65,7 @@ def _check(name: str, verdict: str, reason: str = "") -> CheckResult:
                        title=name, verdict=verdict, duration_s=1.0, reason=reason)
 
 
-ORDER = ("podlife.ordering.OrderError: order a:starting -> b:starting not observed: p: "
+ORDER = ("podlife.check.ordering.OrderError: order a:starting -> b:starting not observed: p: "
          "expected a:starting before b:starting, but b:starting came 0.5s earlier\n"
          "timeline of pod p:\n  +0.0s b starting")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podlife.errors import PodlifeError
-from podlife.model import VERDICTS, CheckResult, RunResult
-from podlife.report.compare import ALLOWABLE, compare, format_text, parse_allowed
+from podlife.core.errors import PodlifeError
+from podlife.results.model import VERDICTS, CheckResult, RunResult
+from podlife.results.report.compare import ALLOWABLE, compare, format_text, parse_allowed
 
 
 def _run(version: str, **verdicts: str) -> RunResult:

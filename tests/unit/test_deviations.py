@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from podlife import paths, versions
-from podlife.local import deviations as dev
-from podlife.local.components import Layout, kubelet_config
-from podlife.local.node import Network
-from podlife.local.runtime import containerd_config
-from podlife.local.state import ClusterInfo
-from podlife.local.status import recorded_deviations
-from podlife.providers import ClusterHandle, host_deviations
+from podlife.cluster.local import deviations as dev
+from podlife.cluster.local.components import Layout, kubelet_config
+from podlife.cluster.local.node import Network
+from podlife.cluster.local.runtime import containerd_config
+from podlife.cluster.local.state import ClusterInfo
+from podlife.cluster.local.status import recorded_deviations
+from podlife.cluster.providers import ClusterHandle, host_deviations
+from podlife.core import deviation as record
+from podlife.core import paths, versions
 
 #: /proc/self/status of a root whose bounding set lacks CAP_SYS_RESOURCE (this CI's).
 STATUS_WITHOUT = """Name:\tcat
@@ -48,7 +49,7 @@ def facts(status: str = STATUS_WITH, swaps: str = NO_SWAP, cgroup_v1: bool = Fal
                          dict(dev.KUBELET_TUNABLES) if tunables is None else tunables)
 
 
-def ids(found: list[dev.Deviation]) -> list[str]:
+def ids(found: list[record.Deviation]) -> list[str]:
     return [d.id for d in found]
 
 
@@ -93,11 +94,11 @@ def test_each_host_fact_is_its_own_deviation() -> None:
 
 
 def test_checks_are_matched_by_pattern() -> None:
-    deviation = dev.Deviation("x", "w", "c", ("resource_scheduling/*",))
+    deviation = record.Deviation("x", "w", "c", ("resource_scheduling/*",))
     assert deviation.affects("resource_scheduling/test_a[case-1]")
     assert not deviation.affects("webapp/test_webapp_rollout")
-    assert dev.affecting([deviation], "resource_scheduling/test_a") == [deviation]
-    assert dev.affecting(None, "resource_scheduling/test_a") == []
+    assert record.affecting([deviation], "resource_scheduling/test_a") == [deviation]
+    assert record.affecting(None, "resource_scheduling/test_a") == []
 
 
 def test_no_current_check_is_declared_dependent() -> None:
@@ -123,7 +124,7 @@ def test_kubelet_fails_on_swap_unless_the_host_has_it(tmp_path: Path, swap_on: b
 
 def test_status_says_what_cluster_json_records() -> None:
     found = dev.detect(facts(STATUS_WITHOUT))
-    assert recorded_deviations({"host_deviations": dev.records(found)}) == (
+    assert recorded_deviations({"host_deviations": record.records(found)}) == (
         "no-cap-sys-resource, conntrack-untouched, disk-eviction-lowered")
     assert recorded_deviations({"host_deviations": []}) == "none"
     assert recorded_deviations({}).startswith("not recorded")
@@ -149,7 +150,7 @@ def test_a_runs_deviations_come_from_the_local_clusters_record(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Local: what its cluster.json says; kubeconfig and kind: not known, never none."""
     monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
-    recorded = dev.records(dev.detect(facts(STATUS_WITHOUT)))
+    recorded = record.records(dev.detect(facts(STATUS_WITHOUT)))
     _cluster_json("new", host_deviations=recorded)
     assert host_deviations(ClusterHandle("new", "local", "k")) == recorded
     for provider in ("kubeconfig", "kind"):

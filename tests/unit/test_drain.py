@@ -1,8 +1,8 @@
-"""What a drain leaves alone and what it refuses (podlife.drain), on pod dicts."""
+"""What a drain leaves alone and what it refuses (podlife.run.drain), on pod dicts."""
 
 from __future__ import annotations
 
-from podlife.drain import MIRROR, orphans, stays
+from podlife.run.drain import MIRROR, orphans, stays
 
 
 def pod(name: str, namespace: str = "ns", owner: str | None = None, *, phase: str = "Running",

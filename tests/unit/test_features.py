@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from kubernetes.client.rest import ApiException
 
-from podlife import features, sidecar_probe
-from podlife.features import classify_rejection, classify_stored
-from podlife.outcomes import CheckError, Unsupported
-from podlife.sidecar_probe import classify_kubelet
-from podlife.support import SUPPORTED, Support, minor_of
-from podlife.waits import WaitFailed
+from podlife.check import features, sidecar_probe
+from podlife.check.features import classify_rejection, classify_stored
+from podlife.check.outcomes import CheckError, Unsupported
+from podlife.check.sidecar_probe import classify_kubelet
+from podlife.check.support import SUPPORTED, Support, minor_of
+from podlife.check.waits import WaitFailed
 
 
 def _body(message: str) -> str:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from podlife import build, versions
-from podlife.errors import PodlifeError
-from podlife.verify.builds import E2E_SHIPPED, e2e_build
+from podlife.cluster import build
+from podlife.core import versions
+from podlife.core.errors import PodlifeError
+from podlife.run.verify.builds import E2E_SHIPPED, e2e_build
 
 SHIPPED = Path(build.__file__).parent / "gobuild"
 PINNED = [versions.KubeVersion.parse(v) for v in versions.PINNED.values()]

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from podlife import build
-from podlife.errors import PodlifeError
-from podlife.matrix import merge
-from podlife.report.compare import compare, format_text
-from podlife.report.junit import build_junit
-from podlife.results_file import MAX_DEPTH, parse_run, run_to_json
-from podlife.schema import ResultsError
+from podlife.cluster import build
+from podlife.core.errors import PodlifeError
+from podlife.core.schema import ResultsError
+from podlife.results.matrix import merge
+from podlife.results.report.compare import compare, format_text
+from podlife.results.report.junit import build_junit
+from podlife.results.results_file import MAX_DEPTH, parse_run, run_to_json
+from tests.builders import check, run
 from tests.helpers import one_clear_line, podlife
-from tests.test_results import check, run
 
 
 def test_api_port_out_of_range_is_one_line() -> None:
@@ -96,7 +96,7 @@ def test_deeply_nested_results_are_one_line() -> None:
 
 
 def test_huge_results_file_is_refused_before_reading(tmp_path: Path, monkeypatch) -> None:
-    import podlife.results_file as results_file
+    import podlife.results.results_file as results_file
 
     monkeypatch.setattr(results_file, "MAX_BYTES", 1000)
     path = tmp_path / "big.json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podlife import versions
-from podlife.errors import PodlifeError
-from podlife.kind import base_image, config, engine, node_image
+from podlife.cluster.kind import base_image, config, engine, node_image
+from podlife.core import versions
+from podlife.core.errors import PodlifeError
 
 
 def test_config_tells_new_kubelets_to_accept_cgroup_v1() -> None:
@@ -27,6 +27,7 @@ def test_node_image_is_per_exact_release() -> None:
 
 def test_missing_dockerd_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "running", lambda: False)
+    monkeypatch.setattr(engine, "require_root", lambda what: None)  # a unit test needs no root
     monkeypatch.setattr(engine.shutil, "which",
                         lambda tool: None if tool == "dockerd" else f"/usr/bin/{tool}")
     with pytest.raises(PodlifeError, match="dockerd"):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from podlife.errors import PodlifeError
-from podlife.local.gates import describe, merged, parse_component_gates, refuse_locked
-from podlife.local.state import ClusterInfo
-from podlife.versions import KubeVersion
+from podlife.cluster.local.gates import describe, merged, parse_component_gates, refuse_locked
+from podlife.cluster.local.state import ClusterInfo
+from podlife.core.errors import PodlifeError
+from podlife.core.versions import KubeVersion
 
 
 def test_component_gates_go_over_the_common_ones() -> None:

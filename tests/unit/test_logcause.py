@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from podlife.local.logcause import cause
+from podlife.cluster.local.logcause import cause
 
 ETCD_FULL = "\n".join([
     json.dumps({"level": "warn", "msg": "Running http and grpc server on single port."}),

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from podlife import manifests, tutorial
-from podlife.tutorial import TutorialManifest
+from podlife.check import manifests, tutorial
+from podlife.check.tutorial import TutorialManifest
 
 EXPECTED_MANIFESTS = 10
 EXPECTED_FRAGMENTS = 2

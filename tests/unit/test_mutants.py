@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from podlife import build, versions
-from podlife.errors import PodlifeError
-from podlife.selftest import mutants
-from podlife.selftest.prove import Proof
+from podlife.cluster import build
+from podlife.core import versions
+from podlife.core.errors import PodlifeError
+from podlife.run.selftest import mutants
+from podlife.run.selftest.prove import Proof
 
 
 def test_every_mutant_has_its_header_and_patches_the_default_release() -> None:

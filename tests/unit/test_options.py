@@ -11,8 +11,11 @@ from typing import ClassVar
 
 import pytest
 
-from podlife import bench, cli, options, runner, versions
-from podlife.options import OPTIONS, ProviderOptions
+from podlife import cli
+from podlife.cluster import options
+from podlife.cluster.options import OPTIONS, ProviderOptions
+from podlife.core import versions
+from podlife.run import bench, runner
 
 pytest_plugins = ["pytester"]
 
@@ -24,7 +27,7 @@ EVERYTHING_SET = ProviderOptions(
 
 def _pytest_options(pytester: pytest.Pytester, *args: str) -> ProviderOptions:
     """Parse a pytest command line with podlife's plugin (and pytest-kind) loaded."""
-    config = pytester.parseconfig("-p", "podlife.pytest_plugin", *args)
+    config = pytester.parseconfig("-p", "podlife.plugin.checks", *args)
     return ProviderOptions.from_pytest(config)
 
 
@@ -73,7 +76,7 @@ def test_pytest_kind_flags_are_read_but_not_registered_twice(
 def test_every_option_states_its_default() -> None:
     for option in OPTIONS:
         assert "(default: " in option.help, option.flag
-    parsers = [*_subcommands(cli.parser()), ("podlife.bench", bench.parser())]
+    parsers = [*_subcommands(cli.parser()), ("podlife.run.bench", bench.parser())]
     for name, parser in parsers:
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):

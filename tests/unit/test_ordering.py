@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlife import ordering
-from podlife.timeline import ContainerSpan, Event, Timeline
+from podlife.check import ordering
+from podlife.core.timeline import ContainerSpan, Event, Timeline
 
 BASE = 1_700_000_000 * 1_000_000_000
 

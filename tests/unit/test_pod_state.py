@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podlife import pod_state as ps
+from podlife.check import pod_state as ps
 
 
 def pod(phase: str = "Pending", inits: list[dict] | None = None, apps: list[dict] | None = None,

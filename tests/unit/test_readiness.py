@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_a_node_is_schedulable_once_ready_and_the_not_ready_taint_is_gone() -> None:
-    from podlife.local.readiness import NOT_READY_TAINT, node_is_schedulable
+    from podlife.cluster.local.readiness import NOT_READY_TAINT, node_is_schedulable
 
     ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
     tainted = {**ready, "spec": {"taints": [{"key": NOT_READY_TAINT, "effect": "NoSchedule"}]}}
@@ -15,7 +15,7 @@ def test_a_node_is_schedulable_once_ready_and_the_not_ready_taint_is_gone() -> N
 
 
 def test_the_boot_check_is_answered_by_its_container_exit_not_the_pod_phase() -> None:
-    from podlife.local.boot_check import check_exit_code
+    from podlife.cluster.local.boot_check import check_exit_code
 
     def pod(state: dict, phase: str = "Running") -> dict:
         return {"status": {"phase": phase, "containerStatuses": [{"name": "dns",
@@ -30,7 +30,7 @@ def test_the_boot_check_is_answered_by_its_container_exit_not_the_pod_phase() ->
 
 def test_the_boot_check_marker_is_read_from_the_containers_log_file_on_the_node(
         tmp_path) -> None:
-    from podlife.local.boot_check import BOOT_CHECK_POD, MARKER, marker_logged
+    from podlife.cluster.local.boot_check import BOOT_CHECK_POD, MARKER, marker_logged
 
     logs = tmp_path / "default_podlife-boot-check_uid-1" / "dns"
     assert BOOT_CHECK_POD == "podlife-boot-check"
@@ -45,7 +45,7 @@ def test_the_boot_check_marker_is_read_from_the_containers_log_file_on_the_node(
 
 
 def test_the_boot_check_prints_its_marker_only_after_the_lookup_answered() -> None:
-    from podlife.local.boot_check import MARKER, boot_check_pod
+    from podlife.cluster.local.boot_check import MARKER, boot_check_pod
 
     script = boot_check_pod()["spec"]["containers"][0]["command"][-1]
     lookup = script.index("nslookup kubernetes.default.svc.cluster.local && ")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from podlife.model import CheckResult, RunResult
-from podlife.results_file import load_run
-from podlife.timeline import Timeline
+from podlife.core.timeline import Timeline
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.results_file import load_run
 
 pytest_plugins = ["pytester"]
 
@@ -22,8 +22,8 @@ TIMELINE = Timeline.from_dict({
 
 CONFTEST = """
 import pytest
-from podlife.outcomes import unsupported
-from podlife.pytest_results import record_cluster
+from podlife.check.outcomes import unsupported
+from podlife.plugin.recording import record_cluster
 
 @pytest.fixture(scope="session")
 def cluster(request):
@@ -47,7 +47,7 @@ def broken_teardown():
 
 SUITE = f"""
 import pytest
-from podlife.outcomes import error, unsupported
+from podlife.check.outcomes import error, unsupported
 
 TIMELINE = {TIMELINE.to_dict()!r}
 
@@ -99,7 +99,7 @@ def test_error_then_teardown_fails(cluster, broken_teardown):
     error("webhook denied")
 """
 
-ARGS = ("-p", "podlife.pytest_results", "-p", "no:cacheprovider",
+ARGS = ("-p", "podlife.plugin.recording", "-p", "no:cacheprovider",
         "--podlife-results", "out/results.json")
 
 
@@ -195,9 +195,9 @@ def test_pattern_marker_is_registered(pytester: pytest.Pytester) -> None:
         def test_x():
             pass
     """)
-    result = pytester.runpytest("-p", "podlife.pytest_results", "--strict-markers")
+    result = pytester.runpytest("-p", "podlife.plugin.recording", "--strict-markers")
     assert result.ret == pytest.ExitCode.OK
-    markers = pytester.runpytest("-p", "podlife.pytest_results", "--markers")
+    markers = pytester.runpytest("-p", "podlife.plugin.recording", "--markers")
     markers.stdout.fnmatch_lines(["*pattern(name): the tutorial pattern a check exercises*"])
 
 
@@ -209,14 +209,14 @@ def test_malformed_pattern_marker_stops_the_run(pytester: pytest.Pytester) -> No
         def test_x():
             pass
     """)
-    result = pytester.runpytest("-p", "podlife.pytest_results")
+    result = pytester.runpytest("-p", "podlife.plugin.recording")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_x: @pytest.mark.pattern takes one pattern name*"])
 
 
 def test_without_the_option_nothing_is_written(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "podlife.pytest_results")
+    result = pytester.runpytest("-p", "podlife.plugin.recording")
     assert result.ret == pytest.ExitCode.OK
     assert not list(Path(pytester.path).rglob("*.json"))
 

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from podlife.errors import PodlifeError
-from podlife.local.deviations import Deviation
-from podlife.matrix import merge
-from podlife.model import CheckResult, RunResult
-from podlife.report.cli import compare_files, render_reports
-from podlife.report.compare import compare, format_text
-from podlife.report.html import build_timeline, format_duration, render_html
-from podlife.report.junit import build_junit
-from podlife.results_file import write_run
-from podlife.timeline import Timeline
+from podlife.core.deviation import Deviation
+from podlife.core.errors import PodlifeError
+from podlife.core.timeline import Timeline
+from podlife.results.matrix import merge
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.report.cli import compare_files, render_reports
+from podlife.results.report.compare import compare, format_text
+from podlife.results.report.html import build_timeline, format_duration, render_html
+from podlife.results.report.junit import build_junit
+from podlife.results.results_file import write_run
 
 START = "2025-03-01T10:00:00Z"
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from podlife.model import CheckResult, RunResult
-from podlife.report.cli import render_reports
-from podlife.results_file import write_run
-from podlife.timeline import Timeline
+from podlife.core.timeline import Timeline
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.report.cli import render_reports
+from podlife.results.results_file import write_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -79,7 +79,7 @@ def _run(version: str, checks: list[CheckResult]) -> RunResult:
 
 
 ORDER_FAILURE = (
-    "podlife.ordering.OrderError: order log-shipper:Started -> web:Started -> "
+    "podlife.check.ordering.OrderError: order log-shipper:Started -> web:Started -> "
     "init-config:Started not observed: web-0: expected web:Started before init-config:Started, "
     "but init-config:Started came 4.000000000s earlier\ntimeline of pod web-0:\n"
     "  +0.000000000s  init-config  Started"

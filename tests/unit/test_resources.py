@@ -1,7 +1,7 @@
 """The effective-request arithmetic the scheduling checks rely on (pure: no cluster).
 
 The scheduling suite states the effective request it means to create with
-podlife.resources before asking the scheduler; if this arithmetic were wrong, the suite
+podlife.check.resources before asking the scheduler; if this arithmetic were wrong, the suite
 would test the wrong boundary, so it is pinned here against the tutorial's own numbers
 and hand-worked native-sidecar cases.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from podlife import manifests
-from podlife.resources import (
+from podlife.check import manifests
+from podlife.check.resources import (
     container_requests,
     effective_request,
     effective_requests,

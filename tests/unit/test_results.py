@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
-from podlife.errors import PodlifeError
-from podlife.local.deviations import Deviation
-from podlife.matrix import Column, Matrix, Row, merge
-from podlife.model import SCHEMA_VERSION, CheckResult, RunResult
-from podlife.results_file import load_run, parse_run, run_to_json, write_run
-from podlife.schema import ResultsError, Where
-from podlife.timeline import ContainerSpan, Event, Timeline
-from podlife.versions import normalize_version, version_sort_key
+from podlife.core.deviation import Deviation
+from podlife.core.errors import PodlifeError
+from podlife.core.schema import ResultsError, Where
+from podlife.core.timeline import ContainerSpan, Event, Timeline
+from podlife.core.versions import normalize_version, version_sort_key
+from podlife.results.matrix import Column, Matrix, Row, merge
+from podlife.results.model import SCHEMA_VERSION, CheckResult, RunResult
+from podlife.results.results_file import load_run, parse_run, run_to_json, write_run
+from tests.builders import check, run
 
 
 def timeline_dict(pod: str = "pod-a") -> dict[str, Any]:
@@ -54,38 +55,6 @@ def timeline_dict(pod: str = "pod-a") -> dict[str, Any]:
 
 def timeline(pod: str = "pod-a") -> Timeline:
     return Timeline.from_dict(timeline_dict(pod))
-
-
-def check(
-    check_id: str = "test_sidecar_starts_first",
-    area: str = "native_sidecars",
-    verdict: str = "pass",
-    duration: float = 4.0,
-    **kw: Any,
-) -> CheckResult:
-    return CheckResult(
-        nodeid=f"suites/test_{area}.py::{check_id}",
-        check_id=check_id,
-        area=area,
-        title=kw.pop("title", f"Title of {check_id}"),
-        verdict=verdict,
-        duration_s=duration,
-        **kw,
-    )
-
-
-def run(version: str = "v1.30.2", started: str = "2025-03-01T10:00:00Z", **kw: Any) -> RunResult:
-    return RunResult(
-        run_id=kw.pop("run_id", f"run-{version}-{started}"),
-        provider="kind",
-        cluster=f"podlife-{version}",
-        kubernetes_version=version,
-        started_at=started,
-        finished_at=kw.pop("finished", started.replace("10:", "11:")),
-        host="ci-1",
-        checks=kw.pop("checks", [check()]),
-        **kw,
-    )
 
 
 def write(tmp_path: Path, name: str, result: RunResult) -> Path:

@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from podlife import signals
+from podlife.core import signals
 
 HOOK_SOURCE = """
 def _releaseLock():

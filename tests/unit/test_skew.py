@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from podlife import skew
-from podlife.errors import PodlifeError
-from podlife.local.gates import refuse_locked
-from podlife.local.state import ClusterInfo
-from podlife.versions import KubeVersion
+from podlife.cluster.local.gates import refuse_locked
+from podlife.cluster.local.state import ClusterInfo
+from podlife.core import skew
+from podlife.core.errors import PodlifeError
+from podlife.core.versions import KubeVersion
 
 
 def v(text: str) -> KubeVersion:
@@ -112,7 +112,7 @@ def test_cluster_json_kubelet_version_and_old_files(tmp_path: Path) -> None:
 def test_mixed_up_refused_before_anything_starts(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Out of skew: one line, and no state dir, lock or cgroup was made."""
-    from podlife.local.cluster import LocalCluster
+    from podlife.cluster.local.cluster import LocalCluster
 
     monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
     with pytest.raises(PodlifeError, match="4 minors older"):
@@ -146,7 +146,7 @@ def test_cluster_upgrade_refuses_skipping_minors(tmp_path: Path,
 
 def test_matrix_target_runs_a_mixed_cluster() -> None:
     """`podlife matrix --versions 1.33/kubelet-1.30`: one run with both options."""
-    from podlife import runner
+    from podlife.run import runner
 
     target = skew.parse_target("1.33/kubelet-1.30")
     assert target.label == "v1.33.13-kubelet-v1.30.14"

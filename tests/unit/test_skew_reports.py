@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from podlife.check.sidecar_probe import skew_note
 from podlife.cli import main
-from podlife.hazards import matrix_hazards
-from podlife.matrix import Matrix, merge
-from podlife.model import CheckResult, RunResult
-from podlife.report.html import render_html
-from podlife.report.upgrade import format_text
-from podlife.report.upgrade import render_html as render_upgrade
-from podlife.results_file import load_run, write_run
-from podlife.sidecar_probe import skew_note
-from podlife.upgrade import Survival
-from podlife.upgrade_chain import ChainReport, Hop, Window
+from podlife.results.hazards import matrix_hazards
+from podlife.results.matrix import Matrix, merge
+from podlife.results.model import CheckResult, RunResult
+from podlife.results.report.html import render_html
+from podlife.results.report.upgrade import format_text
+from podlife.results.report.upgrade import render_html as render_upgrade
+from podlife.results.results_file import load_run, write_run
+from podlife.results.upgrade_records import ChainReport, Hop, Survival, Window
 
 SIDECAR_REASON = ("the kubelet on node n (v1.28.15) rejects pods with restartPolicy: Always "
                   "init containers")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from podlife.model import CheckResult, RunResult
-from podlife.soak import SoakReport
+from podlife.results.model import CheckResult, RunResult
+from podlife.run.soak import SoakReport
 
 
 def run(**verdicts: str) -> RunResult:

@@ -1,7 +1,7 @@
 """The timeline the suites assert on: log parsing, ordering, and container spans (pure).
 
 Every ordering check in the suites ("init N exited before N+1 started", "sidecars stop
-last") reads podlife.timeline; these tests pin how it reads the runtime's timestamps and
+last") reads podlife.core.timeline; these tests pin how it reads the runtime's timestamps and
 the kubelet's statuses, without a cluster.
 """
 
@@ -11,7 +11,7 @@ import datetime
 
 import pytest
 
-from podlife.timeline import (
+from podlife.core.timeline import (
     MARKER,
     ContainerSpan,
     Event,

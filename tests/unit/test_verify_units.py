@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from podlife.errors import PodlifeError
-from podlife.verify import causes, e2e, junit, manifest, run, specs
+from podlife.core.errors import PodlifeError
+from podlife.run.verify import causes, e2e, junit, manifest, run, specs
 
 INIT = ("[sig-node] InitContainer [NodeConformance] should invoke init containers on a "
         "RestartNever pod")
@@ -233,8 +233,9 @@ def test_e2e_build_is_a_test_binary_of_the_release_with_its_toolchain(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """e2e.test is `go test -c` (no vet: a build, not a check), stamped like the release;
     agnhost a plain build sharing e2e.test's shipped module set."""
-    from podlife import build, versions
-    from podlife.verify import builds
+    from podlife.cluster import build
+    from podlife.core import versions
+    from podlife.run.verify import builds
 
     v131 = versions.KubeVersion.parse("1.31.0")
     spec = builds.e2e_build(v131)

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tarfile
-from pathlib import Path
-
 import pytest
-import yaml
 
-from podlife.check import manifests
-from podlife.check.instrument import instrument, run, serve
-from podlife.cluster import oci_images
-from podlife.cluster.local.cluster import parse_gates, validate_name
-from podlife.cluster.local.components import Layout, kubelet_config
-from podlife.cluster.local.node import Network
-from podlife.core import images, versions
+from podlife.core import versions
 from podlife.core.errors import PodlifeError
 
 

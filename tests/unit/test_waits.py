@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kubernetes.client.rest import ApiException
 
-from podlife import waits
+from podlife.check import waits
 
 
 class Api:
