@@ -1,5 +1,6 @@
 """nox sessions: what podlife's users (and its CI) run.
 
+    nox -s unit                                    podlife's unit tests: no cluster, no root
     nox -s tests                                   podlife's own tests (boots real clusters)
     nox -s conformance -- --kube-version 1.33      the suite on one version (local cluster)
     nox -s matrix                                  the suite on every pinned version
@@ -8,7 +9,7 @@
     nox -s selftest                                every mutant cluster must fail a check
     nox -s selftest -- --mutant NAME -k EXPR       one mutant, some checks
     nox -s soak -- --runs 20                       failure rate of every check, run after run
-    nox -s lint                                    ruff
+    nox -s lint                                    ruff, and the layers (import-linter)
     nox -s bench                                   build, boot, suite and matrix timings
     nox -s fidelity                                upstream's pod-lifecycle e2e specs
     nox -s fidelity -- --specs ci --version 1.31   the short list, on another release
@@ -24,6 +25,13 @@ nox.options.reuse_existing_virtualenvs = True
 
 def install(session: nox.Session) -> None:
     session.install("-e", ".[dev]")
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """podlife's unit tests (tests/unit): pure logic and reports, no cluster and no root."""
+    install(session)
+    session.run("pytest", "tests/unit", "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session
@@ -77,15 +85,17 @@ def soak(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.6")
+    """ruff, and import-linter's contracts for the layers (pyproject.toml)."""
+    install(session)
     session.run("ruff", "check", ".")
+    session.run("lint-imports")
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Measured speed: cold builds, boot, teardown, peak memory, suite and matrix time."""
     install(session)
-    session.run("python", "-m", "podlife.bench", *session.posargs)
+    session.run("python", "-m", "podlife.run.bench", *session.posargs)
 
 
 @nox.session
