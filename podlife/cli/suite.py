@@ -17,9 +17,8 @@ from podlife.cli.output import (
     console,
     step_printer,
 )
-from podlife.cluster import options
+from podlife.cluster import options, registry
 from podlife.core import argtypes, skew, versions
-from podlife.core.errors import PodlifeError
 from podlife.run.runner import MATRIX_PARALLEL, MATRIX_WORKERS
 
 RUN_WORKERS = 4
@@ -27,78 +26,17 @@ UPGRADE_NAME = "upgrade"
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    from podlife.run.runner import build_versions, render_all, run_suite
+    from podlife.run.runner import render_all, run_suite
 
     opts = options.ProviderOptions.from_namespace(args)
-    version = versions.resolve(opts.kube_version) if opts.provider != "kubeconfig" else None
-    kubelet = _kubelet_target(opts, version)
-    check_cluster_first(opts)
-    if opts.provider == "local" and not opts.reuse_cluster:
-        from podlife.cluster.local.preflight import preflight
-
-        preflight()
-        assert version is not None
-        opts.kube_version = version.tag
-        with build_progress() as progress:
-            build_versions([version, *([kubelet.node] if kubelet else [])], progress)
-    if opts.provider == "kind" and not opts.reuse_cluster:
-        assert version is not None
-        opts.kube_version = version.tag
-        _kind_node_image(version)
-    label = kubelet.label if kubelet else version.tag if version else "existing"
-    if opts.provider == "local" and opts.reuse_cluster:
-        from podlife.cluster.local.cluster import ClusterInfo
-
-        label = ClusterInfo.load(opts.reuse_cluster).version  # not the default release
+    # The provider refuses what it cannot honour, checks its cluster and builds what the
+    # boot needs, before any check runs (one line and exit 2 on a problem).
+    label = registry.get(opts.provider).preflight(opts, build_progress)
     outcome = run_suite(options.pytest_args(opts) + extra, label=label, workers=args.workers,
                         quiet=args.quiet, results=Path(args.results) if args.results else None)
     report = render_all() if not args.no_render else None
     print_run_summary(outcome.results, report)
     return outcome.exit_code
-
-
-def _kind_node_image(version: versions.KubeVersion) -> None:
-    """Build kind's node image before the run, with progress lines (pytest would hide them)."""
-    from podlife.cluster.kind import engine, node_image
-
-    with engine.locked():
-        engine.start()
-        try:
-            node_image.ensure(version, lambda text: print(f"[kind] {text}", flush=True))
-        finally:
-            engine.stop_if_unused()
-
-
-def _kubelet_target(opts: options.ProviderOptions,
-                    version: versions.KubeVersion | None) -> skew.Target | None:
-    """--kubelet-version: only for a local cluster this run boots, within the skew policy
-    (refused in one line before anything is built or booted)."""
-    if not opts.kubelet_version:
-        return None
-    if opts.provider != "local" or opts.reuse_cluster:
-        raise PodlifeError("--kubelet-version applies to a local cluster the run boots",
-                           "drop it (an existing or reused cluster's kubelets are what "
-                           "they are: the results record them)")
-    assert version is not None
-    kubelet = versions.resolve(opts.kubelet_version)
-    skew.check_kubelet(version, kubelet)
-    opts.kubelet_version = kubelet.tag
-    return skew.Target(version, kubelet)
-
-
-def check_cluster_first(opts: options.ProviderOptions) -> None:
-    """An existing or reused cluster podlife cannot use is one error line, before any check."""
-    from podlife.cluster import access
-
-    if opts.provider == "kubeconfig":
-        from podlife.cluster.providers import existing_kubeconfig
-
-        access.check_cluster(existing_kubeconfig(opts), node_changes=opts.allow_node_changes)
-    elif opts.provider == "local" and opts.reuse_cluster:
-        from podlife.cluster.local.cluster import ClusterInfo
-
-        kubeconfig = ClusterInfo.load(opts.reuse_cluster).kubeconfig
-        access.server_version(access.load_client(kubeconfig), str(kubeconfig))
 
 
 def print_run_summary(results: Path, report: Path | None) -> None:
@@ -182,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `run`, `matrix` and `upgrade` to the top parser."""
     run = sub.add_parser("run", help="run the conformance suite on one cluster "
                          "(extra arguments go to pytest)")
-    options.add_to_argparse(run)
+    options.add_to_argparse(run, registry.names())
     _add_workers(run, RUN_WORKERS, "running the checks")
     run.add_argument("--results", default=None, metavar="PATH",
                      help="write the results file here, pytest's log and evidence beside it "
@@ -206,7 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"local clusters at a time (default: {MATRIX_PARALLEL})")
     _add_workers(m, MATRIX_WORKERS, "per version")
     add_reports_dir_option(m)
-    options.add_to_argparse(m, matrix=True)
+    options.add_to_argparse(m, registry.names(), matrix=True)
     m.set_defaults(func=cmd_matrix, passthrough=True)
 
     up = sub.add_parser("upgrade", help="validate an in-place upgrade of a local cluster, "

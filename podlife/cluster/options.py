@@ -18,7 +18,6 @@ from podlife.core import versions
 if TYPE_CHECKING:
     import pytest
 
-PROVIDERS = ("local", "kind", "kubeconfig")
 IMAGE_SETS = ("local", "public")
 
 
@@ -26,9 +25,7 @@ IMAGE_SETS = ("local", "public")
 class Option:
     """One cluster option: its flag, the ProviderOptions field it fills, and how to parse it.
 
-    `pytest_kind_owns` marks flags pytest-kind already registers on pytest (podlife reads
-    them there but must not register them a second time); `for_matrix` those that
-    `podlife matrix` accepts and hands to every version's run.
+    `for_matrix` marks those that `podlife matrix` accepts and hands to every version's run.
     """
 
     flag: str
@@ -36,7 +33,6 @@ class Option:
     default: str | bool | None = None
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
-    pytest_kind_owns: bool = False
     for_matrix: bool = False
     field: str | None = None
 
@@ -49,9 +45,13 @@ class Option:
     def is_switch(self) -> bool:
         return isinstance(self.default, bool)
 
-    def add_to(self, add: Callable[..., Any]) -> None:
-        """Register on argparse (`add_argument`) or pytest (`addoption`): same signature."""
-        if self.is_switch:
+    def add_to(self, add: Callable[..., Any], providers: tuple[str, ...] = ()) -> None:
+        """Register on argparse (`add_argument`) or pytest (`addoption`): same signature.
+        `providers` are the --provider choices."""
+        if self.flag == "--provider":
+            add(self.flag, dest=self.dest, default=self.default, choices=providers,
+                help=self.help)
+        elif self.is_switch:
             add(self.flag, dest=self.dest, action="store_true", help=self.help)
         else:
             add(self.flag, dest=self.dest, default=self.default, choices=self.choices,
@@ -59,7 +59,9 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("--provider", default="local", choices=PROVIDERS,
+    # Its choices are the registry's names (podlife.cluster.registry, which imports the
+    # providers, which import this module): given by whoever registers the options.
+    Option("--provider", default="local",
            help="where the cluster under test comes from: a booted local cluster, kind, or "
                 "an existing cluster's kubeconfig (default: local)"),
     Option("--kube-version", metavar="VERSION",
@@ -72,7 +74,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("--reuse-cluster", metavar="NAME",
            help="use this local (or kind) cluster, already up, instead of booting one "
                 "(default: boot a new one)"),
-    Option("--keep-cluster", default=False, pytest_kind_owns=True, for_matrix=True,
+    Option("--keep-cluster", default=False, for_matrix=True,
            help="leave the cluster this run booted running afterwards (default: off, it is "
                 "torn down)"),
     Option("--leave-namespaces", default=False, for_matrix=True,
@@ -82,7 +84,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("--feature-gates", metavar="K=V,...", for_matrix=True,
            help="feature gates for every component of a booted local cluster "
                 "(default: the release's own defaults)"),
-    Option("--kubeconfig", metavar="PATH", pytest_kind_owns=True,
+    Option("--kubeconfig", metavar="PATH",
            help="--provider kubeconfig: the existing cluster's kubeconfig "
                 "(default: $KUBECONFIG)"),
     Option("--allow-node-changes", default=False,
@@ -140,21 +142,51 @@ def _check_fields_match() -> None:
 _check_fields_match()
 
 
-def add_to_argparse(parser: argparse.ArgumentParser, *, matrix: bool = False) -> None:
+def add_to_argparse(parser: argparse.ArgumentParser, providers: tuple[str, ...], *,
+                    matrix: bool = False) -> None:
     """Register the options on `podlife run` (all), or `podlife matrix` (those it passes on)."""
     title = "cluster options (passed on to each version's run)" if matrix else "cluster options"
     group = parser.add_argument_group(title)
     for option in OPTIONS:
         if option.for_matrix or not matrix:
-            option.add_to(group.add_argument)
+            option.add_to(group.add_argument, providers)
 
 
-def add_to_pytest(parser: pytest.Parser) -> None:
-    """Register the options on pytest, except those pytest-kind registers already."""
+#: Flags pytest-kind (a dependency, the kind provider's cluster fixture) defines on pytest,
+#: with the same meaning and dests as podlife's.
+PYTEST_KIND = "pytest-kind"  # its pytest11 entry point: `-p no:pytest-kind` turns it off
+PYTEST_KIND_FLAGS = frozenset({"--kubeconfig", "--keep-cluster"})
+
+
+def add_to_pytest(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager,
+                  providers: tuple[str, ...]) -> None:
+    """Register the options on pytest. A flag that pytest-kind defines is left to it when
+    it is loaded (its registration would fail on a second one), and registered by podlife
+    when it is not (`-p no:pytest-kind`, PYTEST_DISABLE_PLUGIN_AUTOLOAD): they always exist."""
     group = parser.getgroup("podlife cluster")
+    taken = _pytest_flags(parser)
+    if _pytest_kind_loads(pluginmanager):
+        taken |= PYTEST_KIND_FLAGS
     for option in OPTIONS:
-        if not option.pytest_kind_owns:
-            option.add_to(group.addoption)
+        if option.flag not in taken:
+            option.add_to(group.addoption, providers)
+
+
+def _pytest_kind_loads(pluginmanager: pytest.PytestPluginManager) -> bool:
+    import os
+    from importlib import metadata
+
+    if pluginmanager.has_plugin(PYTEST_KIND):
+        return True
+    if pluginmanager.is_blocked(PYTEST_KIND) or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    return any(ep.name == PYTEST_KIND for ep in metadata.entry_points(group="pytest11"))
+
+
+def _pytest_flags(parser: pytest.Parser) -> set[str]:
+    """Every flag registered on pytest so far, in any group (pytest has no public lookup)."""
+    groups = [parser._anonymous, *parser._groups]
+    return {name for group in groups for opt in group.options for name in opt.names()}
 
 
 def pytest_args(opts: ProviderOptions, only: Iterable[Option] = OPTIONS) -> list[str]:

@@ -19,9 +19,12 @@ from typing import Any
 import pytest
 
 from podlife.check import evidence
+from podlife.check.features import NEEDS
 from podlife.check.framework import Framework
 from podlife.check.namespaces import delete_namespace, new_namespace, stop_workloads
 from podlife.cluster import providers
+from podlife.cluster.options import ProviderOptions
+from podlife.cluster.provider import ClusterHandle
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 from podlife.plugin.recording import record_cluster
@@ -31,19 +34,23 @@ RUN_ID_ENV = "PODLIFE_RUN_ID"
 ENVIRONMENT_ERROR = 2
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """The cluster options, declared once in podlife.cluster.options (shared with `podlife run`)."""
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """The cluster options, declared once in podlife.cluster.options (shared with `podlife
+    run`); those pytest-kind defines too exist whether or not it is loaded."""
+    from podlife.cluster import registry
     from podlife.cluster.options import add_to_pytest
 
-    add_to_pytest(parser)
+    add_to_pytest(parser, pluginmanager, registry.names())
 
 
-def _options(config: pytest.Config) -> providers.ProviderOptions:
-    return providers.ProviderOptions.from_pytest(config)
+def _options(config: pytest.Config) -> ProviderOptions:
+    return ProviderOptions.from_pytest(config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "needs(feature): cluster feature a check needs")
+    config.addinivalue_line("markers", "needs(*features): what a check needs of the cluster "
+                            f"({', '.join(NEEDS)}); it ends unsupported (or skipped) with "
+                            "the reason when the cluster lacks it")
     if not hasattr(config, "workerinput"):
         # Workers inherit the environment: they all find the same run id, so one cluster.
         os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
@@ -64,7 +71,7 @@ def run_dir(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
+def cluster(pytestconfig: pytest.Config) -> ClusterHandle:
     """The cluster under test, ready (booted by this run, reused, kind or existing)."""
     opts = _options(pytestconfig)
     try:
@@ -78,8 +85,34 @@ def cluster(pytestconfig: pytest.Config) -> providers.ClusterHandle:
 
 
 @pytest.fixture(scope="session")
-def api(cluster: providers.ClusterHandle) -> Any:
+def api(cluster: ClusterHandle) -> Any:
     return cluster.api_client()
+
+
+def needs_of(item: pytest.Item) -> list[str]:
+    """The item's needs, in podlife.check.features.NEEDS order; unknown names refused."""
+    wanted = {name for mark in item.iter_markers("needs") for name in mark.args}
+    unknown = wanted - set(NEEDS)
+    if unknown:
+        raise pytest.UsageError(f"{item.nodeid}: needs {', '.join(sorted(unknown))}, which "
+                                f"podlife does not know. Fix: use one of {', '.join(NEEDS)}")
+    return [name for name in NEEDS if name in wanted]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs_of(item)  # an unknown need stops the run at collection, in one line
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """A check's needs are asked in its call, before its body: the verdict of a missing
+    feature is the check's own (unsupported, skipped, fail or error), never a setup error."""
+    framework = getattr(item, "funcargs", {}).get("f")
+    for name in needs_of(item):
+        if framework is None:
+            raise pytest.UsageError(f"{item.nodeid} needs {name} but takes no `f` fixture")
+        NEEDS[name](framework)
 
 
 #: Set on a check's item when its call failed, so the fixture saves the evidence.
@@ -87,7 +120,7 @@ FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def f(request: pytest.FixtureRequest, cluster: providers.ClusterHandle,
+def f(request: pytest.FixtureRequest, cluster: ClusterHandle,
       api: Any) -> Generator[Framework, None, None]:
     """A Framework in a fresh namespace, cleaned up afterwards whatever happens."""
     from kubernetes import client as k8s
@@ -119,7 +152,7 @@ def clean_up(core: Any, namespace: str, cluster_goes_next: bool) -> None:
     delete_namespace(core, namespace)
 
 
-def discards_cluster(config: pytest.Config, cluster: providers.ClusterHandle) -> bool:
+def discards_cluster(config: pytest.Config, cluster: ClusterHandle) -> bool:
     """True when the cluster goes after the run: this run booted it and tears it down (no
     --keep-cluster), or the user says so (--leave-namespaces). Its namespaces go with it,
     so the checks need not delete them one by one."""

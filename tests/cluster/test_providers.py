@@ -16,11 +16,18 @@ import pytest
 from kubernetes import client as k8s
 
 from podlife.check.namespaces import delete_namespace, new_namespace
-from podlife.cluster import providers
-from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.core import paths, versions
+from podlife.cluster import registry
+from podlife.cluster.local.cluster import ClusterInfo, api_client
+from podlife.cluster.options import ProviderOptions
+from podlife.core import paths
 from podlife.core.errors import PodlifeError
-from tests.helpers import NOBODY, nobody_python, one_clear_line, service_account_kubeconfig
+from tests.helpers import (
+    NOBODY,
+    local_cluster,
+    nobody_python,
+    one_clear_line,
+    service_account_kubeconfig,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -28,11 +35,8 @@ pytestmark = pytest.mark.cluster
 @pytest.fixture(scope="module")
 def existing() -> Iterator[ClusterInfo]:
     """A local cluster standing in for a user's existing cluster."""
-    cluster = LocalCluster("ci-existing")
-    cluster.down()
-    info = cluster.up(versions.resolve(None))
-    yield info
-    cluster.down()
+    with local_cluster("ci-existing") as info:
+        yield info
 
 
 
@@ -76,10 +80,10 @@ def test_only_labelled_namespaces_are_deleted(existing: ClusterInfo) -> None:
 
 
 def test_kubeconfig_provider_needs_a_kubeconfig(tmp_path: Path) -> None:
-    opts = providers.ProviderOptions(provider="kubeconfig",
-                                     kubeconfig=str(tmp_path / "missing"))
+    opts = ProviderOptions(provider="kubeconfig",
+                           kubeconfig=str(tmp_path / "missing"))
     with pytest.raises(PodlifeError, match="kubeconfig"):
-        providers._provide(opts, "run-missing")
+        registry.get("kubeconfig").acquire(opts, "run-missing")
 
 
 def test_the_kubeconfig_provider_runs_as_a_non_root_user(existing: ClusterInfo) -> None:

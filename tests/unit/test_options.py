@@ -64,13 +64,15 @@ def test_pytest_args_name_only_what_differs_from_the_default() -> None:
         "--reuse-cluster", "c", "--keep-cluster"]
 
 
-def test_pytest_kind_flags_are_read_but_not_registered_twice(
-        pytester: pytest.Pytester) -> None:
-    """--kubeconfig and --keep-cluster belong to pytest-kind on pytest; podlife reads them."""
-    owned = {o.flag for o in OPTIONS if o.pytest_kind_owns}
-    assert owned == {"--kubeconfig", "--keep-cluster"}
-    parsed = _pytest_options(pytester, "--kubeconfig", "/k", "--keep-cluster")
-    assert (parsed.kubeconfig, parsed.keep_cluster) == ("/k", True)
+@pytest.mark.parametrize("plugins", [(), ("-p", "no:pytest-kind")])
+def test_podlifes_pytest_options_exist_with_or_without_pytest_kind(
+        pytester: pytest.Pytester, plugins: tuple[str, ...]) -> None:
+    """pytest-kind defines --kubeconfig and --keep-cluster too: with it, podlife reads them
+    from there; without it, podlife defines them itself."""
+    parsed = _pytest_options(pytester, *plugins, "--kubeconfig", "/k", "--keep-cluster",
+                             "--provider", "kubeconfig")
+    assert (parsed.kubeconfig, parsed.keep_cluster, parsed.provider) == (
+        "/k", True, "kubeconfig")
 
 
 def test_every_option_states_its_default() -> None:

@@ -455,7 +455,7 @@ def test_html_header_shows_host_deviations_and_marks_dependent_verdicts() -> Non
     assert '<li data-deviation="no-cap-sys-resource">' in header
     assert "(v1.30.2): OOM scores restricted" in header
     assert "1 verdict could depend on it" in header
-    assert "Not known on v1.31.0: a kubeconfig cluster" in header
+    assert "Not known on v1.31.0: not recorded for this kubeconfig cluster" in header
     assert "None detected on v1.32.0." in header
     marked = re.findall(r'data-key="([^"]+)"[^>]*data-deviations="([^"]+)"', html)
     assert marked == [("test_sidecar_first/v1.30.2", "no-cap-sys-resource")]

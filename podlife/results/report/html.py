@@ -38,9 +38,8 @@ def _column_view(matrix: Matrix, column: Column) -> dict[str, Any]:
 
 
 def _unknown_why(column: Column) -> str:
-    if column.provider in ("kind", "kubeconfig"):
-        return f"a {column.provider} cluster: podlife did not boot its node, so cannot see its host"
-    return "not recorded (the run, or the boot of its cluster, predates their detection)"
+    return (f"not recorded for this {column.provider} cluster: podlife records them only for "
+            "nodes it boots on its own host, and only since it detects them")
 
 
 def _deviations_view(matrix: Matrix) -> dict[str, Any]:
