@@ -4,28 +4,46 @@ must give, a cluster's state dir without processes, and podlife's RBAC identity.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 from kubernetes import client as k8s
 from kubernetes import utils
 from kubernetes.client.rest import ApiException
 
-from podlife.cluster.local.cluster import ClusterInfo, api_client
-from podlife.core import paths
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.core import paths, versions
 from podlife.core.images import IMAGES
 
 
 def podlife(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """`podlife ARGS` in a new process, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+@contextlib.contextmanager
+def local_cluster(name: str, **up: Any) -> Iterator[ClusterInfo]:
+    """A local cluster of the default release (or `up`'s version=...), booted fresh (a
+    leftover of the same name is removed first) and removed afterwards, whatever happened.
+    `up` goes to LocalCluster.up (allow_privileged=True, ...)."""
+    cluster = LocalCluster(name)
+    cluster.down()
+    version = up.pop("version", None) or versions.resolve(None)
+    try:
+        yield cluster.up(version, **up)
+    finally:
+        cluster.down()
 
 
 def one_clear_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -159,3 +177,22 @@ def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = N
             return pod
         time.sleep(0.2)
     raise AssertionError(f"pod {name} did not finish in {timeout}s: {pod.status}")
+
+
+def repo_copy(into: Path) -> Path:
+    """The repository's package, suites, manifests, conftest.py and pyproject.toml, copied
+    into `into`: where a test adds what a contributor would, without touching the checkout."""
+    root = paths.repo_root()
+    for part in ("podlife", "suites", "manifests"):
+        shutil.copytree(root / part, into / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("conftest.py", "pyproject.toml"):
+        shutil.copy(root / part, into / part)
+    return into
+
+
+def run_in_copy(copy: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` in a repo_copy, importing the copy's podlife (which finds its files)."""
+    env = {k: v for k, v in os.environ.items() if k != "PODLIFE_RUN_ID"}
+    env["PYTHONPATH"] = str(copy)
+    return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True,
+                          text=True, timeout=timeout)

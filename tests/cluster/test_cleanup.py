@@ -13,18 +13,16 @@ import pytest
 from kubernetes import client as k8s
 
 from podlife.check.namespaces import HOLD_FINALIZER, new_namespace, stop_workloads
-from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.core import versions
+from podlife.cluster.local.cluster import ClusterInfo, api_client
 from podlife.core.images import ImageMap
 from podlife.plugin.checks import clean_up
+from tests.helpers import local_cluster
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[ClusterInfo]:
-    local = LocalCluster("ci-cleanup")
-    local.down()
-    yield local.up(versions.resolve(None))
-    local.down()
+    with local_cluster("ci-cleanup") as info:
+        yield info
 
 
 def sleeper(name: str) -> dict:

@@ -32,7 +32,7 @@ from podlife.cluster.local.node import CgroupTree, processes_in
 from podlife.core import paths, versions
 from podlife.core.errors import PodlifeError
 from podlife.core.images import IMAGES
-from tests.helpers import run_pod
+from tests.helpers import podlife, run_pod
 
 pytestmark = pytest.mark.cluster
 
@@ -40,13 +40,6 @@ SECOND_VERSION = os.environ.get("PODLIFE_SECOND_VERSION", "1.31")
 #: The module's shared cluster; another name keeps a second run of these tests (e.g. a
 #: developer's, beside CI's) off CI's cluster.
 MAIN = os.environ.get("PODLIFE_TEST_CLUSTER", "ci-main")
-
-
-def podlife(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run the podlife command as a user would, capturing what it prints."""
-    return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def netns_of(pids: set[int]) -> set[str]:

@@ -8,17 +8,12 @@ records its pattern in the results file, and the matrix report groups it under i
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from podlife.cluster.local.cluster import LocalCluster
-from podlife.core import paths, versions
+from tests.helpers import local_cluster, repo_copy, run_in_copy
 
 pytestmark = pytest.mark.cluster
 
@@ -57,38 +52,24 @@ def test_prepare_exits_before_app_starts(f):
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    local = LocalCluster(CLUSTER)
-    local.down()
-    local.up(versions.resolve(None))
-    yield CLUSTER
-    local.down()
+    with local_cluster(CLUSTER):
+        yield CLUSTER
 
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
-    """The repository's package, suites and manifests, plus the new pattern's two files."""
-    root = paths.repo_root()
-    for part in ("podlife", "suites", "manifests"):
-        shutil.copytree(root / part, tmp_path / part,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("conftest.py", "pyproject.toml"):
-        shutil.copy(root / part, tmp_path / part)
+    """The repository, plus the new pattern's two files."""
+    repo_copy(tmp_path)
     (tmp_path / "manifests" / f"{PATTERN}.yaml").write_text(MANIFEST)
     (tmp_path / "suites" / "test_throwaway.py").write_text(CHECK)
     return tmp_path
 
 
-def run(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PODLIFE_RUN_ID"}
-    env["PYTHONPATH"] = str(copy)  # the copy's podlife, which finds the copy's manifests
-    return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True,
-                          text=True, timeout=600)
-
-
 def test_a_new_pattern_is_collected_grouped_and_reported(cluster: str, copy: Path) -> None:
-    listed = run(copy, "-c", "from podlife.check import manifests; print(manifests.all_patterns())")
+    listed = run_in_copy(copy, "-c", "from podlife.check import manifests; "
+                         "print(manifests.all_patterns())")
     assert PATTERN in listed.stdout, listed.stderr
-    collected = run(copy, "-m", "pytest", "suites", "--collect-only", "-q",
+    collected = run_in_copy(copy, "-m", "pytest", "suites", "--collect-only", "-q",
                     "-p", "no:cacheprovider")
     assert "suites/test_throwaway.py::test_prepare_exits_before_app_starts" in (
         collected.stdout), collected.stdout[-2000:]
@@ -98,7 +79,7 @@ def test_a_new_pattern_is_collected_grouped_and_reported(cluster: str, copy: Pat
     results = copy / "out" / "results.json"
     acceptance = ("suites/test_api_acceptance.py::test_manifest_accepted_unchanged"
                   f"[{PATTERN}-Pod-throwaway]")
-    ran = run(copy, "-m", "pytest", "suites/test_throwaway.py", acceptance,
+    ran = run_in_copy(copy, "-m", "pytest", "suites/test_throwaway.py", acceptance,
               "-p", "no:cacheprovider", "--reuse-cluster", cluster,
               f"--podlife-results={results}")
     assert ran.returncode == 0, ran.stdout[-3000:]
@@ -107,7 +88,8 @@ def test_a_new_pattern_is_collected_grouped_and_reported(cluster: str, copy: Pat
     assert (check["verdict"], check["pattern"], check["area"]) == ("pass", PATTERN, "throwaway")
     assert check["title"] == "The throwaway pattern's init container exits before its app starts."
 
-    report = run(copy, "-m", "podlife.cli", "report", str(results), "--out", str(copy / "rep"))
+    report = run_in_copy(copy, "-m", "podlife.cli", "report", str(results), "--out",
+                         str(copy / "rep"))
     assert report.returncode == 0, report.stderr
     rows = json.loads((copy / "rep" / "matrix.json").read_text())["rows"]
     assert sorted((r["pattern"], r["area"], r["check_id"]) for r in rows) == [

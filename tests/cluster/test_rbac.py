@@ -18,9 +18,9 @@ from kubernetes import utils
 from kubernetes.client.rest import ApiException
 
 from podlife.check.namespaces import POD_SECURITY
-from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
-from podlife.core import paths, versions
-from tests.helpers import service_account_kubeconfig
+from podlife.cluster.local.cluster import ClusterInfo, api_client
+from podlife.core import paths
+from tests.helpers import local_cluster, service_account_kubeconfig
 
 pytestmark = pytest.mark.cluster
 
@@ -53,11 +53,8 @@ def test_rbac_files_are_not_patterns_and_have_the_expected_objects() -> None:
 def cluster() -> Iterator[ClusterInfo]:
     """PodSecurity's default level here is `privileged`, as on a cluster without a
     PodSecurity configuration: only podlife's own namespace labels stand in the way."""
-    local = LocalCluster("ci-rbac")
-    local.down()
-    info = local.up(versions.resolve(None), allow_privileged=True)
-    yield info
-    local.down()
+    with local_cluster("ci-rbac", allow_privileged=True) as info:
+        yield info
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,7 @@ The checks run are slices (`-k`) of the suite, so each test takes minutes, not a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from podlife.cluster import build
 from podlife.cluster.binary_cache import BinaryCache
 from podlife.cluster.local.cluster import LocalCluster
 from podlife.core import versions
+from tests import helpers
 
 pytestmark = pytest.mark.cluster
 
@@ -29,9 +28,9 @@ SIDECAR_SLICE = "test_native_sidecars"
 SMALL_SLICE = "test_sidecar_starts_before_main_containers or test_init_ordering"
 
 
-def podlife(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "podlife.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env=dict(os.environ))
+def podlife(*args: str) -> subprocess.CompletedProcess[str]:
+    """A whole upgrade chain can take most of an hour."""
+    return helpers.podlife(*args, timeout=3600)
 
 
 def need_builds(*minors: str) -> list[versions.KubeVersion]:
