@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
-from podlife.check.features import require_native_sidecars
 from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, run, serve
 from podlife.check.ordering import happened_before, never_reported
@@ -55,9 +54,9 @@ def start_and_release(f: Framework) -> str:
     return pod
 
 
+@pytest.mark.needs("native-sidecars")
 def test_job_with_native_sidecar_completes(f: Framework) -> None:
     """A Job with a native sidecar completes: the kubelet stops the sidecar after the app."""
-    require_native_sidecars(f)
     f.create(sidecar_job(f, native=True))
     pod_name = start_and_release(f)
     job = f.wait_job(JOB, lambda j: bool(job_condition(j, "Complete") or job_condition(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
-from podlife.check.features import require_native_sidecars
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, serve
 from podlife.check.ordering import close_together
@@ -164,8 +163,8 @@ def test_failing_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> Non
     liveness_restarts_only_the_sidecar(f, native=False)
 
 
+@pytest.mark.needs("native-sidecars")
 @pytest.mark.pattern("sidecar-probes")
 def test_failing_native_sidecar_liveness_restarts_only_the_sidecar(f: Framework) -> None:
     """A native sidecar failing its livenessProbe is restarted while the app keeps running."""
-    require_native_sidecars(f)
     liveness_restarts_only_the_sidecar(f, native=True)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import pytest
 
 from podlife.check import manifests
-from podlife.check.features import require_native_sidecars
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import expect_order, happened_before, never_reported, starts_before
@@ -44,9 +43,9 @@ def span(timeline: Timeline, name: str) -> tuple[float | None, int | None]:
     return found[0].finished, found[0].exit_code
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_starts_before_main_containers(f: Framework) -> None:
     """A native sidecar is started (and up) before the main container starts."""
-    require_native_sidecars(f)
     f.create(native_pod(f, {
         SIDECAR: serve(f"touch {LOGS}/shipper.up"),
         APP: serve(f"test -f {LOGS}/shipper.up && ev saw-shipper"),
@@ -59,12 +58,12 @@ def test_sidecar_starts_before_main_containers(f: Framework) -> None:
     assert sidecar["state"]["running"]["startedAt"] <= app["state"]["running"]["startedAt"]
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_starts_before_later_init_container(f: Framework) -> None:
     """A native sidecar starts before a later init container, which exits before the app.
 
     The later init container checks the sidecar is up (a file it made in the shared volume).
     """
-    require_native_sidecars(f)
 
     def add_setup(pod: dict) -> None:
         pod["spec"]["initContainers"].append({
@@ -87,13 +86,13 @@ def test_sidecar_starts_before_later_init_container(f: Framework) -> None:
         f"sidecar should run on, unrestarted, after the later init container: {sidecar}")
 
 
+@pytest.mark.needs("native-sidecars")
 def test_later_container_waits_for_sidecar_startup_probe(f: Framework) -> None:
     """A native sidecar's startupProbe holds the app back until the sidecar is started.
 
     The app must start after the sidecar reported its warm-up done and after the pod
     status showed the sidecar `started: true`.
     """
-    require_native_sidecars(f)
 
     def add_probe(pod: dict) -> None:
         pod["spec"]["initContainers"][0]["startupProbe"] = {
@@ -121,9 +120,9 @@ def test_later_container_waits_for_sidecar_startup_probe(f: Framework) -> None:
     happened_before(timeline, (SIDECAR, "started"), (APP, "starting"))
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
     """A native sidecar keeps running, unrestarted, while the main container works."""
-    require_native_sidecars(f)
 
     def app_readiness(pod: dict) -> None:
         pod["spec"]["containers"][0]["readinessProbe"] = {
@@ -151,13 +150,13 @@ def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
     never_reported(timeline, SIDECAR, "sigterm", "exiting")  # not stopped while the app works
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_restarts_on_exit_with_restart_never(f: Framework) -> None:
     """A native sidecar that exits is restarted, even with restartPolicy Never.
 
     The sidecar exits 1 once (a marker in the emptyDir keeps its second instance up); the
     pod must not fail.
     """
-    require_native_sidecars(f)
     marker = f"{LOGS}/.shipper-crashed-once"
     crash_once = (f"if [ ! -f {marker} ]; then touch {marker}; ev crashing; ev exiting 1; "
                   "exit 1; fi")
@@ -181,9 +180,9 @@ def test_sidecar_restarts_on_exit_with_restart_never(f: Framework) -> None:
     assert timeline.of(SIDECAR, "ready"), "restarted sidecar never came up"
 
 
+@pytest.mark.needs("native-sidecars")
 def test_main_containers_stop_before_sidecars(f: Framework) -> None:
     """On deletion the main container stops first; the sidecar gets SIGTERM only after."""
-    require_native_sidecars(f)
     # The app takes a second to shut down, so a simultaneous SIGTERM would show.
     f.create(native_pod(f, {APP: serve(on_term=1)}, grace=10))
     f.wait_ready(POD)
@@ -196,9 +195,9 @@ def test_main_containers_stop_before_sidecars(f: Framework) -> None:
     assert (app_code, sidecar_code) == (0, 0), "both should exit gracefully on SIGTERM"
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecars_stop_in_reverse_start_order(f: Framework) -> None:
     """With two native sidecars, the one started last is stopped first, after the app."""
-    require_native_sidecars(f)
 
     def add_metrics(pod: dict) -> None:
         metrics = copy.deepcopy(pod["spec"]["initContainers"][0])
@@ -218,12 +217,12 @@ def test_sidecars_stop_in_reverse_start_order(f: Framework) -> None:
     assert None not in finished and finished == sorted(finished), f"finishedAt {finished}"
 
 
+@pytest.mark.needs("native-sidecars")
 def test_log_shipper_ships_main_containers_last_lines(f: Framework) -> None:
     """A native log-shipping sidecar still ships the line the app writes on shutdown.
 
     It is stopped only after the app exited, so the app's last line is not lost.
     """
-    require_native_sidecars(f)
     log = f"{LOGS}/app.log"
     # The shipper follows the shared file; on SIGTERM it ships what is left, then exits.
     # (Its loop replaces serve's idle loop, so it reports 'ready' itself.)

@@ -22,10 +22,10 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from podlife.check import manifests
-from podlife.check.features import require_native_sidecars, require_node_changes
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.namespaces import MANAGED_BY
+from podlife.check.nodes import usable_nodes
 from podlife.check.outcomes import unsupported
 from podlife.check.pod_state import scheduled
 from podlife.check.resources import effective_request
@@ -86,13 +86,9 @@ def sidecar_names(case: Case) -> list[str]:
 
 
 def schedulable_node(f: Framework) -> str:
-    """The first Ready node that takes pods (no cordon, no NoSchedule/NoExecute taint)."""
-    for node in sorted(f.core.list_node().items, key=lambda n: n.metadata.name):
-        ready = any(c.type == "Ready" and c.status == "True"
-                    for c in node.status.conditions or [])
-        tainted = any(t.effect in ("NoSchedule", "NoExecute") for t in node.spec.taints or [])
-        if ready and not node.spec.unschedulable and not tainted:
-            return node.metadata.name
+    """The first node that takes pods (podlife.check.nodes)."""
+    for node in sorted(usable_nodes(f.core), key=lambda n: n.metadata.name):
+        return node.metadata.name
     unsupported("no Ready, schedulable, untainted node to advertise an extended resource on")
 
 
@@ -203,13 +199,13 @@ def tutorial_formula(case: Case) -> int:
 
 
 @pytest.mark.pattern("init-resources")
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+@pytest.mark.needs("node-changes")
+@pytest.mark.parametrize("case", [
+    pytest.param(c, id=c.id, marks=[pytest.mark.needs("native-sidecars")] if c.sidecars else [])
+    for c in CASES])
 def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
     """A pod is scheduled exactly when its effective request (max of the app+sidecar sum
     and each init container with the sidecars before it) fits the node."""
-    require_node_changes(f)
-    if case.sidecars:
-        require_native_sidecars(f)
     with contextlib.ExitStack() as stack:
         node, resource = stack.enter_context(advertised(f, CAPACITY))
         if case.overhead:

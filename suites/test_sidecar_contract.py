@@ -15,7 +15,6 @@ import copy
 import pytest
 
 from podlife.check import manifests
-from podlife.check.features import require_native_sidecars
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import (
@@ -94,10 +93,10 @@ def finished(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
+@pytest.mark.needs("native-sidecars")
 def test_interleaved_init_containers_and_sidecars_start_in_order(f: Framework) -> None:
     """init1, sidecar1, init2, sidecar2, init3, app start in that order; each sidecar runs
     alongside what follows it, and under restartPolicy Never the pod completes."""
-    require_native_sidecars(f)
     inits = ["init1", SIDECAR, "init2", SECOND, "init3"]
     hold = run(f"sleep {HOLD_S}")
     f.create(pod_with(f, {"init1": hold, "init2": hold, "init3": hold, SIDECAR: serve(),
@@ -123,12 +122,12 @@ def test_interleaved_init_containers_and_sidecars_start_in_order(f: Framework) -
     happened_before(timeline, (APP, "exiting"), (SECOND, "sigterm"))
 
 
+@pytest.mark.needs("native-sidecars")
 @pytest.mark.parametrize("code", [0, 1])
 def test_exited_sidecar_is_restarted_under_never_and_pod_completes(f: Framework,
                                                                    code: int) -> None:
     """A sidecar that exits (code 0 or 1) is restarted under restartPolicy Never, and the
     pod still completes once the app is done."""
-    require_native_sidecars(f)
     marker = f"{LOGS}/.exited-once"
     sidecar = serve(f"if [ ! -f {marker} ]; then touch {marker}; ev exiting {code}; "
                     f"exit {code}; fi")
@@ -151,10 +150,10 @@ def test_exited_sidecar_is_restarted_under_never_and_pod_completes(f: Framework,
     assert pod["status"]["phase"] == "Succeeded", f"pod ended {brief(pod)}"
 
 
+@pytest.mark.needs("native-sidecars")
 def test_failing_init_container_before_sidecar_fails_pod_under_never(f: Framework) -> None:
     """Under restartPolicy Never an init container that fails before a sidecar fails the
     pod, and neither the sidecar nor the app ever starts."""
-    require_native_sidecars(f)
     f.create(pod_with(f, {"setup": run("ev failing on purpose", exit_code=3), SIDECAR: serve(),
                           APP: serve()}, inits=["setup", SIDECAR], restart_policy="Never"))
     pod = observe(f, finished, timeout=90, what="the pod to end")[-1]
@@ -179,10 +178,10 @@ def two_sidecar_pod(f: Framework, sidecar: Script, *, probe_path: str) -> dict:
     return pod
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_startup_probe_gates_next_sidecar_and_app(f: Framework) -> None:
     """With two sidecars, the first one's startupProbe holds back both the second sidecar
     and the app until it succeeds."""
-    require_native_sidecars(f)
     f.create(two_sidecar_pod(f, serve("sleep 2; touch /tmp/started; ev started"),
                              probe_path="/tmp/started"))
     seen = observe(f, lambda p: state_of(p, APP) == "running", timeout=90,
@@ -196,10 +195,10 @@ def test_sidecar_startup_probe_gates_next_sidecar_and_app(f: Framework) -> None:
     happened_before(timeline, (SIDECAR, "started"), (APP, "starting"))
 
 
+@pytest.mark.needs("native-sidecars")
 def test_failing_sidecar_startup_probe_holds_every_later_container(f: Framework) -> None:
     """A sidecar whose startupProbe keeps failing keeps every later container from
     starting (observed over five failed probes)."""
-    require_native_sidecars(f)
     f.create(two_sidecar_pod(f, serve(), probe_path="/never"))
     # Five failed probes, counted by the kubelet's own event series.
     f.wait_event(POD, "Unhealthy", contains="Startup probe failed", timeout=60, count=5)
@@ -217,10 +216,10 @@ def prestop_hook(pod: dict, name: str) -> None:
     container["lifecycle"] = {"preStop": {"exec": {"command": ["sh", "-c", report]}}}
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_prestop_hooks_run_together(f: Framework) -> None:
     """On deletion the preStop hooks of two sidecars start together (within a second),
     not one after the other."""
-    require_native_sidecars(f)
     pod = pod_with(f, {SIDECAR: serve(), SECOND: serve(), APP: serve()},
                    inits=[SIDECAR, SECOND], grace=15)
     for name in (SIDECAR, SECOND):
@@ -238,6 +237,7 @@ def test_sidecar_prestop_hooks_run_together(f: Framework) -> None:
 KILL_MARGIN_S = 2
 
 
+@pytest.mark.needs("native-sidecars")
 def test_sidecar_ignoring_sigterm_is_killed_when_grace_runs_out(f: Framework) -> None:
     """A sidecar that ignores SIGTERM is SIGKILLed (137) when the grace period runs out,
     not before and not long after, once the app stopped normally.
@@ -246,7 +246,6 @@ def test_sidecar_ignoring_sigterm_is_killed_when_grace_runs_out(f: Framework) ->
     "when the grace runs out" is grace +-1 s, plus KILL_MARGIN_S for the kubelet to act.
     """
     grace = 3
-    require_native_sidecars(f)
     f.create(pod_with(f, {SIDECAR: serve(on_term="ignore"), APP: serve()}, grace=grace))
     f.wait_ready(POD)
     timeline, pod = f.delete_pod_final(POD)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -152,3 +153,12 @@ def require_node_changes(f: Framework) -> None:
     """Checks that patch a node run on existing clusters only with --allow-node-changes."""
     if not f.may_change_nodes:
         pytest.skip("changes a node (extended resource): pass --allow-node-changes to run it")
+
+
+#: What a check declares it needs with @pytest.mark.needs(NAME), in the order they are
+#: asked: each ends the check with its reason when the cluster lacks it. The pytest plugin
+#: asks them (podlife.plugin.checks) before the check's body runs.
+NEEDS: dict[str, Callable[[Framework], None]] = {
+    "node-changes": require_node_changes,
+    "native-sidecars": require_native_sidecars,
+}

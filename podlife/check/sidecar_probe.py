@@ -24,6 +24,7 @@ from kubernetes.client.rest import ApiException
 from podlife.check import pod_state
 from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, serve
+from podlife.check.nodes import usable_nodes
 from podlife.check.pods import ended
 from podlife.check.support import ALPHA_MINOR, GA_MINOR, GATE, SUPPORTED, Support, minor_of
 from podlife.check.waits import WaitFailed
@@ -104,19 +105,11 @@ def _server_version(f: Framework) -> str:
         return ""
 
 
-def _usable(node: Any) -> bool:
-    """Ready and schedulable: a node no check's pod can land on is not asked."""
-    if node.spec and node.spec.unschedulable:
-        return False
-    return any(c.type == "Ready" and c.status == "True"
-               for c in (node.status.conditions or []))
-
-
 def kubelet_support(f: Framework) -> Support:
     """Supported unless some usable node's kubelet ignores native sidecars."""
     try:
         nodes = [(n.metadata.name, n.status.node_info.kubelet_version)
-                 for n in f.core.list_node().items if _usable(n)]
+                 for n in usable_nodes(f.core)]  # a node no check's pod lands on is not asked
     except ApiException as exc:
         if exc.status not in (401, 403):
             return Support("error", f"listing nodes failed ({exc.status} {exc.reason})")

@@ -203,7 +203,8 @@ def test_probe_pod_that_never_runs_is_an_error() -> None:
 
 def _node(name: str, kubelet: str, ready: str = "True", unschedulable: bool = False) -> Any:
     return SimpleNamespace(
-        metadata=SimpleNamespace(name=name), spec=SimpleNamespace(unschedulable=unschedulable),
+        metadata=SimpleNamespace(name=name),
+        spec=SimpleNamespace(unschedulable=unschedulable, taints=None),
         status=SimpleNamespace(node_info=SimpleNamespace(kubelet_version=kubelet),
                                conditions=[SimpleNamespace(type="Ready", status=ready)]))
 
