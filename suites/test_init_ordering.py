@@ -7,6 +7,7 @@ import time
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import one_after_another
@@ -193,7 +194,7 @@ def test_pod_reports_init_progress(f: Framework) -> None:
     seen = f.wait_pod("myapp", lambda p: display_status(p) == "Init:1/3" and "running" in (
         container_status(p, "run-migrations").get("state") or {}), timeout=60,
         what="status Init:1/3 with run-migrations running")
-    assert container_status(seen, "fetch-config")["state"]["terminated"]["exitCode"] == 0
+    expect_container(seen, "fetch-config", state="terminated", exit_code=0)
     f.exec("myapp", "run-migrations", ["touch", "/tmp/go"])
     f.wait_ready("myapp")
 

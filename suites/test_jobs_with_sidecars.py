@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, run, serve
 from podlife.check.ordering import happened_before, never_reported
@@ -66,11 +67,9 @@ def test_job_with_native_sidecar_completes(f: Framework) -> None:
     assert (job["status"].get("succeeded"), job["status"].get("failed") or 0) == (1, 0)
     pod = f.wait_phase(pod_name, ("Succeeded", "Failed"), timeout=60)
     assert pod["status"]["phase"] == "Succeeded"
-    app = container_status(pod, APP)["state"]["terminated"]
-    assert app["exitCode"] == 0
-    sidecar = container_status(pod, SIDECAR)
-    assert "terminated" in sidecar["state"], f"sidecar not stopped: {sidecar['state']}"
-    assert sidecar.get("restartCount", 0) == 0
+    app = expect_container(pod, APP, state="terminated", exit_code=0)["state"]["terminated"]
+    sidecar = expect_container(pod, SIDECAR, state="terminated", restarts=0,
+                               why="the sidecar is stopped once the app finished, not restarted")
     assert sidecar["state"]["terminated"]["finishedAt"] >= app["finishedAt"]
     timeline = f.timeline(pod_name)
     # The kubelet stops the sidecar because the app finished: SIGTERM comes after the exit.
@@ -87,8 +86,7 @@ def test_job_with_plain_sidecar_container_does_not_complete(f: Framework) -> Non
     pod_name = start_and_release(f)
     pod = f.wait_pod(pod_name, lambda p: "terminated" in (container_status(p, APP).get(
         "state") or {}), timeout=60, what="the app to exit")
-    app = container_status(pod, APP)["state"]["terminated"]
-    assert app["exitCode"] == 0, f"app failed: {app}"
+    expect_container(pod, APP, state="terminated", exit_code=0)
     # The Job controller has seen the pod after the app exited once the pod no longer
     # counts as ready; it still holds the pod active and the Job incomplete.
     job = f.wait_job(JOB, lambda j: (j.get("status") or {}).get("ready") == 0, timeout=60,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, serve
 from podlife.check.ordering import close_together
@@ -76,8 +77,8 @@ def test_container_ignoring_sigterm_is_killed_after_grace_period(f: Framework) -
     f.wait_ready(LOGGING_POD)
     timeline, pod = f.delete_pod_final(LOGGING_POD)
     assert timeline.of("app", "ignoring-sigterm"), "app never got (and ignored) SIGTERM"
-    app = container_status(pod, "app")["state"]["terminated"]
-    assert app["exitCode"] == 137, f"app ended {app}, expected SIGKILL (137)"
+    app = expect_container(pod, "app", state="terminated", exit_code=137,
+                           why="expected SIGKILL (137)")["state"]["terminated"]
     meta = pod["metadata"]
     assert meta["deletionGracePeriodSeconds"] == grace
     # The API stores deletionTimestamp as request time + grace (whole seconds).
@@ -86,8 +87,8 @@ def test_container_ignoring_sigterm_is_killed_after_grace_period(f: Framework) -
     assert grace <= took <= grace + GRACE_TOLERANCE, (
         f"app killed {took:.0f}s after the deletion request; expected {grace}s "
         f"(+{GRACE_TOLERANCE:.0f}s tolerance)")
-    shipper = container_status(pod, "log-shipper")["state"]["terminated"]
-    assert shipper["exitCode"] == 0, "the shipper should have stopped on SIGTERM"
+    expect_container(pod, "log-shipper", state="terminated", exit_code=0,
+                     why="the shipper should have stopped on SIGTERM")
 
 
 @pytest.mark.pattern("proxy-sidecar")
@@ -130,7 +131,7 @@ def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
     f.create(probes_pod(f, ""))  # serves nothing yet: /ready is 404
     after = readiness_gates_pod(f, PROBES_POD, gated="proxy", other="app",
                                 ready_file="/www/ready")
-    assert container_status(after, "proxy").get("restartCount", 0) == 0
+    expect_container(after, "proxy", restarts=0)
 
 
 def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
@@ -149,8 +150,7 @@ def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
         f"no previous proxy: restartCount {proxy.get('restartCount')} but no lastState, the "
         f"kubelet kept no record of the replaced container (as in kubernetes/kubernetes#101044)"
         f": {proxy}")
-    app = container_status(pod, "app")
-    assert is_running(pod, "app") and app.get("restartCount", 0) == 0, f"app disturbed: {app}"
+    app = expect_container(pod, "app", state="running", restarts=0, why="app disturbed")
     assert app.get("containerID") == app_before.get("containerID"), "app was replaced"
     assert "sigterm" in f.logs(PROBES_POD, "proxy", previous=True), (
         "the failed proxy was not stopped with SIGTERM")

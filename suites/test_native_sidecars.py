@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import expect_order, happened_before, never_reported, starts_before
@@ -79,11 +80,9 @@ def test_sidecar_starts_before_later_init_container(f: Framework) -> None:
     expect_order(timeline, (SIDECAR, "starting"), (SIDECAR, "ready"), ("setup", "starting"),
                  ("setup", "exiting"), (APP, "starting"))
     assert timeline.of("setup", "saw-shipper"), "setup ran without the sidecar being up"
-    setup = container_status(pod, "setup")
-    assert setup["state"]["terminated"]["exitCode"] == 0
-    sidecar = container_status(pod, SIDECAR)
-    assert "running" in sidecar["state"] and sidecar.get("restartCount", 0) == 0, (
-        f"sidecar should run on, unrestarted, after the later init container: {sidecar}")
+    expect_container(pod, "setup", state="terminated", exit_code=0)
+    expect_container(pod, SIDECAR, state="running", restarts=0,
+                     why="the sidecar runs on, unrestarted, after the later init container")
 
 
 @pytest.mark.needs("native-sidecars")
@@ -140,7 +139,7 @@ def test_sidecar_keeps_running_alongside_main_container(f: Framework) -> None:
     assert state_of(pod, SIDECAR) == "running" and state_of(pod, APP) == "running", (
         f"both should run once the app worked: {pod['status']}")
     assert sidecar["state"]["running"]["startedAt"] == first_start, "sidecar was replaced"
-    assert sidecar.get("restartCount", 0) == 0
+    expect_container(pod, SIDECAR, restarts=0)
     timeline = f.timeline(POD)
     worked = happened_before(timeline, (APP, "starting"), (APP, "worked")) / 1e9
     # The runtime stamps each line when it reads it, so the 3 s sleep measured 2.95-3.0 s
@@ -175,7 +174,7 @@ def test_sidecar_restarts_on_exit_with_restart_never(f: Framework) -> None:
     previous = f.logs(POD, SIDECAR, previous=True)
     assert "crashing" in previous and "exiting 1" in previous, (
         f"previous sidecar log does not show the exit:\n{previous}")
-    assert container_status(pod, APP).get("restartCount", 0) == 0
+    expect_container(pod, APP, restarts=0)
     timeline = f.timeline(POD)
     assert timeline.of(SIDECAR, "ready"), "restarted sidecar never came up"
 

@@ -12,9 +12,9 @@ import hashlib
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
-from podlife.check.pod_state import container_status
 
 pytestmark = pytest.mark.pattern("multiple-init-containers")
 
@@ -65,8 +65,7 @@ def test_config_fetched_by_init_container_is_what_app_reads(f: Framework) -> Non
         "app": serve("ev config-sha256 \"$(sha256sum /config/app.conf | cut -d' ' -f1)\""),
     }, keep_command=("fetch-config",)))
     pod = f.wait_ready("myapp")
-    fetch = container_status(pod, "fetch-config")
-    assert fetch["state"]["terminated"]["exitCode"] == 0, f"fetch-config: {fetch}"
+    expect_container(pod, "fetch-config", state="terminated", exit_code=0)
 
     served = f.core.read_namespaced_config_map("config-server-content", f.namespace).data
     expected = hashlib.sha256(served["app.conf"].encode()).hexdigest()

@@ -10,6 +10,7 @@ import pytest
 from kubernetes import client as k8s
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, map_images, serve
 from podlife.check.ordering import reported_after
@@ -49,11 +50,10 @@ def assert_still_waiting(f: Framework, lines: int) -> dict:
     assert other == [], f"wait-for-db printed more than '{WAITING}': {other[:5]}"
     pod = f.pod("myapp")
     status = pod["status"]
-    init = container_status(pod, "wait-for-db")
     app = container_status(pod, "app")
     assert status["phase"] == "Pending", f"pod is {status['phase']} while the db is unreachable"
-    assert "running" in (init.get("state") or {}), f"wait-for-db is not looping: {init}"
-    assert init.get("restartCount", 0) == 0, f"wait-for-db restarted: {init}"
+    expect_container(pod, "wait-for-db", state="running", restarts=0,
+                     why="wait-for-db loops, unrestarted, while the db is unreachable")
     assert not {"running", "terminated"} & set(app.get("state") or {}), (
         f"app started while the db is unreachable: {app}")
     assert f.timeline("myapp").of("app") == [], "app reported events before the db answered"
@@ -84,9 +84,7 @@ def test_app_waits_for_missing_database_then_starts(f: Framework) -> None:
         f"app started {delay:.1f}s after postgres became Ready "
         f"(expected within {MAX_START_DELAY:.0f}s with a 2s loop)")
     pod = f.pod("myapp")
-    init = container_status(pod, "wait-for-db")
-    assert init["state"]["terminated"]["exitCode"] == 0, f"wait-for-db: {init}"
-    assert init.get("restartCount", 0) == 0, f"wait-for-db restarted: {init}"
+    expect_container(pod, "wait-for-db", state="terminated", exit_code=0, restarts=0)
 
 
 def test_service_without_endpoints_keeps_app_waiting(f: Framework) -> None:
@@ -107,6 +105,5 @@ def test_service_without_endpoints_keeps_app_waiting(f: Framework) -> None:
     # The same pod goes on once something listens behind the Service: the wait above was
     # for the endpoint, not a probe that can never succeed.
     f.create(map_images(standin["Deployment"], f.images))
-    f.wait_ready("myapp", timeout=120)
-    init = container_status(f.pod("myapp"), "wait-for-db")
-    assert init["state"]["terminated"]["exitCode"] == 0, f"wait-for-db: {init}"
+    f.wait_ready("myapp", timeout=120, why="wait-for-db lets the app start once the db answers")
+    expect_container(f.pod("myapp"), "wait-for-db", state="terminated", exit_code=0)

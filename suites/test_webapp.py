@@ -12,10 +12,11 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
+from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import expect_order, one_after_another
-from podlife.check.pod_state import container_status, is_ready
+from podlife.check.pod_state import is_ready
 from podlife.check.resources import effective_requests
 from podlife.core.images import adapt_command
 
@@ -97,13 +98,9 @@ def test_webapp_rollout(f: Framework) -> None:
             expect_order(timeline, ("fetch-assets", "exiting"), (container, "starting"))
         current = f.pod(name)
         for init in INIT_ORDER:
-            terminated = (container_status(current, init).get("state") or {}).get("terminated")
-            assert terminated and terminated["exitCode"] == 0, (
-                f"{name}: init container {init} did not exit 0: "
-                f"{container_status(current, init)}")
+            expect_container(current, init, state="terminated", exit_code=0)
         for container in RUNNING:
-            state = container_status(current, container).get("state") or {}
-            assert "running" in state, f"{name}: {container} is not running: {state}"
+            expect_container(current, container, state="running")
         assert timeline.first("wait-for-db", "db-reachable")
         assert timeline.first("migrate", "migrated").detail == "postgres"
         assert int(timeline.first("fetch-assets", "fetched").detail) > 0

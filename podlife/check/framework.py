@@ -71,19 +71,21 @@ class Framework:
         return pods.wait_pod(self.api, self.namespace, name, until, timeout=timeout,
                              what=what, never=never)
 
-    def wait_ready(self, name: str, timeout: float = 90) -> dict:
-        return pods.wait_ready(self.api, self.namespace, name, timeout)
+    # Every wait takes `why`: the check's reason for waiting, said by its timeout error.
+    def wait_ready(self, name: str, timeout: float = 90, *, why: str = "") -> dict:
+        return pods.wait_ready(self.api, self.namespace, name, timeout, why=why)
 
-    def wait_phase(self, name: str, phases: tuple[str, ...], timeout: float = 90) -> dict:
-        return pods.wait_phase(self.api, self.namespace, name, phases, timeout)
+    def wait_phase(self, name: str, phases: tuple[str, ...], timeout: float = 90, *,
+                   why: str = "") -> dict:
+        return pods.wait_phase(self.api, self.namespace, name, phases, timeout, why=why)
 
-    def wait_gone(self, name: str, *, timeout: float) -> dict | None:
-        return pods.wait_gone(self.api, self.namespace, name, timeout=timeout)
+    def wait_gone(self, name: str, *, timeout: float, why: str = "") -> dict | None:
+        return pods.wait_gone(self.api, self.namespace, name, timeout=timeout, why=why)
 
     def wait_event(self, name: str, reason: str, *, timeout: float = 60,
-                   contains: str = "", count: int = 1) -> dict:
+                   contains: str = "", count: int = 1, why: str = "") -> dict:
         return pods.wait_event(self.api, self.namespace, name, reason, timeout=timeout,
-                               contains=contains, count=count)
+                               contains=contains, count=count, why=why)
 
     def events_for(self, name: str) -> list[dict]:
         return pods.events_for(self.api, self.namespace, name)

@@ -35,21 +35,27 @@ def wait_pod(api: Any, namespace: str, name: str, until: Callable[[dict], bool],
                        describe=pod_state.brief)
 
 
-def wait_ready(api: Any, namespace: str, name: str, timeout: float = 90) -> dict:
+def described(what: str, why: str) -> str:
+    """What a wait waits for, and the check's reason for waiting, for its timeout error."""
+    return f"{what} ({why})" if why else what
+
+
+def wait_ready(api: Any, namespace: str, name: str, timeout: float = 90, why: str = "") -> dict:
     """The pod is Ready; a pod that ended first fails the wait at once."""
-    return wait_pod(api, namespace, name, pod_state.is_ready, timeout=timeout, what="Ready",
+    return wait_pod(api, namespace, name, pod_state.is_ready, timeout=timeout,
+                    what=described("Ready", why),
                     never=ended)
 
 
 def wait_phase(api: Any, namespace: str, name: str, phases: tuple[str, ...],
-               timeout: float = 90) -> dict:
+               timeout: float = 90, why: str = "") -> dict:
     """The pod is in one of `phases`; ending in another terminal phase fails at once."""
 
     def other_end(pod: dict) -> str | None:
         return ended(pod) if pod_state.phase(pod) not in phases else None
 
     return wait_pod(api, namespace, name, lambda p: pod_state.phase(p) in phases,
-                    timeout=timeout, what=f"phase in {phases}", never=other_end)
+                    timeout=timeout, what=described(f"phase in {phases}", why), never=other_end)
 
 
 def wait_started(api: Any, namespace: str, name: str, container: str, *,
@@ -60,7 +66,7 @@ def wait_started(api: Any, namespace: str, name: str, container: str, *,
 
 
 def wait_event(api: Any, namespace: str, name: str, reason: str, *, timeout: float = 60,
-               contains: str = "", count: int = 1) -> dict:
+               contains: str = "", count: int = 1, why: str = "") -> dict:
     """An event about object `name` with `reason` (and a message containing `contains`),
     seen at least `count` times (the event's own count, as `kubectl describe` shows it)."""
 
@@ -73,12 +79,14 @@ def wait_event(api: Any, namespace: str, name: str, reason: str, *, timeout: flo
         return watch_until(core.list_namespaced_event, api=api, namespace=namespace,
                            field_selector=f"involvedObject.name={name}", until=matches,
                            timeout=timeout,
-                           what=f"a '{reason}' event containing '{contains}' x{count}")
+                           what=described(f"a '{reason}' event containing '{contains}' "
+                                          f"x{count}", why))
     except WaitFailed as exc:
         seen = [e.reason for e in core.list_namespaced_event(
             namespace, field_selector=f"involvedObject.name={name}").items]
-        raise WaitFailed(f"{name}: no '{reason}' event containing '{contains}' within "
-                         f"{timeout:.0f}s; events: {seen}", exc.last) from None
+        raise WaitFailed(described(f"{name}: no '{reason}' event containing '{contains}' "
+                                   f"within {timeout:.0f}s", why) + f"; events: {seen}",
+                         exc.last) from None
 
 
 def events_for(api: Any, namespace: str, name: str) -> list[dict]:
@@ -87,7 +95,8 @@ def events_for(api: Any, namespace: str, name: str) -> list[dict]:
     return [api.sanitize_for_serialization(e) for e in items]
 
 
-def wait_gone(api: Any, namespace: str, name: str, *, timeout: float) -> dict | None:
+def wait_gone(api: Any, namespace: str, name: str, *, timeout: float,
+              why: str = "") -> dict | None:
     """The pod is deleted from the API; returns it as last seen (None if already gone)."""
     try:
         last = read(api, namespace, name)
@@ -97,5 +106,5 @@ def wait_gone(api: Any, namespace: str, name: str, *, timeout: float) -> dict | 
         raise
     return watch_until(k8s.CoreV1Api(api).list_namespaced_pod, api=api, namespace=namespace,
                        name=name, until=lambda _pod: False, until_deleted=True,
-                       timeout=timeout, what="the pod to be deleted",
+                       timeout=timeout, what=described("the pod to be deleted", why),
                        describe=pod_state.brief) or last
