@@ -45,7 +45,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     kubelet = versions.resolve(args.kubelet_version) if args.kubelet_version else None
     if args.kube_bin_dir:
         # Official binaries say which release they are; that, not --version, configures them.
-        from podlife.cluster.build import kube_binaries_from_dir
+        from podlife.cluster.kube_source import kube_binaries_from_dir
 
         _, reported = kube_binaries_from_dir(Path(args.kube_bin_dir))
         version = versions.KubeVersion.parse(reported)

@@ -23,7 +23,7 @@ import pytest
 
 from podlife.cluster import binary_cache
 from podlife.cluster import oci_images as images
-from podlife.cluster.build import kube_module_dir
+from podlife.cluster.kube_source import kube_module_dir
 from podlife.cluster.local import host
 from podlife.cluster.local.cluster import LocalCluster, kept_log_path
 from podlife.cluster.local.node import CgroupTree

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from podlife.cluster import build
+from podlife.cluster import build, kube_source
 from podlife.core.errors import PodlifeError
 from podlife.core.schema import ResultsError
 from podlife.results.matrix import merge
@@ -48,10 +48,10 @@ def test_a_kubelet_whose_version_probe_hangs_is_one_line(tmp_path: Path, monkeyp
         path = tmp_path / name
         path.write_text(f"#!/bin/sh\necho $$ > {marker}\nsleep 300 &\nwait\n")
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setattr(build, "VERSION_PROBE_TIMEOUT", 1.0)
+    monkeypatch.setattr(kube_source, "VERSION_PROBE_TIMEOUT", 1.0)
     started = time.monotonic()
     with pytest.raises(PodlifeError, match="did not answer"):
-        build.kube_binaries_from_dir(tmp_path)
+        kube_source.kube_binaries_from_dir(tmp_path)
     assert time.monotonic() - started < 10
     session = int(marker.read_text())
     assert not Path(f"/proc/{session}").exists()

@@ -15,7 +15,7 @@ from pathlib import Path
 from podlife.cluster import build
 from podlife.cluster import oci_images as images
 from podlife.cluster.binary_cache import BinaryCache, made_entry
-from podlife.cluster.build import kube_module_dir
+from podlife.cluster.kube_source import kube_module_dir
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 from podlife.core.versions import KubeVersion

@@ -1,31 +1,23 @@
-"""Boot, upgrade and tear down a local cluster: real components, in their own namespaces.
+"""One local cluster by name: up, upgrade and down, each under the cluster's lock.
 
-This module is the order of things only. What each component reads is written by
-`configure`, how each starts is in `launch`, its processes are kept by `supervise`, and
-`readiness` says when the next step may go. `up` is all-or-nothing: any failure or Ctrl-C
-while it runs tears down what was started, so a failed boot leaves no process, mount,
-cgroup or network namespace behind.
+The boot's steps are in `boot`, the upgrade's in `upgrade`; this class holds what they
+share (the state dir, the sandbox, the supervisor) and refuses what must not start: a bad
+timeout, a kubelet out of skew, a locked gate, a cgroup or state dir podlife did not make.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from podlife.cluster import build
-from podlife.cluster import oci_images as images
+from podlife.cluster.local import boot as boot_steps
 from podlife.cluster.local import components as comp
-from podlife.cluster.local import deviations
-from podlife.cluster.local.boot_api import create_cluster_rbac
-from podlife.cluster.local.boot_check import BootCheck
-from podlife.cluster.local.configure import write_boot_files
+from podlife.cluster.local import upgrade as upgrade_steps
+from podlife.cluster.local.boot import Step, ensure_binaries, kept_log_path
 from podlife.cluster.local.gates import refuse_locked
-from podlife.cluster.local.host import kernel_tunables_kept, restore_stale
-from podlife.cluster.local.launch import Launcher
+from podlife.cluster.local.host import restore_stale
 from podlife.cluster.local.lock import cluster_lock
 from podlife.cluster.local.node import CgroupTree, Network, NodeSandbox
 from podlife.cluster.local.preflight import (
@@ -50,44 +42,10 @@ from podlife.core.errors import PodlifeError
 from podlife.core.versions import KubeVersion
 
 # Imported from here by the CLI, providers, upgrade, bench and tests.
-__all__ = ["ClusterInfo", "LocalCluster", "api_client", "free_port",
-           "kubeconfig_yaml", "list_clusters", "parse_gates", "validate_name"]
+__all__ = ["ClusterInfo", "LocalCluster", "Step", "api_client", "ensure_binaries",
+           "free_port", "kept_log_path", "kubeconfig_yaml", "list_clusters", "parse_gates",
+           "validate_name"]
 
-#: The node's binaries: on a mixed cluster they come from the kubelet's release.
-NODE_BINARIES = ("kubelet", "kube-proxy")
-
-Step = Callable[[str], None]
-"""Called with a short description as each boot step starts (for progress output)."""
-
-
-def ensure_binaries(version: KubeVersion, kube_bin_dir: Path | None,
-                    progress: build.Progress | None,
-                    node_version: KubeVersion | None = None) -> dict[str, Path]:
-    """Build (or reuse) every component; returns the directory holding each binary. The
-    kubelet and kube-proxy come from `node_version`'s build when given (a mixed cluster)."""
-    bins: dict[str, Path] = {}
-    if kube_bin_dir:
-        directory, _ = build.kube_binaries_from_dir(kube_bin_dir)
-        bins.update(dict.fromkeys(build.KUBE_BINARIES, directory))
-    else:
-        kube = build.build(build.kubernetes_build(version), progress=progress)
-        bins.update(dict.fromkeys(build.KUBE_BINARIES, kube))
-    if node_version and node_version != version:
-        node = build.build(build.kubernetes_build(node_version), progress=progress)
-        bins.update(dict.fromkeys(NODE_BINARIES, node))
-    for spec in build.support_builds():
-        entry = build.build(spec, progress=progress)
-        bins.update(dict.fromkeys(spec.binaries, entry))
-    return bins
-
-
-def kept_log_path(log: Path, logs: Path, kept: Path) -> Path:
-    """Where a failed boot's log (or its whole logs dir) went once moved to `kept`."""
-    if log == logs:
-        return kept
-    if log.is_relative_to(logs):
-        return kept / log.relative_to(logs)
-    return log  # not under the state dir: not moved
 
 
 class LocalCluster:
@@ -133,95 +91,15 @@ class LocalCluster:
         preflight()
         with cluster_lock(self.name, "up") as held:
             try:
-                return self._up(version, api_port=api_port, gates=gates,
-                                component_gates=component_gates,
-                                kube_bin_dir=kube_bin_dir, step=step or (lambda _msg: None),
-                                progress=progress, timeout=timeout,
-                                allow_privileged=allow_privileged, node_version=node_version)
+                return boot_steps.boot(
+                    self, version, api_port=api_port, gates=gates,
+                    component_gates=component_gates, kube_bin_dir=kube_bin_dir,
+                    step=step or (lambda _msg: None), progress=progress, timeout=timeout,
+                    allow_privileged=allow_privileged, node_version=node_version)
             except BaseException:
                 if not self.state.exists():
                     held.remove()  # nothing of the cluster is left: nor is its lock
                 raise
-
-    def _up(self, version: KubeVersion, *, api_port: int | None, gates: dict[str, bool],
-            component_gates: dict[str, dict[str, bool]],
-            kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
-            timeout: float, allow_privileged: bool, node_version: KubeVersion) -> ClusterInfo:
-        if self.half_booted():
-            step(f"removing a dead half-boot of '{self.name}' (its up was killed)")
-            self._down(keep_logs=False)
-        if not self.state.exists() and self.cgroups.exists():
-            raise self.foreign_cgroup()
-        if (self.state / "cluster.json").exists() or self.cgroups.exists():
-            raise PodlifeError(f"a local cluster named '{self.name}' already exists",
-                               f"use it, or remove it with 'podlife cluster down --name "
-                               f"{self.name}'")
-        mixed = f" with kubelet {node_version}" if node_version != version else ""
-        step(f"building components for Kubernetes {version}{mixed} (cached after the first "
-             "time)")
-        bins = ensure_binaries(version, kube_bin_dir, progress, node_version)
-        launch = Launcher(self.supervisor, self.net, bins)
-        archives = images.image_archives(lambda: build.kube_module_dir(version))
-        port = free_port(api_port)
-        started = time.monotonic()
-        found = deviations.detect(deviations.read_host())
-        info = ClusterInfo(name=self.name, version=version.tag, api_port=port,
-                           state_dir=str(self.state), node_name=f"{self.name}-node",
-                           feature_gates=gates, component_gates=component_gates,
-                           allow_privileged=allow_privileged,
-                           host_deviations=[d.to_dict() for d in found],
-                           kubelet_version=node_version.tag)
-        importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
-        try:
-            self.state.mkdir(parents=True)
-            info.save()
-            step("writing certificates and configs")
-            write_boot_files(self.layout, self.net, cluster=self.name, node_name=info.node_name,
-                             host_server=info.server, gates=info.gates_for("kube-proxy"),
-                             allow_privileged=allow_privileged,
-                             restrict_oom_score_adj=any(
-                                 d.id == deviations.NO_CAP_SYS_RESOURCE for d in found))
-            self.cgroups.create()
-            step("starting the node's namespaces")
-            self.sandbox.start()
-            step("starting etcd, containerd, kube-apiserver, controllers, kubelet, DNS")
-            launch.base(port, info.gates_for("kube-apiserver"))
-            self.ready.probe("containerd", self.layout.containerd_socket.exists, timeout)
-            # The images are needed by the first pod only: load them while the API
-            # server starts.
-            imported = importer.submit(launch.import_images, archives)
-            with kernel_tunables_kept(self.name):
-                launch.node(node_version, info.node_name, self.cgroups.kubelet_root,
-                            info.gates_for("kubelet"))
-                step("waiting for the API server")
-                api = self.ready.api_server(info, timeout)
-                launch.controllers(info.gates_for)
-                # The check pod waits in the scheduler's queue while CoreDNS starts (its
-                # lookups retry until DNS answers); its image must be in containerd first.
-                imported.result()
-                check = BootCheck(self.layout.pod_logs, self.layout.logs / "coredns.log",
-                                  self.layout.logs / "kubelet.log")
-                check.start(api)
-                create_cluster_rbac(api, comp.COREDNS_RBAC)
-                launch.coredns()
-                step("waiting for the node to be Ready")
-                self.ready.node(api, info.node_name, timeout)
-            step("checking that a pod runs and resolves a Service name")
-            check.wait(api, timeout, self.supervisor.check_alive)
-            step("waiting for the controllers to lift the node's not-ready taint")
-            self.ready.node(api, info.node_name, timeout, schedulable=True)
-            info.booted_at = time.time()
-            info.boot_seconds = round(time.monotonic() - started, 2)
-            info.save()
-            return info
-        except BaseException as exc:
-            importer.shutdown(wait=True)  # no ctr left running into the teardown
-            if os.environ.get("PODLIFE_KEEP_FAILED") == "1":
-                raise  # debugging a boot: leave everything as it is
-            kept = self._down(keep_logs=True)
-            if isinstance(exc, PodlifeError) and exc.log and kept:
-                exc.log = str(kept_log_path(Path(exc.log), self.layout.logs, kept))
-            raise
 
     def upgrade(self, version: KubeVersion, *, step: Step | None = None,
                 progress: build.Progress | None = None, timeout: float = 180.0) -> float:
@@ -231,61 +109,18 @@ class LocalCluster:
                                            timeout=timeout)
                 + self.upgrade_node(version, step=step, progress=progress, timeout=timeout))
 
-    def upgrade_control_plane(self, version: KubeVersion, *, step: Step | None = None,
-                              progress: build.Progress | None = None, timeout: float = 180.0,
-                              skip_minors: bool = False) -> float:
+    def upgrade_control_plane(self, version: KubeVersion, **step: Any) -> float:
         """API server, then controllers, to `version`; the kubelet keeps its release (the
-        skew window of a real upgrade). Refused, before anything stops, when podlife.core.skew
-        does not allow it. Returns the seconds taken (the build excluded)."""
-        step = step or (lambda _msg: None)
-        with cluster_lock(self.name, "upgrade"):
-            info = ClusterInfo.load(self.name)
-            node = KubeVersion.parse(info.node_version)
-            skew.check_hop(KubeVersion.parse(info.version), version, node,
-                           skip_minors=skip_minors)
-            refuse_locked(version, info.feature_gates, info.component_gates, node)
-            step(f"building Kubernetes {version} (cached after the first time)")
-            launch = Launcher(self.supervisor, self.net, ensure_binaries(version, None, progress))
-            started = time.monotonic()
-            step(f"upgrading the control plane {info.version} -> {version.tag} "
-                 f"(kubelet stays {info.node_version})")
-            for name in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
-                self.supervisor.stop(name)
-            launch.apiserver(info.gates_for("kube-apiserver"))
-            api = self.ready.api_server(info, timeout)
-            self.ready.server_version(api, version.tag, timeout)
-            launch.controllers(info.gates_for)
-            info.kubelet_version, info.version = info.node_version, version.tag
-            info.save()
-            return time.monotonic() - started
+        skew window of a real upgrade). Refused, before anything stops, when
+        podlife.core.skew does not allow it. Returns the seconds taken (the build excluded).
+        Keywords: step, progress, timeout, skip_minors (podlife.cluster.local.upgrade)."""
+        return upgrade_steps.control_plane(self, version, **step)
 
-    def upgrade_node(self, version: KubeVersion, *, step: Step | None = None,
-                     progress: build.Progress | None = None, timeout: float = 180.0) -> float:
+    def upgrade_node(self, version: KubeVersion, **step: Any) -> float:
         """kubelet and kube-proxy to `version` (within skew of the API server); containerd
-        keeps running, and so does every container not drained first (podlife.run.drain; upstream
-        supports a minor kubelet upgrade on a drained node only). Returns the seconds."""
-        step = step or (lambda _msg: None)
-        with cluster_lock(self.name, "upgrade"):
-            info = ClusterInfo.load(self.name)
-            apiserver = KubeVersion.parse(info.version)
-            skew.check_kubelet(apiserver, version)
-            refuse_locked(apiserver, info.feature_gates, info.component_gates, version)
-            step(f"building Kubernetes {version} (cached after the first time)")
-            bins = ensure_binaries(version, None, progress)
-            launch = Launcher(self.supervisor, self.net, bins)
-            started = time.monotonic()
-            step(f"upgrading the node {info.node_version} -> {version.tag}: kubelet and "
-                 "kube-proxy (containerd keeps running)")
-            api = self.ready.api_server(info, timeout)
-            for name in ("kube-proxy", "kubelet"):
-                self.supervisor.stop(name)
-            with kernel_tunables_kept(self.name):
-                launch.node(version, info.node_name, self.cgroups.kubelet_root,
-                            info.gates_for("kubelet"))
-                self.ready.node(api, info.node_name, timeout, kubelet_version=version.tag)
-            info.kubelet_version = version.tag
-            info.save()
-            return time.monotonic() - started
+        keeps running, and so does every container not drained first. Returns the seconds.
+        Keywords: step, progress, timeout (podlife.cluster.local.upgrade)."""
+        return upgrade_steps.node(self, version, **step)
 
     def down(self, *, keep_logs: bool = False) -> Path | None:
         """Stop every process of the cluster and remove its state.
@@ -295,11 +130,12 @@ class LocalCluster:
         Holds the cluster's lock, so it refuses (one line) while an `up` of it runs.
         """
         with cluster_lock(self.name, "down") as held:
-            kept = self._down(keep_logs=keep_logs)
+            kept = self.teardown(keep_logs=keep_logs)
             held.remove()
             return kept
 
-    def _down(self, *, keep_logs: bool) -> Path | None:
+    def teardown(self, *, keep_logs: bool) -> Path | None:
+        """down's work, for a caller that holds the lock already (a failed boot)."""
         self.supervisor.stop_everything()
         restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
         return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)

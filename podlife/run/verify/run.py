@@ -51,7 +51,7 @@ def _build(spec: build.GoBuild, progress: build.Progress | None,
 def prepare(name: str, version: KubeVersion, say: Say, progress: build.Progress | None,
             timings: dict[str, float]) -> Path:
     """Build e2e.test and the images, import them into the cluster; returns e2e.test."""
-    from podlife.cluster.build import kube_module_dir
+    from podlife.cluster.kube_source import kube_module_dir
     from podlife.cluster.local.cluster import LocalCluster
     from podlife.run.verify import images
 
