@@ -1,4 +1,5 @@
-"""`podlife version` and `podlife versions`: what is installed, and what podlife can run."""
+"""`podlife version`, `versions` and `providers`: what is installed, and what podlife can run
+and where."""
 
 from __future__ import annotations
 
@@ -58,6 +59,21 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_providers(args: argparse.Namespace) -> int:
+    """Every provider --provider takes (podlife.cluster.registry), and what each gives."""
+    from podlife.cluster import registry
+
+    rows = [{"name": p.name, "host_deviations_known": p.knows_host_deviations,
+             "gives": p.describe()} for p in registry.PROVIDERS.values()]
+    if args.output == "json":
+        print_json(rows)
+        return 0
+    width = max(len(row["name"]) for row in rows)
+    for row in rows:
+        print(f"{row['name']:<{width}}  {row['gives']}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `version` and `versions` to the top parser."""
     v = sub.add_parser("version", help="podlife, Python and client versions, and a cluster's "
@@ -71,3 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     vs = sub.add_parser("versions", help="the Kubernetes releases podlife pins and runs")
     add_output_option(vs)
     vs.set_defaults(func=cmd_versions)
+    pr = sub.add_parser("providers", help="where podlife can get a cluster under test "
+                        "(the --provider values)")
+    add_output_option(pr)
+    pr.set_defaults(func=cmd_providers)

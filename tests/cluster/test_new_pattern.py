@@ -32,7 +32,7 @@ spec:
   - name: app
     image: myapp:v1
 """
-CHECK = f'''"""A pattern added by tests/test_new_pattern.py."""
+CHECK = f'''"""A pattern added by tests/cluster/test_new_pattern.py."""
 
 import pytest
 

@@ -46,6 +46,15 @@ def test_versions_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert {row["minor"] for row in data["pinned"]} == set(versions.PINNED)
 
 
+def test_providers_lists_the_registry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["providers", "--output", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == ["local", "kind", "kubeconfig"]
+    assert [r["host_deviations_known"] for r in rows] == [True, False, False]
+    assert main(["providers"]) == 0
+    assert "local  " in capsys.readouterr().out
+
+
 def test_version_without_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["version", "--output", "json"]) == 0
     data = json.loads(capsys.readouterr().out)

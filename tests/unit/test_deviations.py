@@ -2,7 +2,7 @@
 
 Pure logic, fed with /proc texts of both kinds of host (this machine's root lacks
 CAP_SYS_RESOURCE; a usual root has it), so both branches run everywhere.
-tests/test_local_cluster.py checks a real boot records and applies them.
+tests/cluster/test_local_cluster.py checks a real boot records and applies them.
 """
 
 from __future__ import annotations
