@@ -7,6 +7,7 @@ something outside podlife's namespaces).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,14 +238,10 @@ def test_a_podlife_namespace_refuses_a_privileged_pod_where_the_default_allows_i
         admin.create_namespaced_pod(plain, PRIVILEGED_POD, dry_run="All")  # admitted
     finally:
         admin.delete_namespace(plain)
-    ns = own_namespace(podlife_api)
-    wait_allowed(cluster, "create", "pods", ns)
-    try:
+    with working_namespace(cluster, podlife_api) as ns:
         status = refused(k8s.CoreV1Api(podlife_api).create_namespaced_pod, ns,
                          PRIVILEGED_POD, policy=False)
         assert status == 403
-    finally:
-        k8s.CoreV1Api(podlife_api).delete_namespace(ns)
 
 
 def wait_allowed(cluster: ClusterInfo, verb: str, resource: str, namespace: str) -> None:
@@ -253,18 +250,25 @@ def wait_allowed(cluster: ClusterInfo, verb: str, resource: str, namespace: str)
         time.sleep(0.2)  # the RoleBinding reaches the authorizer's cache
 
 
-def test_podlife_cannot_change_a_namespace_even_its_own(cluster, podlife_api) -> None:
+@contextlib.contextmanager
+def working_namespace(cluster: ClusterInfo, podlife_api: k8s.ApiClient) -> Iterator[str]:
+    """A namespace podlife made, once its role there is in force; deleted afterwards."""
     ns = own_namespace(podlife_api)
     try:
         wait_allowed(cluster, "create", "pods", ns)
+        yield ns
+    finally:
+        k8s.CoreV1Api(podlife_api).delete_namespace(ns)
+
+
+def test_podlife_cannot_change_a_namespace_even_its_own(cluster, podlife_api) -> None:
+    with working_namespace(cluster, podlife_api) as ns:
         for verb in ("update", "patch"):
             assert not can(cluster, verb, "namespaces", ns, name=ns)
             assert not can(cluster, verb, "namespaces", "kube-system", name="kube-system")
         loosen = {"metadata": {"labels": {"pod-security.kubernetes.io/enforce": "privileged"}}}
         assert refused(k8s.CoreV1Api(podlife_api).patch_namespace, ns, loosen,
                        policy=False) == 403
-    finally:
-        k8s.CoreV1Api(podlife_api).delete_namespace(ns)
 
 
 @pytest.mark.parametrize(("verb", "resource", "sub", "group"), [
@@ -280,12 +284,8 @@ def test_podlife_cannot_change_a_namespace_even_its_own(cluster, podlife_api) ->
 ])
 def test_podlifes_rights_in_its_namespace_stop_short_of_escalation(
         cluster, podlife_api, verb, resource, sub, group) -> None:
-    ns = own_namespace(podlife_api)
-    try:
-        wait_allowed(cluster, "create", "pods", ns)
+    with working_namespace(cluster, podlife_api) as ns:
         assert not can(cluster, verb, resource, ns, sub=sub, group=group)
-    finally:
-        k8s.CoreV1Api(podlife_api).delete_namespace(ns)
 
 
 @pytest.mark.parametrize(("verb", "resource", "sub", "group", "name"), [
@@ -316,14 +316,10 @@ def test_podlife_has_no_cluster_wide_way_to_a_node(cluster, podlife_api, verb, r
 ])
 def test_podlifes_services_stay_inside_the_cluster(cluster, podlife_api, spec) -> None:
     """externalIPs would capture traffic to any address cluster-wide (CVE-2020-8554)."""
-    ns = own_namespace(podlife_api)
-    try:
-        wait_allowed(cluster, "create", "services", ns)
+    with working_namespace(cluster, podlife_api) as ns:
         service = {"metadata": {"name": "s"}, "spec": spec}
         assert refused(k8s.CoreV1Api(podlife_api).create_namespaced_service, ns, service,
                        dry_run="All") == 403
-    finally:
-        k8s.CoreV1Api(podlife_api).delete_namespace(ns)
 
 
 def test_node_changes_reach_only_podlifes_own_resources(cluster, podlife_api) -> None:

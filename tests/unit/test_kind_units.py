@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from podlife.cluster.kind import base_image, config, engine, node_image
@@ -104,3 +106,21 @@ def test_engine_removes_only_the_docker_cgroups_it_made(tmp_path, monkeypatch) -
     (tmp_path / "pids" / "docker").mkdir(parents=True)
     engine._remove_new_cgroups(before)
     assert engine._docker_cgroups() == [str(tmp_path / "memory" / "docker")]
+
+
+def test_the_engine_removes_only_the_opt_directories_it_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker's containerd makes /opt/containerd/{bin,lib} on the host: gone after stop
+    when they were not there before; a directory that was, or that holds a file, stays."""
+    made = (tmp_path / "containerd", tmp_path / "containerd" / "bin",
+            tmp_path / "containerd" / "lib")
+    monkeypatch.setattr(engine, "CONTAINERD_OPT", tuple(str(p) for p in made))
+    for path in made:
+        path.mkdir()
+    engine._remove_new_opt([])
+    assert not made[0].exists()
+    for path in made:
+        path.mkdir()
+    (made[2] / "plugin").write_text("someone's")
+    engine._remove_new_opt([str(made[1])])
+    assert made[1].exists() and (made[2] / "plugin").exists()

@@ -130,6 +130,9 @@ def start(timeout: float = 60.0) -> None:
     cgroups = root / "cgroups"
     if not cgroups.exists():
         cgroups.write_text("".join(f"{path}\n" for path in _docker_cgroups()))
+    opt = root / "opt"
+    if not opt.exists():
+        opt.write_text("".join(f"{path}\n" for path in CONTAINERD_OPT if Path(path).exists()))
     wrapper = root / "runc-wrapper"
     wrapper.write_text(WRAPPER.format(python=sys.executable, runc=shutil.which("runc")))
     wrapper.chmod(0o755)
@@ -221,9 +224,23 @@ def _remove_new_cgroups(before: list[str]) -> None:
             Path(parent).rmdir()
 
 
+#: The directories Docker's own containerd makes for its `opt` plugin on the host (deepest
+#: last); podlife cannot point that plugin elsewhere, so it removes what it made.
+CONTAINERD_OPT = ("/opt/containerd", "/opt/containerd/bin", "/opt/containerd/lib")
+
+
+def _remove_new_opt(before: list[str]) -> None:
+    """The `opt` directories that appeared while the engine ran, removed if still empty
+    (deepest first); anything else put there is left alone."""
+    for path in reversed(CONTAINERD_OPT):
+        if path not in before:
+            with contextlib.suppress(OSError):
+                Path(path).rmdir()
+
+
 def stop(timeout: float = 60.0) -> None:
-    """Stop dockerd, remove the bridges and cgroups it made and podlife's rule, restore the
-    tunables."""
+    """Stop dockerd, remove the bridges, cgroups and /opt/containerd directories it made and
+    podlife's rule, restore the tunables."""
     pid = _pid()
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
@@ -246,6 +263,10 @@ def stop(timeout: float = 60.0) -> None:
     if cgroups.exists():
         _remove_new_cgroups(cgroups.read_text().split())
         cgroups.unlink()
+    opt = engine_dir() / "opt"
+    if opt.exists():
+        _remove_new_opt(opt.read_text().split())
+        opt.unlink()
     saved = engine_dir() / "tunables"
     if saved.exists():
         for line in saved.read_text().splitlines():
