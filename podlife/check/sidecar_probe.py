@@ -9,8 +9,11 @@ pod stays in Init, the sidecar running and the app waiting (PodInitializing). Bo
 within seconds, so the checks that need sidecars fail fast with the cause instead of one
 by one after their timeouts.
 
-Kubelets of 1.33 and later have the feature locked on and are not probed: on a current
-cluster this costs one node list.
+Every kubelet is judged by what it does, not by the version it reports: a virtual kubelet
+or a vendor build may report 1.33 or later (where the feature is locked on) and still run
+native sidecars as ordinary init containers. So each usable node's kubelet is probed once
+per process, whatever its version; only a kubelet that reports a release older than the
+feature fails without a probe. On a healthy node a probe takes about a second.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, serve
 from podlife.check.nodes import usable_nodes
 from podlife.check.pods import ended
-from podlife.check.support import ALPHA_MINOR, GA_MINOR, GATE, SUPPORTED, Support, minor_of
+from podlife.check.support import ALPHA_MINOR, GATE, SUPPORTED, Support, minor_of
 from podlife.check.waits import WaitFailed
 
 #: How long the app may stay unstarted once the sidecar runs before the kubelet is judged
@@ -65,13 +68,12 @@ def kubelet_cause(node: str, kubelet: str,
 
 
 def classify_kubelet(node: str, kubelet: str) -> Support | None:
-    """From the version alone: supported (1.33+, locked on), fail (older than the feature),
-    or None when only running a pod can tell (1.28-1.32, where the gate can be off)."""
+    """From the version alone: fail when it reports a release older than the feature;
+    otherwise None, for only running a pod can tell (a kubelet reporting 1.33+, where the
+    gate is locked on, may still not run sidecars: a vendor build, a virtual kubelet)."""
     minor = minor_of(kubelet)
     if minor is None:
         return None
-    if minor >= GA_MINOR:
-        return SUPPORTED
     if minor < ALPHA_MINOR:
         return Support("fail", f"{kubelet_cause(node, kubelet)} (it predates native "
                                f"sidecars, added in 1.{ALPHA_MINOR})")

@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "(extra arguments go to pytest)")
     s.add_argument("--mutant", action="append", default=None, metavar="NAME",
                    help="only this mutant (repeatable; default: every mutant in "
-                        "podlife/selftest/mutants/)")
+                        "podlife/run/selftest/mutants/)")
     s.add_argument("--workers", type=int, default=4,
                    help="pytest-xdist workers per suite run (default: 4)")
     s.add_argument("--prove", action="store_true",

@@ -74,7 +74,9 @@ def test_dropped_from_ga_on_is_a_failure(version: str) -> None:
 
 
 @pytest.mark.parametrize(("kubelet", "verdict"), [
-    ("v1.37.2", "supported"), ("v1.33.1", "supported"), ("v1.27.16", "fail"),
+    # A kubelet reporting a release with the feature locked on is probed all the same: the
+    # version a kubelet reports proves nothing of what it does.
+    ("v1.37.2", None), ("v1.33.1", None), ("v1.27.16", "fail"),
     ("v1.28.15", None), ("v1.31.4", None), ("v1.32.0", None), ("unknown", None),
 ])
 def test_kubelet_version_decides_or_asks_for_a_probe(kubelet: str, verdict: str | None) -> None:
@@ -209,8 +211,11 @@ def _node(name: str, kubelet: str, ready: str = "True", unschedulable: bool = Fa
                                conditions=[SimpleNamespace(type="Ready", status=ready)]))
 
 
-def test_only_usable_kubelets_that_may_lack_the_feature_are_probed(
+def test_every_usable_kubelet_is_probed_whatever_version_it_reports(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kubelet reporting v1.37.2 that runs sidecars as ordinary init containers is found
+    by its probe; nodes no check's pod lands on are not asked; a kubelet reporting a
+    release older than the feature fails without a probe."""
     nodes = [_node("new", "v1.37.2"), _node("gated", "v1.31.4"),
              _node("down", "v1.30.0", ready="False"), _node("cordoned", "v1.30.0",
                                                             unschedulable=True)]
@@ -224,11 +229,11 @@ def test_only_usable_kubelets_that_may_lack_the_feature_are_probed(
 
     monkeypatch.setattr(sidecar_probe, "probe", probe)
     found = sidecar_probe.kubelet_support(fake)
-    assert probed == [("gated", "v1.31.4")]
-    assert found.verdict == "fail" and "node gated (v1.31.4)" in found.reason
+    assert probed == [("new", "v1.37.2")]
+    assert found.verdict == "fail" and "node new (v1.37.2)" in found.reason
     nodes[:] = [_node("old", "v1.27.16"), _node("gated", "v1.31.4")]
     assert sidecar_probe.kubelet_support(fake).verdict == "fail"
-    assert probed == [("gated", "v1.31.4")]  # an old kubelet fails without a probe
+    assert probed == [("new", "v1.37.2")]  # an old kubelet fails without a probe
 
 
 def test_probe_pod_rejected_by_the_kubelet_is_a_kubelet_failure() -> None:
