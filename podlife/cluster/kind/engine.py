@@ -58,6 +58,11 @@ os.execv("{runc}", ["runc", *args])
 """
 
 
+#: The directories Docker's own containerd makes for its `opt` plugin on the host (deepest
+#: last); podlife cannot point that plugin elsewhere, so it removes what it made.
+CONTAINERD_OPT = ("/opt/containerd", "/opt/containerd/bin", "/opt/containerd/lib")
+
+
 def engine_dir() -> Path:
     return paths.state_root() / "docker"
 
@@ -124,15 +129,11 @@ def start(timeout: float = 60.0) -> None:
     saved = root / "tunables"
     if not saved.exists():
         saved.write_text("".join(f"{n} {v}\n" for n in TUNABLES if (v := _read(n)) is not None))
-    tables = root / "tables"
-    if not tables.exists():
-        tables.write_text("".join(f"{name}\n" for name in _tables()))
-    cgroups = root / "cgroups"
-    if not cgroups.exists():
-        cgroups.write_text("".join(f"{path}\n" for path in _docker_cgroups()))
-    opt = root / "opt"
-    if not opt.exists():
-        opt.write_text("".join(f"{path}\n" for path in CONTAINERD_OPT if Path(path).exists()))
+    existing = {"tables": list(_tables()), "cgroups": _docker_cgroups(),
+                "opt": [path for path in CONTAINERD_OPT if Path(path).exists()]}
+    for record, found in existing.items():  # what stop() must not remove
+        if not (root / record).exists():
+            (root / record).write_text("".join(f"{item}\n" for item in found))
     wrapper = root / "runc-wrapper"
     wrapper.write_text(WRAPPER.format(python=sys.executable, runc=shutil.which("runc")))
     wrapper.chmod(0o755)
@@ -224,11 +225,6 @@ def _remove_new_cgroups(before: list[str]) -> None:
             Path(parent).rmdir()
 
 
-#: The directories Docker's own containerd makes for its `opt` plugin on the host (deepest
-#: last); podlife cannot point that plugin elsewhere, so it removes what it made.
-CONTAINERD_OPT = ("/opt/containerd", "/opt/containerd/bin", "/opt/containerd/lib")
-
-
 def _remove_new_opt(before: list[str]) -> None:
     """The `opt` directories that appeared while the engine ran, removed if still empty
     (deepest first); anything else put there is left alone."""
@@ -255,18 +251,13 @@ def stop(timeout: float = 60.0) -> None:
         if re.fullmatch(r"br-[0-9a-f]{12}", name):
             subprocess.run(["ip", "link", "delete", name], capture_output=True)
     _remove_rules()
-    tables = engine_dir() / "tables"
-    if tables.exists():
-        _remove_new_tables(tables.read_text().split())
-        tables.unlink()
-    cgroups = engine_dir() / "cgroups"
-    if cgroups.exists():
-        _remove_new_cgroups(cgroups.read_text().split())
-        cgroups.unlink()
-    opt = engine_dir() / "opt"
-    if opt.exists():
-        _remove_new_opt(opt.read_text().split())
-        opt.unlink()
+    # What start() recorded as there before, and what removes whatever appeared since.
+    for record, remove_new in (("tables", _remove_new_tables),
+                               ("cgroups", _remove_new_cgroups), ("opt", _remove_new_opt)):
+        path = engine_dir() / record
+        if path.exists():
+            remove_new(path.read_text().split())
+            path.unlink()
     saved = engine_dir() / "tunables"
     if saved.exists():
         for line in saved.read_text().splitlines():
