@@ -16,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from podlife.cli import cluster, info, kind, reports, selftest, suite
+from podlife.cli import cluster, info, kind, progress, reports, selftest, suite
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 from podlife.core.safe_text import one_line
@@ -53,7 +53,23 @@ def parser() -> argparse.ArgumentParser:
     suite.register(sub)
     reports.register(sub)
     selftest.register(sub)
+    _add_progress_option(top)
     return top
+
+
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
+    """--progress on every command (a leaf of the parser tree), so `podlife run --progress
+    plain` works as nox passes it on; the choice reaches child processes by environment."""
+    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subparsers:
+        parser.add_argument("--progress", choices=progress.MODES, default=None,
+                            help="how long steps report: live bars (rich), lines with a "
+                                 "heartbeat every 30 s for logs (plain), or none (default: "
+                                 "rich on a terminal, plain otherwise)")
+        return
+    for action in subparsers:
+        for child in set(action.choices.values()):
+            _add_progress_option(child)
 
 
 def command_options(command: str) -> list[str]:
@@ -102,6 +118,8 @@ def internal_error() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args, extra = split_arguments(argv)
+    if getattr(args, "progress", None):
+        os.environ[progress.MODE_ENV] = args.progress  # matrix runs and pytest inherit it
     if getattr(args, "reports_dir", None):
         # Through the environment, so pytest and matrix runs started from here agree.
         os.environ[paths.REPORTS_ENV] = str(Path(args.reports_dir).absolute())

@@ -27,7 +27,18 @@ console = _Console()
 
 @contextmanager
 def build_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar with ETA per component while Go compiles (packages done / total)."""
+    """Progress while Go compiles (packages done / total): live bars with an ETA on a
+    terminal, plain lines with a heartbeat in a log (podlife.cli.progress), or nothing."""
+    from podlife.cli import progress as plain
+
+    chosen = plain.mode()
+    if chosen == "none":
+        yield lambda _label, _done, _total: None
+        return
+    if chosen == "plain":
+        with plain.line_progress() as lines:
+            yield lines
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,

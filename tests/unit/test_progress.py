@@ -1,0 +1,67 @@
+"""Progress in a log: a line at a build's start, a heartbeat while it is silent, and its
+duration at the end; the mode follows --progress, else whether stderr is a terminal."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from podlife.cli import main
+from podlife.cli.progress import LineProgress, mode
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_build_says_when_it_starts_beats_and_ends() -> None:
+    lines: list[str] = []
+    clock = Clock()
+    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    progress("kubernetes-v1.37.2", 0, 2600)
+    clock.now = 10
+    progress("kubernetes-v1.37.2", 100, 2600)   # within 30 s of the last line: quiet
+    clock.now = 31
+    progress.tick()                              # silent for 31 s: a heartbeat
+    clock.now = 40
+    progress.tick()                              # 9 s after the heartbeat: quiet
+    clock.now = 62
+    progress("kubernetes-v1.37.2", 1300, 2600)   # an update after 31 s: a heartbeat
+    clock.now = 125
+    progress.finish()
+    assert lines == [
+        "build kubernetes-v1.37.2: started, 2600 packages",
+        "build kubernetes-v1.37.2: 31.0s elapsed, 100/2600 packages, ETA 12m55s",
+        "build kubernetes-v1.37.2: 1m02s elapsed, 1300/2600 packages, ETA 1m02s",
+        "build kubernetes-v1.37.2: done in 2m05s",
+    ]
+
+
+def test_a_heartbeat_without_a_total_says_the_time() -> None:
+    lines: list[str] = []
+    clock = Clock()
+    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    progress("etcd", 0, 0)
+    clock.now = 45
+    progress.tick()
+    assert lines == ["build etcd: started", "build etcd: 45.0s elapsed"]
+
+
+@pytest.mark.parametrize(("env", "chosen"), [("plain", "plain"), ("rich", "rich"),
+                                             ("none", "none"), ("auto", "plain")])
+def test_the_mode_is_the_users_else_plain_off_a_terminal(monkeypatch: pytest.MonkeyPatch,
+                                                         env: str, chosen: str) -> None:
+    monkeypatch.setenv("PODLIFE_PROGRESS", env)
+    assert mode() == chosen  # pytest's stderr is not a terminal
+
+
+def test_every_command_takes_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PODLIFE_PROGRESS", raising=False)
+    assert main(["versions", "--progress", "none"]) == 0
+    assert os.environ["PODLIFE_PROGRESS"] == "none"
+    monkeypatch.delenv("PODLIFE_PROGRESS")
