@@ -36,7 +36,7 @@ exec /bin/busybox nc "$@"
 """
 
 
-def _tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+def tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     """A reproducible tar: fixed mtimes and owners, so the same input gives the same digest."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -48,21 +48,21 @@ def _tar_bytes(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     return buffer.getvalue()
 
 
-def _dir(name: str, mode: int = 0o755) -> tuple[tarfile.TarInfo, None]:
+def dir_entry(name: str, mode: int = 0o755) -> tuple[tarfile.TarInfo, None]:
     info = tarfile.TarInfo(name)
     info.type = tarfile.DIRTYPE
     info.mode = mode
     return info, None
 
 
-def _file(name: str, data: bytes, mode: int = 0o644) -> tuple[tarfile.TarInfo, bytes]:
+def file_entry(name: str, data: bytes, mode: int = 0o644) -> tuple[tarfile.TarInfo, bytes]:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = mode
     return info, data
 
 
-def _link(name: str, target: str) -> tuple[tarfile.TarInfo, None]:
+def link_entry(name: str, target: str) -> tuple[tarfile.TarInfo, None]:
     info = tarfile.TarInfo(name)
     info.type = tarfile.SYMTYPE
     info.linkname = target
@@ -77,20 +77,21 @@ def busybox_layer() -> bytes:
     applets = subprocess.run([str(BUSYBOX_BINARY), "--list"], capture_output=True, text=True,
                              check=True).stdout.split()
     entries: list[tuple[tarfile.TarInfo, bytes | None]] = [
-        _dir("bin"), _dir("etc"), _dir("tmp", 0o1777), _dir("var"), _dir("var/log"),
-        _dir("root", 0o700), _dir("home"),
-        _file("bin/busybox", BUSYBOX_BINARY.read_bytes(), 0o755),
-        _file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n"),
-        _file("etc/group", b"root:x:0:\nnobody:x:65534:\n"),
+        dir_entry("bin"), dir_entry("etc"), dir_entry("tmp", 0o1777), dir_entry("var"),
+        dir_entry("var/log"), dir_entry("root", 0o700), dir_entry("home"),
+        file_entry("bin/busybox", BUSYBOX_BINARY.read_bytes(), 0o755),
+        file_entry("etc/passwd",
+                   b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n"),
+        file_entry("etc/group", b"root:x:0:\nnobody:x:65534:\n"),
     ]
-    entries += [_link(f"bin/{applet}", "busybox") for applet in applets
+    entries += [link_entry(f"bin/{applet}", "busybox") for applet in applets
                 if applet not in ("busybox", "nc") and "/" not in applet]
-    entries.append(_file("bin/nc", NC_WRAPPER, 0o755))
-    return _tar_bytes(entries)
+    entries.append(file_entry("bin/nc", NC_WRAPPER, 0o755))
+    return tar_bytes(entries)
 
 
 def pause_layer(pause_binary: Path) -> bytes:
-    return _tar_bytes([_file("pause", pause_binary.read_bytes(), 0o755)])
+    return tar_bytes([file_entry("pause", pause_binary.read_bytes(), 0o755)])
 
 
 def build_pause_binary(kube_module_dir: Path, out: Path) -> Path:

@@ -30,7 +30,7 @@ def test_nc_probe_adapted_for_the_local_image_only() -> None:
 
 def test_oci_archive_layout(tmp_path: Path) -> None:
     """The archive is an OCI layout whose manifest, config and layer digests all match."""
-    layer = oci_images._tar_bytes([oci_images._file("hello", b"hi\n", 0o644)])
+    layer = oci_images.tar_bytes([oci_images.file_entry("hello", b"hi\n", 0o644)])
     archive = oci_images.write_oci_archive(tmp_path / "x.tar", "podlife.local/x:1", layer,
                                        entrypoint=["/hello"])
     with tarfile.open(archive) as tar:

@@ -28,15 +28,15 @@ SANDBOX_IMAGE = "registry.k8s.io/pause:3.10"
 
 def _static_layer(binary: Path, at: str) -> bytes:
     """A filesystem of one static binary plus the few files programs expect."""
-    entries: list = [images._dir("etc"), images._dir("tmp", 0o1777), images._dir("var"),
-                     images._dir("usr"), images._dir("usr/bin"), images._dir("usr/local"),
-                     images._dir("usr/local/bin"),
-                     images._file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
+    folders = ["etc", ("tmp", 0o1777), "var", "usr", "usr/bin", "usr/local", "usr/local/bin"]
+    entries: list = [images.dir_entry(*f) if isinstance(f, tuple) else images.dir_entry(f)
+                     for f in folders]
+    entries += [images.file_entry("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
                                   b"nobody:x:65534:65534::/:/bin/false\n"),
-                     images._file("etc/group", b"root:x:0:\nnobody:x:65534:\n"),
-                     images._file("etc/nsswitch.conf", b"hosts: files dns\n"),
-                     images._file(at, binary.read_bytes(), 0o755)]
-    return images._tar_bytes(entries)
+                images.file_entry("etc/group", b"root:x:0:\nnobody:x:65534:\n"),
+                images.file_entry("etc/nsswitch.conf", b"hosts: files dns\n"),
+                images.file_entry(at, binary.read_bytes(), 0o755)]
+    return images.tar_bytes(entries)
 
 
 def _rootfs_layer(rootfs: Path) -> bytes:

@@ -46,18 +46,18 @@ def agnhost_layer(agnhost: Path, kube_module_dir: Path) -> bytes:
     """agnhost at /agnhost (and /agnhost-2, as upstream links it), its user, /uploads, the
     porter's localhost certificate (https hooks and probes serve it) and the curl shim."""
     porter = kube_module_dir / "test" / "images" / "agnhost" / "porter"
-    return images._tar_bytes([
-        images._file("agnhost", agnhost.read_bytes(), 0o755),
-        images._link("agnhost-2", "agnhost"),
-        images._dir("uploads"),
-        images._file("localhost.crt", (porter / "localhost.crt").read_bytes()),
-        images._file("localhost.key", (porter / "localhost.key").read_bytes()),
-        images._dir("bin"),
-        images._file("bin/curl", CURL_SHIM, 0o755),
-        images._file("bin/bash", BASH_SHIM, 0o755),
-        images._dir("etc"),
-        images._file("etc/passwd", _PASSWD),
-        images._file("etc/group", _GROUP),
+    return images.tar_bytes([
+        images.file_entry("agnhost", agnhost.read_bytes(), 0o755),
+        images.link_entry("agnhost-2", "agnhost"),
+        images.dir_entry("uploads"),
+        images.file_entry("localhost.crt", (porter / "localhost.crt").read_bytes()),
+        images.file_entry("localhost.key", (porter / "localhost.key").read_bytes()),
+        images.dir_entry("bin"),
+        images.file_entry("bin/curl", CURL_SHIM, 0o755),
+        images.file_entry("bin/bash", BASH_SHIM, 0o755),
+        images.dir_entry("etc"),
+        images.file_entry("etc/passwd", _PASSWD),
+        images.file_entry("etc/group", _GROUP),
     ])
 
 
