@@ -32,7 +32,7 @@ def add_verify(csub: argparse._SubParsersAction, default_name: str) -> None:
     v.add_argument("--name", default=default_name,
                    help=f"the local cluster's name (default: {default_name})")
     v.add_argument("--specs", choices=("full", "ci"), default="full",
-                   help="which pinned list of podlife/verify/specs.yaml (default: full)")
+                   help="which pinned list of podlife/run/verify/specs.yaml (default: full)")
     v.add_argument("--shards", type=int, default=DEFAULT_SHARDS, metavar="N",
                    help=f"e2e.test processes run side by side (default: {DEFAULT_SHARDS})")
     v.add_argument("--timeout", type=argtypes.seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",

@@ -137,7 +137,7 @@ def _staging_replaces(build_dir: Path, version: KubeVersion) -> dict[str, str]:
 def _module_files(build: GoBuild, workdir: Path) -> None:
     """Write go.mod and an imports file: the pinned module set this build compiles.
 
-    A go.mod and go.sum shipped with podlife (podlife/gobuild/<key>/) are used as they are;
+    A go.mod and go.sum shipped with podlife (podlife/cluster/gobuild/<key>/) are used as they are;
     otherwise they are generated and resolved once, and kept in the work dir.
     """
     shipped = Path(__file__).parent / "gobuild" / _module_key(build)
@@ -184,7 +184,7 @@ def _go(cmd: list[str], cwd: Path, toolchain: str, env: dict[str, str] | None = 
         # podlife's pinned ones) comes here: its k8s.io modules are then resolved through
         # the proxy alone, and the go.sum left in its work dir pins their hashes from then
         # on. Pinned releases and the support builds never need this: their go.sum ships in
-        # podlife/gobuild/, made with the checksum database on.
+        # podlife/cluster/gobuild/, made with the checksum database on.
         full_env["GONOSUMDB"] = "k8s.io"
         proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
     if proc.returncode != 0:

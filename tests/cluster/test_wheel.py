@@ -108,13 +108,14 @@ def test_wheel_holds_everything_a_run_needs(wheel: Path) -> None:
     for manifest in (paths.repo_root() / "manifests").rglob("*.yaml"):
         rel = manifest.relative_to(paths.repo_root() / "manifests").as_posix()
         assert f"podlife/_manifests/{rel}" in names
-    for template in (paths.repo_root() / "podlife" / "templates").iterdir():
-        assert f"podlife/templates/{template.name}" in names
-    for mutant in (paths.repo_root() / "podlife" / "selftest" / "mutants").glob("*.diff"):
-        assert f"podlife/selftest/mutants/{mutant.name}" in names
-    for pinned in (paths.repo_root() / "podlife" / "gobuild").glob("*/go.*"):
-        assert f"podlife/gobuild/{pinned.parent.name}/{pinned.name}" in names
-    assert "podlife/verify/specs.yaml" in names  # `cluster verify`'s pinned upstream specs
+    package = paths.repo_root() / "podlife"
+    for folder, pattern in (("results/report/templates", "*"), ("run/selftest/mutants", "*.diff"),
+                            ("cluster/gobuild", "*/go.*")):
+        shipped = list((package / folder).glob(pattern))
+        assert shipped, folder
+        for path in shipped:
+            assert f"podlife/{path.relative_to(package).as_posix()}" in names
+    assert "podlife/run/verify/specs.yaml" in names  # `cluster verify`'s pinned upstream specs
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     entry_points = zipfile.ZipFile(wheel).read(meta).decode()
     assert "podlife.plugin.checks = podlife.plugin.checks" in entry_points

@@ -1,5 +1,6 @@
-"""Every build podlife pins ships its go.mod and go.sum (podlife/gobuild/<key>/), so building
-it resolves nothing and never needs the checksum-database fallback. No Go, no network."""
+"""Every build podlife pins ships its go.mod and go.sum (podlife/cluster/gobuild/<key>/), so
+building it resolves nothing and never needs the checksum-database fallback. No Go, no
+network."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The Go builds verify needs: upstream's e2e.test and agnhost, at the cluster's exact release.
 
 Both compile from the k8s.io/kubernetes module with the module set shipped in
-podlife/gobuild/e2e-<release>/ (or resolved once for other releases), with the Go toolchain
+podlife/cluster/gobuild/e2e-<release>/ (or resolved once for other releases), with the Go toolchain
 the release was built with, and land in the binary cache like the cluster's own builds.
 """
 
@@ -11,7 +11,7 @@ from podlife.cluster.build import GoBuild, kubernetes_build
 from podlife.core.versions import KubeVersion, toolchain_for
 
 E2E_PACKAGE = "k8s.io/kubernetes/test/e2e"
-#: Releases whose e2e module set (go.mod, go.sum) ships in podlife/gobuild/e2e-<release>/;
+#: Releases whose e2e module set (go.mod, go.sum) ships in podlife/cluster/gobuild/e2e-<release>/;
 #: others are resolved once with `go mod tidy`. 1.30.14 and 1.33.13 cannot be: the module
 #: proxy serves no k8s.io/sample-apiserver v0.30.14 / v0.33.13, which test/e2e imports.
 E2E_SHIPPED = ("1.28.15", "1.29.15", "1.31.0", "1.32.2", "1.34.4", "1.35.8", "1.36.5", "1.37.2")

@@ -1,7 +1,7 @@
 """Failures this host is known to cause: a failure message's marker -> the deviation's id.
 
 The ids are those of the host deviations podlife detects at boot and records in the
-cluster's cluster.json (podlife/local/deviations.py). A failure is labelled only when its
+cluster's cluster.json (podlife/cluster/local/deviations.py). A failure is labelled only when its
 cluster has that deviation, and only its message is looked at, so the label says
 "explained by", never "passed".
 """

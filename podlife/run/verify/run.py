@@ -165,7 +165,7 @@ def verify(name: str, which: str, *, shards: int, timeout_s: float, say: Say, sh
     if not names:
         raise PodlifeError(f"no spec of the {which} list is in the e2e.test of {version} "
                            f"({len(absent)} entries absent)",
-                           "check podlife/verify/specs.yaml against "
+                           "check podlife/run/verify/specs.yaml against "
                            f"'{binary} --list-tests'")
     groups = e2e.shards_of(names, shards) if names else []
     say(f"running {len(names)} upstream specs ({which} list) on '{name}' ({version}) in "

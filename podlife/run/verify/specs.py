@@ -61,7 +61,7 @@ class Entry:
 def parse(data: object, source: str = "specs.yaml") -> list[Entry]:
     """Entries from the YAML document, every field checked (errors name the entry)."""
     if not isinstance(data, dict) or not isinstance(data.get("specs"), list):
-        raise PodlifeError(f"{source} has no 'specs:' list", "see podlife/verify/specs.yaml")
+        raise PodlifeError(f"{source} has no 'specs:' list", "see podlife/run/verify/specs.yaml")
     entries = []
     for index, item in enumerate(data["specs"]):
         where = f"{source}: specs[{index}]"
