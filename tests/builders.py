@@ -9,9 +9,10 @@ from podlife.results.model import CheckResult, RunResult
 
 def check(
     check_id: str = "test_sidecar_starts_first",
-    area: str = "native_sidecars",
     verdict: str = "pass",
     duration: float = 4.0,
+    *,
+    area: str = "native_sidecars",
     **kw: Any,
 ) -> CheckResult:
     return CheckResult(

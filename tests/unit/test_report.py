@@ -23,6 +23,7 @@ from podlife.results.report.compare import compare, format_text
 from podlife.results.report.html import build_timeline, format_duration, render_html
 from podlife.results.report.junit import build_junit
 from podlife.results.results_file import write_run
+from tests.builders import check
 
 START = "2025-03-01T10:00:00Z"
 
@@ -75,19 +76,6 @@ _TIMELINE: dict[str, Any] = {
         },
     ],
 }
-
-
-def check(check_id: str, verdict: str = "pass", duration: float = 5.0, **kw: Any) -> CheckResult:
-    area = kw.pop("area", "native_sidecars")
-    return CheckResult(
-        nodeid=f"suites/test_{area}.py::{check_id}",
-        check_id=check_id,
-        area=area,
-        title=kw.pop("title", f"{check_id} title"),
-        verdict=verdict,
-        duration_s=duration,
-        **kw,
-    )
 
 
 def run(version: str, checks: list[CheckResult], started: str = START) -> RunResult:
