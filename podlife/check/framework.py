@@ -115,6 +115,12 @@ class Framework:
         return logs.wait_log(self.api, self.namespace, pod, container, condition,
                              timeout=timeout, what=what)
 
+    def follow_logs(self, pod: str, *containers: str) -> logs.LogFollower:
+        """Start following the containers' logs now: what an instance prints is kept even
+        if the kubelet keeps no record of it once it is replaced (previous=True may be
+        empty, kubernetes/kubernetes#101044)."""
+        return logs.LogFollower(self.api, self.namespace, pod).start(*containers)
+
     def timeline(self, name: str) -> Timeline:
         return self._remember(logs.pod_timeline(self.api, self.namespace, name))
 

@@ -110,9 +110,12 @@ class LogFollower:
         self.buffers: dict[str, list[str]] = {}
         self.threads: list[threading.Thread] = []
 
-    def start(self) -> LogFollower:
+    def start(self, *only: str) -> LogFollower:
+        """Follow every instrumented container's log, or only the containers named."""
         for container in instrument.containers(pods.read(self.api, self.namespace, self.pod)):
             name = container["name"]
+            if only and name not in only:
+                continue
             self.buffers[name] = []
             thread = threading.Thread(target=self._follow, args=(name,), daemon=True)
             thread.start()
@@ -134,3 +137,7 @@ class LogFollower:
 
     def texts(self) -> list[str]:
         return ["".join(chunks) for chunks in self.buffers.values()]
+
+    def text(self, container: str) -> str:
+        """What one followed container printed (its log stream ends when it exits)."""
+        return "".join(self.buffers.get(container, []))
