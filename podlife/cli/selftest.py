@@ -7,6 +7,9 @@ import argparse
 from podlife.cli.output import build_progress, console, step_printer
 from podlife.core import versions
 
+#: Providers that boot clusters of their own (an existing cluster cannot be soaked fresh).
+SOAK_PROVIDERS = ("local", "kind")
+
 
 def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
     from podlife.cluster.local.preflight import preflight
@@ -36,8 +39,6 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_soak(args: argparse.Namespace, extra: list[str]) -> int:
-    from podlife.cluster.local.preflight import preflight
-    from podlife.run.runner import build_versions
     from podlife.run.soak import soak
 
     if args.runs < 0 or args.fresh_runs < 0 or args.runs + args.fresh_runs == 0:
@@ -45,15 +46,16 @@ def cmd_soak(args: argparse.Namespace, extra: list[str]) -> int:
 
         raise PodlifeError(f"--runs {args.runs} and --fresh-runs {args.fresh_runs} ask for "
                            "no run", "give --runs N (N >= 1), --fresh-runs M, or both")
-    preflight()
-    version = versions.resolve(args.kube_version)
-    with build_progress() as progress:
-        build_versions([version], progress)
+    from podlife.cluster import options, registry
+
+    opts = options.ProviderOptions(provider=args.provider, kube_version=args.kube_version)
+    registry.get(args.provider).preflight(opts, build_progress)  # builds what booting needs
+    version = versions.resolve(opts.kube_version)
     report, out = soak(version, runs=args.runs, fresh=args.fresh_runs, workers=args.workers,
-                       pytest_args=extra, step=step_printer())
+                       pytest_args=extra, step=step_printer(), provider=args.provider)
     total = args.runs + args.fresh_runs
     flaky = report.flaky
-    console.print(f"soak of {version}: {total} runs ({args.runs} on one cluster, "
+    console.print(f"soak of {version} ({args.provider}): {total} runs ({args.runs} on one cluster, "
                   f"{args.fresh_runs} on fresh ones) in {report.seconds:.0f}s; "
                   f"{len(report.checks)} checks; {len(flaky)} did not always pass")
     for rate in flaky:
@@ -78,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "package with and without the patch (default: off)")
     s.set_defaults(func=cmd_selftest, passthrough=True)
 
-    k = sub.add_parser("soak", help="run the suite many times on a healthy local cluster and "
+    k = sub.add_parser("soak", help="run the suite many times on a healthy cluster and "
                        "report each check's failure rate (extra arguments go to pytest)")
     k.add_argument("--runs", type=int, default=20,
                    help="runs on one cluster booted for the soak (default: 20)")
@@ -86,6 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="further runs, each on a cluster booted for it (default: 2)")
     k.add_argument("--kube-version", default=None, metavar="VERSION",
                    help="the release to soak (default: the default release)")
+    k.add_argument("--provider", choices=SOAK_PROVIDERS, default="local",
+                   help="boot the soak's clusters locally or with kind (default: local)")
     k.add_argument("--workers", type=int, default=4,
                    help="pytest-xdist workers per run (default: 4)")
     k.set_defaults(func=cmd_soak, passthrough=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from podlife.run.runner import RunOutcome, run_suite
 
 Step = Callable[[str], None]
 SOAK_CLUSTER = "soak"
+SOAK_KIND_CLUSTER = "podlife-soak"
 
 
 @dataclass
@@ -43,6 +45,7 @@ class SoakReport:
     version: str
     runs_same_cluster: int
     runs_fresh_clusters: int
+    provider: str = "local"
     seconds: float = 0.0
     run_seconds: list[float] = field(default_factory=list)
     checks: dict[str, CheckRate] = field(default_factory=dict)
@@ -68,32 +71,54 @@ class SoakReport:
 
 
 def soak(version: versions.KubeVersion, *, runs: int, fresh: int, workers: int,
-         pytest_args: list[str], step: Step) -> tuple[SoakReport, Path]:
-    """`runs` suite runs on one local cluster, then `fresh` runs each on its own cluster."""
-    from podlife.cluster.local.cluster import LocalCluster
-
-    report = SoakReport(version.tag, runs, fresh)
+         pytest_args: list[str], step: Step, provider: str = "local",
+         ) -> tuple[SoakReport, Path]:
+    """`runs` suite runs on one cluster of `provider` (local or kind), then `fresh` runs
+    each on its own cluster."""
+    report = SoakReport(version.tag, runs, fresh, provider)
     started = time.monotonic()
+    chosen = ["--provider", provider]
     if runs:
-        cluster = LocalCluster(SOAK_CLUSTER)
-        step(f"booting cluster '{SOAK_CLUSTER}' ({version}) for {runs} runs")
-        cluster.up(version)
-        try:
+        with _long_lived(provider, version, step) as name:
             for index in range(1, runs + 1):
-                outcome = run_suite([*pytest_args, "--reuse-cluster", SOAK_CLUSTER],
-                                    label=f"soak-{version.tag}", workers=workers, quiet=True)
+                outcome = run_suite([*pytest_args, *chosen, "--reuse-cluster", name],
+                                    label=f"soak-{provider}-{version.tag}", workers=workers,
+                                    quiet=True)
                 _record(report, outcome, f"same cluster {index}/{runs}", step)
-        finally:
-            cluster.down()
     for index in range(1, fresh + 1):
-        outcome = run_suite([*pytest_args, "--kube-version", version.tag],
-                            label=f"soak-fresh-{version.tag}", workers=workers, quiet=True)
+        outcome = run_suite([*pytest_args, *chosen, "--kube-version", version.tag],
+                            label=f"soak-fresh-{provider}-{version.tag}", workers=workers,
+                            quiet=True)
         _record(report, outcome, f"fresh cluster {index}/{fresh}", step)
     report.seconds = round(time.monotonic() - started, 1)
     out = paths.reports_dir() / "soak.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.to_json(), encoding="utf-8")
     return report, out
+
+
+@contextmanager
+def _long_lived(provider: str, version: versions.KubeVersion, step: Step) -> Iterator[str]:
+    """Boot the cluster the same-cluster runs share, yield its name, and remove it."""
+    if provider == "kind":
+        from podlife.cluster.kind import cluster as kind_cluster
+
+        step(f"booting kind cluster '{SOAK_KIND_CLUSTER}' ({version})")
+        kind_cluster.up(SOAK_KIND_CLUSTER, version, step)
+        try:
+            yield SOAK_KIND_CLUSTER
+        finally:
+            kind_cluster.delete(SOAK_KIND_CLUSTER)
+        return
+    from podlife.cluster.local.cluster import LocalCluster
+
+    cluster = LocalCluster(SOAK_CLUSTER)
+    step(f"booting cluster '{SOAK_CLUSTER}' ({version})")
+    cluster.up(version)
+    try:
+        yield SOAK_CLUSTER
+    finally:
+        cluster.down()
 
 
 def _record(report: SoakReport, outcome: RunOutcome, what: str, step: Step) -> None:
