@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from podlife.cli.output import (
@@ -19,20 +20,26 @@ DEFAULT_OUT = "reports"
 
 def cmd_report(args: argparse.Namespace) -> int:
     from podlife.results.report.cli import render_reports
-    from podlife.run.runner import render_all
+    from podlife.run.runner import render_all, saved_results
 
     if args.all:
         out = render_all(Path(args.out) if args.out else None)
         if out is None:
             raise PodlifeError(f"no saved results under {paths.reports_dir() / 'runs'}",
                                "run 'podlife run' first, or pass --reports-dir")
+        files = saved_results()
     elif args.results:
-        out = render_reports([Path(f) for f in args.results], Path(args.out or DEFAULT_OUT))
+        files = [Path(f) for f in args.results]
+        out = render_reports(files, Path(args.out or DEFAULT_OUT))
     else:
         raise PodlifeError("no results files given", "pass results.json files, or --all")
     from podlife.core.safe_text import one_line
+    from podlife.results.report import ci
+    from podlife.results.results_file import load_run
 
     console.print(f"report written: {one_line(str(out))}", markup=False)
+    if ci.in_github_actions():
+        ci.publish_runs([load_run(f) for f in files], str(out), stream=sys.stdout)
     return 0
 
 

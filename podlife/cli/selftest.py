@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from podlife.cli.output import build_progress, console, step_printer
+from podlife.cli.output import add_reports_dir_option, build_progress, console, step_printer
 from podlife.core import versions
 
 #: Providers that boot clusters of their own (an existing cluster cannot be soaked fresh).
@@ -92,4 +92,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="boot the soak's clusters locally or with kind (default: local)")
     k.add_argument("--workers", type=int, default=4,
                    help="pytest-xdist workers per run (default: 4)")
+    add_reports_dir_option(k)
     k.set_defaults(func=cmd_soak, passthrough=True)

@@ -47,8 +47,13 @@ def print_run_summary(results: Path, report: Path | None) -> None:
     if not results.exists():
         print(f"podlife: the run wrote no results; its output is in {results.parent}")
         return
-    print(run_summary(load_run(results), results=str(results),
-                      report=str(report) if report else ""))
+    import sys
+
+    from podlife.results.report import ci
+
+    run = load_run(results)
+    print(run_summary(run, results=str(results), report=str(report) if report else ""))
+    ci.publish_runs([run], str(report or results), stream=sys.stdout)
 
 
 def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:

@@ -117,18 +117,36 @@ def run_suite(pytest_args: list[str], *, label: str, workers: int = 4,
             raise
     if code == PYTEST_NO_TESTS:
         raise PodlifeError("pytest collected no checks", "check the -k/-m filters you passed")
+    if code == PYTEST_USAGE_ERROR:
+        raise PodlifeError(f"pytest refused the arguments: {_usage_error(results.parent)}",
+                           "fix or drop the extra arguments passed on to pytest")
     return RunOutcome(label, pytest_exit_code(code), results, time.monotonic() - started)
+
+
+def _usage_error(run_dir: Path) -> str:
+    """pytest's own complaint (its last `error:` line), from the run's log."""
+    try:
+        lines = (run_dir / "pytest.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    found = [line.split("error:", 1)[1].strip() for line in lines if "error:" in line]
+    return found[-1] if found else (lines[-1].strip() if lines else "(empty log)")
 
 
 def render_all(out: Path | None = None) -> Path | None:
     """Re-render reports/ from every saved run's results."""
     from podlife.results.report.cli import render_reports
 
-    files = sorted((paths.reports_dir() / "runs").glob(f"*/{RESULTS_FILE}"))
-    usable = [f for f in files if _has_version(f)]
+    usable = saved_results()
     if not usable:
         return None
     return render_reports(usable, out or paths.reports_dir())
+
+
+def saved_results() -> list[Path]:
+    """Every saved run's results file under the reports directory that names a version."""
+    files = sorted((paths.reports_dir() / "runs").glob(f"*/{RESULTS_FILE}"))
+    return [f for f in files if _has_version(f)]
 
 
 def _has_version(results: Path) -> bool:

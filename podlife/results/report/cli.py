@@ -18,7 +18,9 @@ from rich.text import Text
 from podlife.core.errors import PodlifeError
 from podlife.core.safe_text import one_line
 from podlife.results.matrix import Matrix, merge, verdict_counts
-from podlife.results.report.compare import compare, parse_allowed, print_comparison
+from podlife.results.model import RunResult
+from podlife.results.report import ci
+from podlife.results.report.compare import Comparison, compare, parse_allowed, print_comparison
 from podlife.results.report.html import write_html
 from podlife.results.report.junit import write_junit
 from podlife.results.results_file import load_run
@@ -89,8 +91,8 @@ def compare_files(
     With json_out, the comparison is also written there as JSON (for CI annotations);
     output="json" prints that JSON on stdout instead of the tables.
     """
-    comparison = compare(load_run(Path(before)), load_run(Path(after)),
-                         allow=parse_allowed(allow))
+    runs = [load_run(Path(before)), load_run(Path(after))]
+    comparison = compare(*runs, allow=parse_allowed(allow))
     if output == "json":
         sys.stdout.write(comparison.to_json())
     else:
@@ -98,6 +100,7 @@ def compare_files(
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(comparison.to_json(), encoding="utf-8")
+    _publish_comparisons([comparison], runs)
     return 1 if comparison.regressions else 0
 
 
@@ -125,4 +128,18 @@ def compare_series(
                      else f"step {index + 1} of {len(comparisons) - 1}")
             console.rule(title)
             print_comparison(comparison, console)
+    _publish_comparisons(comparisons, runs)
     return 1 if any(c.regressions for c in comparisons) else 0
+
+
+def _publish_comparisons(comparisons: list[Comparison], runs: list[RunResult]) -> None:
+    """In GitHub Actions: the comparison as a job summary, and an annotation per regression
+    (on the later run's check)."""
+    if not ci.in_github_actions():
+        return
+    regressed = {c.check for comparison in comparisons for c in comparison.regressions}
+    later = runs[-1]
+    failing = [check for check in later.checks if check.key in regressed]
+    lines = [ci.annotation(check, later.column, ci.check_location(check.nodeid, ci.roots()))
+             for check in failing]
+    ci.publish(ci.comparison_summary(comparisons, runs), lines, stream=sys.stdout)
