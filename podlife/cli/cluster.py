@@ -25,13 +25,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     from podlife.cluster import build
 
     version = versions.resolve(args.version)
+    from podlife.cluster.binary_cache import BinaryCache
+
+    cache = BinaryCache()
     specs = [build.kubernetes_build(version), *build.support_builds()]
+    total = 0
     with build_progress() as progress:
         for spec in specs:
             started = time.monotonic()
-            entry = build.build(spec, progress=progress, force=args.force)
-            console.print(f"{spec.key}: {entry} ({time.monotonic() - started:.1f}s)")
+            entry = build.build(spec, cache=cache, progress=progress, force=args.force)
+            size = cache.size(spec.key)
+            total += size
+            console.print(f"cache entry {spec.key}: {_mib(size)} MiB, {entry} "
+                          f"({time.monotonic() - started:.1f}s)", markup=False, soft_wrap=True)
+    console.print(f"{version}: {len(specs)} cache entries, {_mib(total)} MiB under "
+                  f"{cache.root}; carry them between CI jobs (README, 'Caching in CI')",
+                  markup=False, soft_wrap=True)
     return 0
+
+
+def _mib(size: int) -> int:
+    return round(size / 2**20)
 
 
 def cmd_up(args: argparse.Namespace) -> int:

@@ -42,6 +42,11 @@ class BinaryCache:
     def entry(self, key: str) -> Path:
         return self.root / key
 
+    def size(self, key: str) -> int:
+        """Bytes the entry takes (its files), what a CI cache of it has to carry."""
+        return sum(p.stat().st_size for p in self.entry(key).rglob("*")
+                   if p.is_file() and not p.is_symlink())
+
     def is_complete(self, key: str, *, deep: bool = False) -> bool:
         """True when every file the manifest lists is there, with its size (and hash if deep)."""
         entry = self.entry(key)

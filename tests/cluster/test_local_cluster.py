@@ -529,6 +529,11 @@ def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -
     assert again.returncode == 0, again.stderr
     kubelet = tmp_path / "cache" / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet"
     assert kubelet.exists()
+    # What a CI job carries between runs: each entry's key, size and place, then the sum.
+    entry = re.search(rf"^cache entry kubernetes-v{re.escape(versions.DEFAULT_VERSION)}: "
+                      r"(\d+) MiB, (\S+) ", again.stdout, re.MULTILINE)
+    assert entry and int(entry[1]) > 100 and Path(entry[2]) == kubelet.parent, again.stdout
+    assert re.search(r"4 cache entries, \d+ MiB under ", again.stdout), again.stdout
 
 
 def test_a_full_disk_is_named_with_its_fix() -> None:

@@ -111,3 +111,12 @@ def test_a_second_process_waits_for_the_build_in_progress_and_reuses_it(
     assert proc.returncode == 0, err
     assert f"waiting for pid {os.getpid()} to finish building {spec.key}" in err
     assert out.strip() == str(built)
+
+
+def test_an_entrys_size_counts_its_files(cached) -> None:
+    """What `podlife build` reports a CI cache must carry: the binaries and the manifest."""
+    cache, spec = cached
+    entry = cache.entry(spec.key)
+    files = [p for p in entry.rglob("*") if p.is_file()]
+    assert cache.size(spec.key) == sum(p.stat().st_size for p in files)
+    assert cache.size(spec.key) >= len(b"\x7fELF genuine kubelet")
