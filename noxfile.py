@@ -9,7 +9,9 @@
     nox -s selftest                                every mutant cluster must fail a check
     nox -s selftest -- --mutant NAME -k EXPR       one mutant, some checks
     nox -s soak -- --runs 20                       failure rate of every check, run after run
-    nox -s lint                                    ruff, and the layers (import-linter)
+    nox -s matrix-version -- 1.33                  one minor of the matrix, as one CI job runs it
+    nox -s matrix-merge                            merge the version jobs' results into one report
+    nox -s lint                                    ruff, the layers (import-linter), the workflow
     nox -s bench                                   build, boot, suite and matrix timings
     nox -s fidelity                                upstream's pod-lifecycle e2e specs
     nox -s fidelity -- --specs ci --version 1.31   the short list, on another release
@@ -17,13 +19,29 @@
 
 from __future__ import annotations
 
+import glob
+import os
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
+#: Where a CI version job leaves its results and evidence (its artifact), one dir per version.
+CI_RESULTS = "reports/ci"
+#: Where the merge job writes the one report of every version job.
+CI_MERGED = "reports/merged"
+#: actionlint, built from its Go module the first time `nox -s lint` needs it.
+ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
 
 def install(session: nox.Session) -> None:
+    """podlife and its dev tools into the session's virtualenv. With `nox --no-venv` the
+    session runs in the current environment, where podlife is already installed (podlife's
+    own tests run the CI sessions that way), and nothing is installed."""
+    if session.venv_backend == "none":
+        return
     session.install("-e", ".[dev]")
 
 
@@ -83,12 +101,55 @@ def soak(session: nox.Session) -> None:
     session.run("podlife", "soak", *session.posargs)
 
 
+@nox.session(name="matrix-version")
+def matrix_version(session: nox.Session) -> None:
+    """One minor of the version matrix, as one CI job runs it: build (or reuse) its binaries,
+    then every check on a local cluster of that version; results, pytest's log, evidence and
+    the version's own report (report/, with its JUnit) go to reports/ci/<version>/, the job's
+    artifact. Further arguments go to podlife run."""
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error("which version? e.g. nox -s matrix-version -- 1.33")
+    version, *rest = session.posargs
+    install(session)
+    session.run("podlife", "build", "--version", version)  # prints what to cache, and sizes
+    results = f"{CI_RESULTS}/{version}/results.json"
+    try:
+        session.run("podlife", "run", "--kube-version", version, "--no-render",
+                    "--results", results, *rest)
+    finally:
+        # The job's own report and JUnit (for GitLab's test reports), also when checks
+        # failed; the run above already wrote the GitHub job summary and annotations.
+        if Path(results).exists():
+            session.run("podlife", "report", results, "--out", f"{CI_RESULTS}/{version}/report",
+                        env={"GITHUB_ACTIONS": "false"})
+
+
+@nox.session(name="matrix-merge")
+def matrix_merge(session: nox.Session) -> None:
+    """Merge every version job's results into one matrix.html, matrix.json and JUnit in
+    reports/merged/: reports/ci/<dir>/results.json, as `matrix-version` leaves them and as
+    the merge job downloads the artifacts (one directory per artifact)."""
+    files = sorted(glob.glob(f"{CI_RESULTS}/*/results.json"))
+    if not files:
+        session.error(f"no results.json under {CI_RESULTS}/: run nox -s matrix-version -- "
+                      "VERSION first, or download the version jobs' artifacts there")
+    install(session)
+    session.run("podlife", "report", *files, "--out", CI_MERGED, *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, and import-linter's contracts for the layers (pyproject.toml)."""
+    """ruff, import-linter's contracts for the layers (pyproject.toml), and actionlint on
+    the shipped GitHub Actions workflow (built from its Go module into .nox/bin once)."""
     install(session)
     session.run("ruff", "check", ".")
     session.run("lint-imports")
+    tools = Path(".nox", "bin").absolute()
+    actionlint = tools / "actionlint"
+    if not actionlint.exists():
+        session.run("go", "install", ACTIONLINT, external=True,
+                    env={"GOBIN": str(tools), "GOFLAGS": os.environ.get("GOFLAGS", "")})
+    session.run(str(actionlint), *sorted(glob.glob(".github/workflows/*.yml")), external=True)
 
 
 @nox.session
