@@ -4,6 +4,9 @@ column names of mixed clusters: pure logic, no cluster."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,28 +112,36 @@ def test_cluster_json_kubelet_version_and_old_files(tmp_path: Path) -> None:
     assert ClusterInfo(**data).node_version == "v1.33.13"
 
 
-def test_mixed_up_refused_before_anything_starts(tmp_path: Path,
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A state root short enough for unix socket paths, whatever pytest's tmp counter."""
+    root = Path(tempfile.mkdtemp(prefix="pl-sk-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_mixed_up_refused_before_anything_starts(short_tmp: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Out of skew: one line, and no state dir, lock or cgroup was made."""
     from podlife.cluster.local.cluster import LocalCluster
 
-    monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
+    monkeypatch.setenv("PODLIFE_STATE", str(short_tmp))
     with pytest.raises(PodlifeError, match="4 minors older"):
         LocalCluster("sk-unit").up(v("1.33.13"), kubelet_version=v("1.29.15"))
     with pytest.raises(PodlifeError, match="newer than kube-apiserver"):
         LocalCluster("sk-unit").up(v("1.30.14"), kubelet_version=v("1.33.13"))
-    assert not any(tmp_path.rglob("*"))
+    assert not any(short_tmp.rglob("*"))
 
 
-def test_cluster_upgrade_refuses_skipping_minors(tmp_path: Path,
+def test_cluster_upgrade_refuses_skipping_minors(short_tmp: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """`podlife cluster upgrade` of a 1.30 cluster straight to 1.33: one line, exit 2,
     before any component is stopped (the record is unchanged)."""
     from podlife.cli import main
 
-    monkeypatch.setenv("PODLIFE_STATE", str(tmp_path))
-    state = tmp_path / "clusters" / "sk-fake"
+    monkeypatch.setenv("PODLIFE_STATE", str(short_tmp))
+    state = short_tmp / "clusters" / "sk-fake"
     state.mkdir(parents=True)
     ClusterInfo(name="sk-fake", version="v1.30.14", api_port=1, state_dir=str(state),
                 node_name="sk-fake-node", booted_at=1.0).save()
