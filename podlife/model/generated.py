@@ -1,0 +1,99 @@
+"""Pods described by a small grammar, and what the model predicts a correct cluster does
+with each: the examples `podlife explore` generates (podlife.model.strategies) and the
+fixed set in the suite are built from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s).
+ON_TERM = ("exit", "fail", "ignore", 1.0)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What one container's script does: run `after_s`, then exit with `exits_with`, or
+    (exits_with None) report ready and serve until SIGTERM, reacting as `on_term` says."""
+
+    exits_with: int | None
+    after_s: float
+    on_term: str | float = "exit"
+
+
+@dataclass(frozen=True)
+class GenContainer:
+    name: str
+    kind: str  # "init", "sidecar" or "app"
+    behaviour: Behaviour
+    cpu_m: int = 10
+
+
+@dataclass(frozen=True)
+class GenPod:
+    """A generated bare pod: init containers (sidecars among them) in order, then apps."""
+
+    containers: tuple[GenContainer, ...]
+    restart_policy: str
+    grace_s: int
+
+    def of_kind(self, *kinds: str) -> list[GenContainer]:
+        return [c for c in self.containers if c.kind in kinds]
+
+    def describe(self) -> str:
+        """One line: the shape a human reads in a failure (and a shrunk example)."""
+        parts = []
+        for c in self.containers:
+            b = c.behaviour
+            does = "serves" if b.exits_with is None else f"exits {b.exits_with}"
+            parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s, "
+                         f"on SIGTERM {b.on_term})")
+        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s: "
+                + ", ".join(parts))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Where the pod settles, by the model: its phase then (a terminal phase, or Pending /
+    Running for a pod that stays), which containers start, and which never do."""
+
+    phase: str
+    starts: tuple[str, ...]
+    never_starts: tuple[str, ...]
+    #: Containers whose first run ends with this exit code (the status's last state or
+    #: state, whichever holds the first run's end when the pod settles).
+    exits: tuple[tuple[str, int], ...]
+
+
+def predict(pod: GenPod) -> Prediction:
+    """What a correct kubelet does with the pod, left alone until it settles.
+
+    Sources: docs concepts/workloads/pods/init-containers (a failing init container is
+    retried unless restartPolicy is Never, when the pod fails) and pod-lifecycle (restart
+    policy, phase); KEP-753 (sidecars start in order, do not keep a pod from completing);
+    kubelet kubelet_pods.go getPhase.
+    """
+    started: list[str] = []
+    exits: list[tuple[str, int]] = []
+    for index, container in enumerate(pod.of_kind("init", "sidecar")):
+        started.append(container.name)
+        code = container.behaviour.exits_with
+        if container.kind == "init" and code not in (None, 0):
+            later = tuple(c.name for c in pod.containers[index + 1:])
+            exits.append((container.name, code))
+            phase = "Failed" if pod.restart_policy == "Never" else "Pending"
+            return Prediction(phase, tuple(started), later, tuple(exits))
+        if container.kind == "init":
+            exits.append((container.name, 0))
+    apps = pod.of_kind("app")
+    started += [a.name for a in apps]
+    exits += [(a.name, a.behaviour.exits_with) for a in apps
+              if a.behaviour.exits_with is not None]
+    serving = any(a.behaviour.exits_with is None for a in apps)
+    failed = any(a.behaviour.exits_with not in (None, 0) for a in apps)
+    if pod.restart_policy == "Always" or serving:
+        phase = "Running"
+    elif pod.restart_policy == "OnFailure" and failed:
+        phase = "Running"  # the failed ones are restarted, with back-off, for ever
+    else:
+        phase = "Failed" if failed else "Succeeded"
+    return Prediction(phase, tuple(started), (), tuple(exits))

@@ -1,0 +1,62 @@
+"""Judge one pod by every rule of the model that holds for its release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from podlife.core.timeline import Timeline
+from podlife.model import ordering, rules, status
+from podlife.model.pod import Pod, from_api
+from podlife.model.rules import Rule
+from podlife.model.verdict import Judgement, Violation
+
+Check = Callable[[Pod], Iterator[Violation]]
+
+#: Each rule with the code that applies it, and whether it reads the timeline (and so
+#: needs every container it compares to be observed) or only the status snapshot.
+CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
+    ((rules.INIT_RUNS_TO_COMPLETION_FIRST,), ordering.init_completes_before_next, True),
+    ((rules.SIDECAR_STARTS_BEFORE_LATER,), ordering.sidecar_starts_before_later, True),
+    ((rules.SIDECAR_STOPS_AFTER_APPS, rules.SIDECARS_STOP_IN_REVERSE),
+     ordering.sidecars_stop_in_order, True),
+    ((rules.NO_RESTART_UNDER_NEVER, rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE),
+     ordering.restarts_follow_policy, True),
+    ((rules.EXIT_CODE_AS_REPORTED,), status.exit_code_as_reported, True),
+    ((rules.RESTART_COUNT_COVERS_RUNS,), status.restart_count_covers_runs, True),
+    ((rules.SUCCEEDED_MEANS_APPS_SUCCEEDED,), status.succeeded_means_apps_exited_0, False),
+    ((rules.READY_MEANS_CONTAINERS_READY,), status.ready_means_containers_ready, False),
+    ((rules.INITIALIZED_ONCE_APPS_STARTED,), status.initialized_once_apps_started, False),
+)
+
+
+def judge(pod: dict, timeline: Timeline, minor: int | None) -> Judgement:
+    """Every rule that holds for Kubernetes 1.<minor> applied to the pod (a dict as the API
+    returned it, read after its timeline) and its timeline."""
+    model = from_api(pod, timeline)
+    result = Judgement(model.name)
+    unobserved = [c for c in model.containers if not model.observed(c)]
+    for container in unobserved:
+        why = ("its log could not be read" if container.instrumented
+               else "it runs no podlife script")
+        result.not_judged.append(f"{container.name}: {why}")
+    # A timeline rule compares containers; one that cannot be observed would be read as
+    # "never started", so those rules only see the observed ones.
+    observed = _only_observed(model, unobserved)
+    for applied, check, reads_timeline in CHECKS:
+        if not any(rule.holds_for(minor) for rule in applied):
+            continue
+        found = [v for v in check(observed if reads_timeline else model)
+                 if v.rule.holds_for(minor)]
+        result.violations += found
+        broken = {v.rule.id for v in found}
+        result.held += [r.id for r in applied if r.holds_for(minor) and r.id not in broken]
+    return result
+
+
+def _only_observed(model: Pod, unobserved: list) -> Pod:
+    if not unobserved:
+        return model
+    names = {c.name for c in unobserved}
+    return Pod(model.name, model.restart_policy, model.grace_s,
+               [c for c in model.containers if c.name not in names], model.status,
+               {k: v for k, v in model.runs.items() if k not in names}, model.unreadable)

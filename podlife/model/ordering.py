@@ -1,0 +1,143 @@
+"""Rules over the timeline: in which order containers may start, and stop while the pod
+terminates. Every comparison is on the runtime's ns timestamps, and a tie is no order."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from podlife.core.timeline import Event
+from podlife.model import rules
+from podlife.model.pod import Container, Pod, Run
+from podlife.model.verdict import Violation
+
+#: Seconds before the grace period's end from which a kubelet may stop waiting for the
+#: termination order (its timers and the signal's delivery; measured spread well under 1 s).
+GRACE_MARGIN_S = 2.0
+
+
+def _at(event: Event, origin: int) -> str:
+    return f"{(event.sort_key() - origin) / 1e9:+.3f}s"
+
+
+def _origin(pod: Pod) -> int:
+    starts = [run.started.sort_key() for runs in pod.runs.values() for run in runs]
+    return min(starts, default=0)
+
+
+def _first_success(runs: list[Run]) -> Event | None:
+    return next((run.exited for run in runs if run.exit_code == 0), None)
+
+
+def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
+    """Each later container's first start comes after the init container's first exit 0;
+    under Never, an init container that failed means nothing after it starts."""
+    origin = _origin(pod)
+    for init in pod.of_kind("init"):
+        success = _first_success(pod.runs[init.name])
+        for later in pod.after(init):
+            if not pod.runs[later.name]:
+                continue
+            start = pod.runs[later.name][0].started
+            if success is not None and start.sort_key() <= success.sort_key():
+                yield Violation(rules.INIT_RUNS_TO_COMPLETION_FIRST, pod.name,
+                                f"{later.name} to start after {init.name} exited 0 "
+                                f"(at {_at(success, origin)})",
+                                f"{later.name} started at {_at(start, origin)}")
+            elif (success is None and pod.restart_policy == "Never"
+                  and not init.own_restart_policy and pod.runs[init.name]
+                  and pod.runs[init.name][-1].exit_code not in (None, 0)):
+                failed = pod.runs[init.name][-1]
+                yield Violation(rules.INIT_RUNS_TO_COMPLETION_FIRST, pod.name,
+                                f"nothing after {init.name} to start: it exited "
+                                f"{failed.exit_code} under restartPolicy Never",
+                                f"{later.name} started at {_at(start, origin)}")
+
+
+def sidecar_starts_before_later(pod: Pod) -> Iterator[Violation]:
+    origin = _origin(pod)
+    for sidecar in pod.of_kind("sidecar"):
+        if not pod.runs[sidecar.name]:
+            continue
+        first = pod.runs[sidecar.name][0].started
+        for later in pod.after(sidecar):
+            runs = pod.runs[later.name]
+            if runs and runs[0].started.sort_key() <= first.sort_key():
+                yield Violation(rules.SIDECAR_STARTS_BEFORE_LATER, pod.name,
+                                f"{later.name} to start after sidecar {sidecar.name} "
+                                f"(at {_at(first, origin)})",
+                                f"{later.name} started at {_at(runs[0].started, origin)}")
+
+
+def _termination(pod: Pod) -> int | None:
+    """When the pod's termination began: the earliest SIGTERM of any container's last run."""
+    signals = [run.first("sigterm") for runs in pod.runs.values() if runs
+               for run in runs[-1:]]
+    found = [s.sort_key() for s in signals if s is not None]
+    return min(found, default=None)
+
+
+def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
+                              deadline: int) -> tuple[Event, Event] | None:
+    """The waiter's last-run SIGTERM, if it came while `other` (signalled, in its last run)
+    had not yet exited and before the grace period's end (less the margin)."""
+    waiter_runs, other_runs = pod.runs[waiter.name], pod.runs[other.name]
+    if not waiter_runs or not other_runs:
+        return None
+    signal = waiter_runs[-1].first("sigterm")
+    other_signal, other_exit = other_runs[-1].first("sigterm"), other_runs[-1].exited
+    if signal is None or other_exit is None:
+        return None
+    if other_signal is not None and signal.sort_key() < other_signal.sort_key():
+        return None  # signalled before the termination reached `other`: not this rule's
+    if signal.sort_key() <= other_exit.sort_key() and signal.sort_key() < deadline:
+        return signal, other_exit
+    return None
+
+
+def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
+    """Apps first, then sidecars from the last to the first, each waiting for the ones
+    before it in that order to exit, unless the grace period runs out."""
+    began = _termination(pod)
+    if began is None:
+        return
+    origin = _origin(pod)
+    deadline = began + int((pod.grace_s - GRACE_MARGIN_S) * 1e9)
+    sidecars = pod.of_kind("sidecar")
+    for index, sidecar in enumerate(sidecars):
+        for app in pod.of_kind("app"):
+            found = _signalled_while_stopping(pod, sidecar, app, deadline)
+            if found and pod.runs[app.name][-1].first("sigterm") is not None:
+                yield Violation(rules.SIDECAR_STOPS_AFTER_APPS, pod.name,
+                                f"sidecar {sidecar.name} to get SIGTERM after {app.name} "
+                                f"exited (at {_at(found[1], origin)})",
+                                f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
+        for later in sidecars[index + 1:]:
+            found = _signalled_while_stopping(pod, sidecar, later, deadline)
+            if found:
+                yield Violation(rules.SIDECARS_STOP_IN_REVERSE, pod.name,
+                                f"sidecar {sidecar.name} to get SIGTERM after the later "
+                                f"sidecar {later.name} exited (at {_at(found[1], origin)})",
+                                f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
+
+
+def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
+    """Never: a regular container runs once. OnFailure: not again after exiting 0."""
+    origin = _origin(pod)
+    for container in pod.of_kind("init", "app"):
+        runs = pod.runs[container.name]
+        if container.own_restart_policy or len(runs) < 2:
+            continue
+        if pod.restart_policy == "Never":
+            yield Violation(rules.NO_RESTART_UNDER_NEVER, pod.name,
+                            f"{container.name} to run once (restartPolicy Never)",
+                            f"{len(runs)} runs, the second started at "
+                            f"{_at(runs[1].started, origin)}")
+        elif pod.restart_policy == "OnFailure":
+            for before, after in itertools.pairwise(runs):
+                if before.exit_code == 0:
+                    yield Violation(rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
+                                    pod.name, f"{container.name} not to start again after "
+                                    f"exiting 0 (at {_at(before.exited, origin)})",
+                                    f"it started again at {_at(after.started, origin)}")
+                    break

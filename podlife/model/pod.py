@@ -1,0 +1,131 @@
+"""What the model reads from a pod as the API returned it: its containers in order, with
+their role, and each container's runs as its instrumented events show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from podlife.core.timeline import MARKER, Event, Timeline
+
+#: The default terminationGracePeriodSeconds (the API server fills it in when absent).
+DEFAULT_GRACE_S = 30
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of the spec: its place, its role, and what the model can know of it."""
+
+    name: str
+    index: int  # position among all containers: init containers first, in spec order
+    kind: str  # "init", "sidecar" (restartable init) or "app"
+    #: Runs a podlife script, so its starts, signals and exits are in the timeline.
+    instrumented: bool
+    #: Sets a restart policy (or rules) of its own, which overrides the pod's.
+    own_restart_policy: bool
+
+
+@dataclass
+class Run:
+    """One run of a container (one instance), as its events show it."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def first(self, event: str) -> Event | None:
+        return next((e for e in self.events if e.event == event), None)
+
+    @property
+    def started(self) -> Event:
+        return self.events[0]
+
+    @property
+    def exited(self) -> Event | None:
+        """The script's `exiting N` report, if it got that far."""
+        return self.first("exiting")
+
+    @property
+    def exit_code(self) -> int | None:
+        exited = self.exited
+        if exited is None or not exited.detail.split()[:1]:
+            return None
+        word = exited.detail.split()[0]
+        return int(word) if word.lstrip("-").isdigit() else None
+
+
+@dataclass
+class Pod:
+    """A pod's spec facts, status and per-container runs: everything a rule reads."""
+
+    name: str
+    restart_policy: str
+    grace_s: int
+    containers: list[Container]
+    status: dict
+    runs: dict[str, list[Run]]
+    #: Logs that could not be read: the runs they would show are missing, not absent.
+    unreadable: list[str]
+
+    def of_kind(self, *kinds: str) -> list[Container]:
+        return [c for c in self.containers if c.kind in kinds]
+
+    def after(self, container: Container) -> list[Container]:
+        return [c for c in self.containers if c.index > container.index]
+
+    def container_status(self, name: str) -> dict | None:
+        status = self.status or {}
+        for entry in (status.get("initContainerStatuses") or []) + (
+                status.get("containerStatuses") or []):
+            if entry.get("name") == name:
+                return entry
+        return None
+
+    def condition(self, kind: str) -> str | None:
+        for entry in (self.status or {}).get("conditions") or []:
+            if entry.get("type") == kind:
+                return entry.get("status")
+        return None
+
+    def observed(self, container: Container) -> bool:
+        """Its runs can be read: instrumented, and no log of it was unreadable."""
+        return container.instrumented and not any(
+            text.startswith(f"{container.name}:") for text in self.unreadable)
+
+
+def _instrumented(container: dict) -> bool:
+    return any(MARKER in part for part in container.get("command") or [])
+
+
+def from_api(pod: dict, timeline: Timeline) -> Pod:
+    """The model's view of a pod (a dict as the API returns it) and its timeline."""
+    spec = pod.get("spec") or {}
+    containers: list[Container] = []
+    for c in spec.get("initContainers") or []:
+        kind = "sidecar" if c.get("restartPolicy") == "Always" else "init"
+        own = bool(c.get("restartPolicyRules")) or c.get("restartPolicy") not in (None, "Always")
+        containers.append(Container(c["name"], len(containers), kind, _instrumented(c),
+                                    own_restart_policy=own))
+    for c in spec.get("containers") or []:
+        containers.append(Container(c["name"], len(containers), "app", _instrumented(c),
+                                    own_restart_policy=bool(c.get("restartPolicy")
+                                                            or c.get("restartPolicyRules"))))
+    grace = spec.get("terminationGracePeriodSeconds")
+    return Pod(
+        name=(pod.get("metadata") or {}).get("name", timeline.pod),
+        restart_policy=spec.get("restartPolicy", "Always"),
+        grace_s=DEFAULT_GRACE_S if grace is None else int(grace),
+        containers=containers,
+        status=pod.get("status") or {},
+        runs={c.name: runs_of(timeline, c.name) for c in containers},
+        unreadable=list(timeline.unreadable),
+    )
+
+
+def runs_of(timeline: Timeline, container: str) -> list[Run]:
+    """A container's runs: its events split at each `starting` (events before the first
+    `starting` seen belong to a run whose start was not seen, and are dropped)."""
+    runs: list[Run] = []
+    for event in timeline.of(container):
+        if event.event == "starting":
+            runs.append(Run([event]))
+        elif runs:
+            runs[-1].events.append(event)
+    return runs

@@ -1,0 +1,96 @@
+"""The rules of the model: what each claims, where upstream says so, from which release.
+
+A rule is data; the code that applies it lives in podlife.model.ordering (rules over the
+timeline of container events) and podlife.model.status (rules over one status snapshot).
+Sources name a documentation page and section, a KEP, or a kubelet file and function at
+the releases the rule holds for (read at v1.28.15, v1.29.15, v1.30.14, v1.31.0, v1.36.5
+and v1.37.2; releases between them were not read and are assumed to agree, since the
+same code is at both ends).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One thing a correct cluster never does (a safety property of every pod)."""
+
+    id: str
+    claim: str
+    source: str
+    #: The first Kubernetes minor the rule holds for (as upstream shipped it by default).
+    since: int = 28
+
+    def holds_for(self, minor: int | None) -> bool:
+        """True when the release has the behaviour (an unknown release: assume the newest)."""
+        return minor is None or minor >= self.since
+
+
+INIT_RUNS_TO_COMPLETION_FIRST = Rule(
+    "init-completes-before-next",
+    "a regular init container exits 0 before any container after it starts",
+    "docs: concepts/workloads/pods/init-containers, 'Understanding init containers'; "
+    "kubelet: kuberuntime_container.go computeInitContainerActions (1.29+), "
+    "findNextInitContainerToRun (1.28)")
+SIDECAR_STARTS_BEFORE_LATER = Rule(
+    "sidecar-starts-before-later",
+    "a restartable init container (native sidecar) starts before every container after it",
+    "KEP-753 'Sidecar containers', init sequence; kubelet: kuberuntime_container.go "
+    "computeInitContainerActions")
+SIDECAR_STOPS_AFTER_APPS = Rule(
+    "sidecar-stops-after-apps",
+    "while the pod terminates, a native sidecar gets SIGTERM only after every app container "
+    "has exited (until the grace period runs out)",
+    "KEP-753, termination of sidecars; kubelet: kuberuntime_termination_order.go "
+    "newTerminationOrdering / waitForTurn (from v1.29)", since=29)
+SIDECARS_STOP_IN_REVERSE = Rule(
+    "sidecars-stop-in-reverse",
+    "while the pod terminates, a native sidecar gets SIGTERM only after every later native "
+    "sidecar has exited (until the grace period runs out)",
+    "KEP-753, termination of sidecars; kubelet: kuberuntime_termination_order.go "
+    "newTerminationOrdering, the chain of previous sidecars (from v1.29)", since=29)
+NO_RESTART_UNDER_NEVER = Rule(
+    "no-restart-under-never",
+    "under restartPolicy Never a regular container (init or app) runs at most once",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Container restart policy'; kubelet: "
+    "pkg/kubelet/container/helpers.go ShouldContainerBeRestarted")
+NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE = Rule(
+    "no-restart-after-success-under-onfailure",
+    "under restartPolicy OnFailure a regular container that exited 0 is not started again",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Container restart policy'; kubelet: "
+    "pkg/kubelet/container/helpers.go ShouldContainerBeRestarted")
+EXIT_CODE_AS_REPORTED = Rule(
+    "exit-code-as-reported",
+    "a terminated container's status carries the exit code its process exited with",
+    "kubelet: kubelet_pods.go convertToAPIContainerStatuses (the runtime's exit code, "
+    "passed through)")
+SUCCEEDED_MEANS_APPS_SUCCEEDED = Rule(
+    "succeeded-means-apps-exited-0",
+    "a pod in phase Succeeded has every app container terminated with exit code 0",
+    "docs: pod-lifecycle, 'Pod phase'; kubelet: kubelet_pods.go getPhase "
+    "(stopped == succeeded)")
+READY_MEANS_CONTAINERS_READY = Rule(
+    "ready-means-containers-ready",
+    "a pod (or its ContainersReady condition) is True only when every app container and "
+    "every native sidecar is ready",
+    "kubelet: pkg/kubelet/status/generate.go GenerateContainersReadyCondition and "
+    "GeneratePodReadyCondition (native sidecars counted from v1.28)")
+INITIALIZED_ONCE_APPS_STARTED = Rule(
+    "initialized-once-apps-started",
+    "once an app container has started, the pod's Initialized condition is True",
+    "kubelet: pkg/kubelet/status/generate.go GeneratePodInitializedCondition "
+    "(HasAnyRegularContainerStarted, v1.28+)")
+RESTART_COUNT_COVERS_RUNS = Rule(
+    "restart-count-covers-runs",
+    "a container's restartCount is at least the number of its runs observed, minus one",
+    "docs: pod-lifecycle, 'Container restarts'; kubelet: kubelet_pods.go "
+    "convertToAPIContainerStatuses (RestartCount from the runtime's attempts)")
+
+RULES: tuple[Rule, ...] = (
+    INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
+    SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
+    EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
+    INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS,
+)

@@ -1,0 +1,89 @@
+"""Rules over one status snapshot (as one GET or watch event returned it): the kubelet
+writes a pod's phase, conditions and container statuses together, so they must agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from podlife.core.timeline import parse_timestamp
+from podlife.model import rules
+from podlife.model.pod import Pod
+from podlife.model.verdict import Violation
+
+
+def _started(status: dict) -> bool:
+    """The container has run: it runs now, has terminated, or has a previous run."""
+    state = status.get("state") or {}
+    return ("running" in state or "terminated" in state
+            or "terminated" in (status.get("lastState") or {}))
+
+
+def succeeded_means_apps_exited_0(pod: Pod) -> Iterator[Violation]:
+    if pod.status.get("phase") != "Succeeded":
+        return
+    for app in pod.of_kind("app"):
+        status = pod.container_status(app.name) or {}
+        terminated = (status.get("state") or {}).get("terminated")
+        if terminated is None or terminated.get("exitCode") != 0:
+            yield Violation(rules.SUCCEEDED_MEANS_APPS_SUCCEEDED, pod.name,
+                            f"{app.name} terminated with exit code 0 (phase Succeeded)",
+                            f"{app.name} state {status.get('state') or 'unknown'}")
+
+
+def ready_means_containers_ready(pod: Pod) -> Iterator[Violation]:
+    for condition in ("Ready", "ContainersReady"):
+        if pod.condition(condition) != "True":
+            continue
+        for container in pod.of_kind("sidecar", "app"):
+            status = pod.container_status(container.name)
+            if status is None or status.get("ready") is not True:
+                yield Violation(rules.READY_MEANS_CONTAINERS_READY, pod.name,
+                                f"{container.name} ready (condition {condition} is True)",
+                                f"{container.name} ready="
+                                f"{None if status is None else status.get('ready')}")
+
+
+def initialized_once_apps_started(pod: Pod) -> Iterator[Violation]:
+    if not pod.of_kind("init", "sidecar") or pod.condition("Initialized") in (None, "True"):
+        return
+    for app in pod.of_kind("app"):
+        status = pod.container_status(app.name)
+        if status is not None and _started(status):
+            yield Violation(rules.INITIALIZED_ONCE_APPS_STARTED, pod.name,
+                            f"Initialized True (app container {app.name} has started)",
+                            f"Initialized {pod.condition('Initialized')}")
+
+
+def exit_code_as_reported(pod: Pod) -> Iterator[Violation]:
+    """The status's exit code of a terminated container is what its run said it exits
+    with (`exiting N`), when the status is of that run: it started in the same second
+    as the run's first event (the status keeps whole seconds)."""
+    for container in pod.containers:
+        runs, status = pod.runs[container.name], pod.container_status(container.name)
+        if not runs or status is None:
+            continue
+        terminated = (status.get("state") or {}).get("terminated")
+        if terminated is None or not terminated.get("startedAt"):
+            continue
+        started = parse_timestamp(str(terminated["startedAt"]))
+        same = [run for run in runs if 0 <= run.started.t - started < 1.0]
+        if len(same) != 1 or same[0].exit_code is None:
+            continue  # not the status's run, or it did not say how it exits
+        if terminated.get("exitCode") != same[0].exit_code:
+            yield Violation(rules.EXIT_CODE_AS_REPORTED, pod.name,
+                            f"{container.name} terminated with exit code {same[0].exit_code} "
+                            "(its process said so as it exited)",
+                            f"exit code {terminated.get('exitCode')} "
+                            f"(reason {terminated.get('reason')})")
+
+
+def restart_count_covers_runs(pod: Pod) -> Iterator[Violation]:
+    for container in pod.containers:
+        runs, status = pod.runs[container.name], pod.container_status(container.name)
+        if status is None:
+            continue
+        count = status.get("restartCount", 0)
+        if len(runs) > count + 1:
+            yield Violation(rules.RESTART_COUNT_COVERS_RUNS, pod.name,
+                            f"{container.name} restartCount >= {len(runs) - 1} "
+                            f"({len(runs)} runs seen)", f"restartCount {count}")

@@ -1,0 +1,240 @@
+"""podlife's model of the pod lifecycle, rule by rule, on pods and timelines built by hand.
+
+Each healthy case is what upstream's own tests expect of a correct kubelet (named in the
+test's docstring, as facts); each broken one is the smallest timeline that breaks one rule.
+"""
+
+from __future__ import annotations
+
+from podlife.core.timeline import MARKER, Event, Timeline
+from podlife.model import rules
+from podlife.model.judge import judge
+
+SCRIPT = ["sh", "-c", f'ev() {{ echo "{MARKER} x $*"; }}']
+
+
+def container(name: str, **kw) -> dict:
+    return {"name": name, "command": SCRIPT, **kw}
+
+
+def pod(*, init=(), sidecars_at=(), apps=("app",), policy="Always", grace=30,
+        phase="Running", conditions=None, statuses=None) -> dict:
+    inits = [container(n, **({"restartPolicy": "Always"} if n in sidecars_at else {}))
+             for n in init]
+    return {"metadata": {"name": "p"},
+            "spec": {"initContainers": inits, "containers": [container(a) for a in apps],
+                     "restartPolicy": policy, "terminationGracePeriodSeconds": grace},
+            "status": {"phase": phase, "conditions": conditions or [],
+                       "initContainerStatuses": [s for s in (statuses or [])
+                                                 if s["name"] in init],
+                       "containerStatuses": [s for s in (statuses or []) if s["name"] in apps]}}
+
+
+def timeline(*events: tuple[float, str, str, str]) -> Timeline:
+    """Events as (seconds, container, event, detail)."""
+    return Timeline("p", events=[Event(t, c, e, d, ns=int(t * 1e9)) for t, c, e, d in events])
+
+
+def broken(result) -> list[str]:
+    return sorted({v.rule.id for v in result.violations})
+
+
+def status(name: str, *, ready=False, restarts=0, running=True, exit_code=None,
+           last_exit=None) -> dict:
+    state = ({"terminated": {"exitCode": exit_code, "reason": "Completed",
+                             "startedAt": "1970-01-01T00:00:00Z"}}
+             if exit_code is not None else {"running": {}} if running else {"waiting": {}})
+    entry = {"name": name, "ready": ready, "restartCount": restarts, "state": state}
+    if last_exit is not None:
+        entry["lastState"] = {"terminated": {"exitCode": last_exit}}
+    return entry
+
+
+def test_init_containers_one_after_another_hold() -> None:
+    """TestComputePodActionsWithInitContainers: the next init container starts only once the
+    one before it has succeeded; apps start after the last."""
+    events = timeline((0, "a", "starting", ""), (1, "a", "exiting", "0"),
+                      (2, "b", "starting", ""), (3, "b", "exiting", "0"),
+                      (4, "app", "starting", ""))
+    result = judge(pod(init=("a", "b")), events, 37)
+    assert result.violations == [] and result.judged
+    assert rules.INIT_RUNS_TO_COMPLETION_FIRST.id in result.held
+
+
+def test_overlapping_init_containers_break_the_rule() -> None:
+    events = timeline((0, "a", "starting", ""), (1, "b", "starting", ""),
+                      (2, "a", "exiting", "0"), (3, "b", "exiting", "0"))
+    result = judge(pod(init=("a", "b")), events, 37)
+    assert broken(result) == ["init-completes-before-next"]
+    line = result.violations[0].line()
+    assert line.startswith("invariant init-completes-before-next broken by pod p: expected "
+                           "b to start after a exited 0 (at +2.000s); observed b started at "
+                           "+1.000s [source: docs: concepts/workloads/pods/init-containers")
+
+
+def test_a_tie_is_no_order() -> None:
+    events = timeline((0, "a", "starting", ""), (1, "a", "exiting", "0"),
+                      (1, "app", "starting", ""))
+    assert broken(judge(pod(init=("a",)), events, 37)) == ["init-completes-before-next"]
+
+
+def test_a_failed_init_container_under_never_stops_everything_after_it() -> None:
+    events = timeline((0, "a", "starting", ""), (1, "a", "exiting", "1"),
+                      (2, "app", "starting", ""))
+    result = judge(pod(init=("a",), policy="Never"), events, 37)
+    assert broken(result) == ["init-completes-before-next"]
+    assert "it exited 1 under restartPolicy Never" in result.violations[0].expected
+    # Under Always the init container is retried: its success may be in a run not seen.
+    assert broken(judge(pod(init=("a",)), events, 37)) == []
+
+
+def test_sidecar_starts_before_later_containers() -> None:
+    """KEP-753 and TestComputePodActionsWithRestartableInitContainers: a restartable init
+    container is started, then the next container; it need not exit."""
+    good = timeline((0, "proxy", "starting", ""), (1, "init", "starting", ""),
+                    (2, "init", "exiting", "0"), (3, "app", "starting", ""))
+    spec = pod(init=("proxy", "init"), sidecars_at=("proxy",))
+    assert broken(judge(spec, good, 37)) == []
+    late = timeline((0, "init", "starting", ""), (1, "init", "exiting", "0"),
+                    (2, "app", "starting", ""), (3, "proxy", "starting", ""))
+    assert broken(judge(spec, late, 37)) == ["sidecar-starts-before-later"]
+
+
+def terminating(sidecar_signal: float, *, later_signal: float = 2.0,
+                later_exit: float = 2.1) -> Timeline:
+    """app and two sidecars (first, second) started; the pod is deleted at 10 s: the app
+    stops by 11 s, then `second` (later_*), then `first` (at sidecar_signal)."""
+    return timeline((0, "first", "starting", ""), (0.5, "second", "starting", ""),
+                    (1, "app", "starting", ""), (10, "app", "sigterm", ""),
+                    (11, "app", "exiting", "0"),
+                    (10 + later_signal, "second", "sigterm", ""),
+                    (10 + later_exit, "second", "exiting", "0"),
+                    (10 + sidecar_signal, "first", "sigterm", ""),
+                    (10 + sidecar_signal + 0.1, "first", "exiting", "0"))
+
+
+SIDECARS = {"init": ("first", "second"), "sidecars_at": ("first", "second")}
+
+
+def test_sidecars_stop_after_the_app_in_reverse_order() -> None:
+    """TestTerminationOrderingSidecarStopAfterMain and
+    TestTerminationOrderingSidecarsInReverseOrder: main containers first, then sidecars,
+    the last started first."""
+    assert broken(judge(pod(**SIDECARS), terminating(3.0), 37)) == []
+
+
+def test_a_sidecar_signalled_with_the_app_breaks_the_order() -> None:
+    result = judge(pod(**SIDECARS), terminating(0.2, later_signal=0.1, later_exit=0.3), 37)
+    assert broken(result) == ["sidecar-stops-after-apps", "sidecars-stop-in-reverse"]
+
+
+def test_sidecars_signalled_together_break_the_reverse_order() -> None:
+    result = judge(pod(**SIDECARS), terminating(2.0, later_signal=2.0, later_exit=2.5), 37)
+    assert broken(result) == ["sidecars-stop-in-reverse"]
+
+
+def test_once_the_grace_period_runs_out_the_order_is_not_required() -> None:
+    """waitForTurn: a container waits for its turn only until the grace period expires."""
+    late = judge(pod(grace=3, **SIDECARS), terminating(2.0, later_signal=2.0,
+                                                       later_exit=2.5), 37)
+    assert broken(late) == []
+
+
+def test_termination_order_is_not_claimed_before_1_29() -> None:
+    """kuberuntime_termination_order.go appeared in v1.29 (v1.28.15 has none)."""
+    result = judge(pod(**SIDECARS), terminating(2.0, later_signal=2.0, later_exit=2.5), 28)
+    assert broken(result) == []
+    assert "sidecars-stop-in-reverse" not in result.held
+
+
+def test_a_liveness_kill_before_the_deletion_is_not_a_termination_order_fault() -> None:
+    events = timeline((0, "first", "starting", ""), (1, "app", "starting", ""),
+                      (5, "first", "sigterm", ""), (9, "app", "sigterm", ""),
+                      (9.5, "app", "exiting", "0"))
+    assert broken(judge(pod(init=("first",), sidecars_at=("first",)), events, 37)) == []
+
+
+def test_restart_policies() -> None:
+    """ShouldContainerBeRestarted: Never never; OnFailure only after a failure."""
+    twice_ok = timeline((0, "app", "starting", ""), (1, "app", "exiting", "0"),
+                        (2, "app", "starting", ""))
+    twice_failed = timeline((0, "app", "starting", ""), (1, "app", "exiting", "1"),
+                            (2, "app", "starting", ""))
+    never = pod(policy="Never", statuses=[status("app")])
+    assert broken(judge(never, twice_failed, 37)) == [
+        "no-restart-under-never", "restart-count-covers-runs"]
+    on_failure = pod(policy="OnFailure", statuses=[status("app", restarts=1)])
+    assert broken(judge(on_failure, twice_ok, 37)) == [
+        "no-restart-after-success-under-onfailure"]
+    counted = pod(policy="OnFailure", statuses=[status("app", restarts=1)])
+    assert broken(judge(counted, twice_failed, 37)) == []
+    assert broken(judge(pod(policy="Always", statuses=[status("app", restarts=1)]),
+                        twice_ok, 37)) == []
+
+
+def test_exit_code_is_what_the_process_exited_with() -> None:
+    events = timeline((0, "app", "starting", ""), (1, "app", "exiting", "3"))
+    right = pod(policy="Never", phase="Failed", statuses=[status("app", exit_code=3)])
+    assert broken(judge(right, events, 37)) == []
+    wrong = pod(policy="Never", phase="Failed", statuses=[status("app", exit_code=0)])
+    assert broken(judge(wrong, events, 37)) == ["exit-code-as-reported"]
+    # A status of another run (it started in another second) is not compared.
+    later = timeline((1.5, "app", "starting", ""), (2, "app", "exiting", "3"))
+    assert broken(judge(wrong, later, 37)) == []
+
+
+def test_phase_succeeded_needs_every_app_container_to_exit_0() -> None:
+    """getPhase: Succeeded only when stopped == succeeded (every app container exited 0)."""
+    ok = pod(apps=("a", "b"), policy="Never", phase="Succeeded",
+             statuses=[status("a", exit_code=0), status("b", exit_code=0)])
+    assert broken(judge(ok, timeline(), 37)) == []
+    bad = pod(apps=("a", "b"), policy="Never", phase="Succeeded",
+              statuses=[status("a", exit_code=0), status("b", exit_code=1)])
+    assert broken(judge(bad, timeline(), 37)) == ["succeeded-means-apps-exited-0"]
+
+
+def test_ready_needs_every_app_container_and_sidecar_ready() -> None:
+    """GenerateContainersReadyCondition counts restartable init containers (v1.28+)."""
+    conditions = [{"type": "Ready", "status": "True"},
+                  {"type": "ContainersReady", "status": "True"}]
+    ok = pod(init=("proxy",), sidecars_at=("proxy",), conditions=conditions,
+             statuses=[status("proxy", ready=True), status("app", ready=True)])
+    assert broken(judge(ok, timeline(), 37)) == []
+    bad = pod(init=("proxy",), sidecars_at=("proxy",), conditions=conditions,
+              statuses=[status("proxy", ready=False), status("app", ready=True)])
+    result = judge(bad, timeline(), 37)
+    assert broken(result) == ["ready-means-containers-ready"] and len(result.violations) == 2
+
+
+def test_initialized_once_an_app_container_has_started() -> None:
+    """GeneratePodInitializedCondition: any regular container started means Initialized."""
+    bad = pod(init=("a",), conditions=[{"type": "Initialized", "status": "False"}],
+              statuses=[status("a", exit_code=0), status("app")])
+    assert broken(judge(bad, timeline(), 37)) == ["initialized-once-apps-started"]
+    waiting = pod(init=("a",), conditions=[{"type": "Initialized", "status": "False"}],
+                  statuses=[status("a"), status("app", running=False)])
+    assert broken(judge(waiting, timeline(), 37)) == []
+
+
+def test_a_pod_with_an_unscripted_container_is_not_judged() -> None:
+    spec = pod(init=("a",))
+    spec["spec"]["initContainers"][0]["command"] = ["nslookup", "db"]
+    events = timeline((0, "app", "starting", ""))
+    result = judge(spec, events, 37)
+    assert not result.judged and result.not_judged == ["a: it runs no podlife script"]
+    # Rules over the timeline never read the missing container as "never started".
+    assert result.violations == []
+
+
+def test_an_unreadable_log_is_missing_evidence() -> None:
+    events = timeline((0, "a", "starting", ""), (1, "app", "starting", ""))
+    events.unreadable.append("a: the earlier instance's log: unable to retrieve")
+    result = judge(pod(init=("a",)), events, 37)
+    assert not result.judged and result.violations == []
+
+
+def test_every_rule_has_a_source_and_a_release() -> None:
+    ids = [r.id for r in rules.RULES]
+    assert len(ids) == len(set(ids)) == 11
+    for rule in rules.RULES:
+        assert rule.source and rule.claim and 28 <= rule.since <= 37
