@@ -5,4 +5,5 @@ points, which carry these module names, so pytest then skips them here. Listing 
 matters when podlife is only on PYTHONPATH, or with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1.
 """
 
-pytest_plugins = ["podlife.plugin.recording", "podlife.plugin.checks"]
+pytest_plugins = ["podlife.plugin.recording", "podlife.plugin.checks",
+                  "podlife.plugin.invariants"]

@@ -33,6 +33,10 @@ class Framework:
     images: ImageMap
     may_change_nodes: bool = False
     timelines: list[Timeline] = field(default_factory=list)
+    #: The Kubernetes minor of the nodes' kubelets (None: not known), for the model's rules.
+    release_minor: int | None = None
+    #: Pods the check deleted and watched to the end: as last seen, with their timelines.
+    finished: dict[str, tuple[dict, Timeline]] = field(default_factory=dict)
 
     @property
     def core(self) -> k8s.CoreV1Api:
@@ -100,6 +104,7 @@ class Framework:
                          timeout: float = 120) -> tuple[Timeline, dict]:
         timeline, pod = namespaces.delete_pod_final(self.api, self.namespace, name,
                                                     grace=grace, timeout=timeout)
+        self.finished[name] = (pod, timeline)
         return self._remember(timeline), pod
 
     def delete_pod_observed(self, name: str, *, grace: int | None = None,

@@ -30,7 +30,7 @@ def read_log(api: Any, namespace: str, pod: str, container: str, *,
     previous instance)."""
     try:
         return k8s.CoreV1Api(api).read_namespaced_pod_log(
-            pod, namespace, container=container, timestamps=True, previous=previous)
+            pod, namespace, container=container, timestamps=True, previous=previous) or ""
     except ApiException as exc:
         if exc.status in (400, 404):
             return ""

@@ -127,8 +127,12 @@ def f(request: pytest.FixtureRequest, cluster: ClusterHandle,
 
     core = k8s.CoreV1Api(api)
     namespace = new_namespace(core, request.node.name, os.environ[RUN_ID_ENV])
+    from podlife.plugin.invariants import release_minor
+
     framework = Framework(api=api, namespace=namespace, images=cluster.images(),
-                          may_change_nodes=cluster.may_change_nodes)
+                          may_change_nodes=cluster.may_change_nodes,
+                          release_minor=release_minor(cluster.kubelet_version
+                                                      or cluster.version))
     try:
         yield framework
     finally:

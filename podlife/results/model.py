@@ -43,6 +43,8 @@ _CHECK_FIELDS_V1 = (
 _CHECK_FIELDS_V2 = (*_CHECK_FIELDS_V1, "pattern", "dump_errors")
 _CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: _CHECK_FIELDS_V2, 3: _CHECK_FIELDS_V2,
                  4: _CHECK_FIELDS_V2}
+#: Added without a schema bump: files without them load (no pod was judged by the model).
+_CHECK_OPTIONAL = ("judged_pods", "unjudged_pods")
 _RUN_FIELDS = (
     "schema_version", "run_id", "provider", "cluster", "kubernetes_version", "started_at",
     "finished_at", "host", "checks",
@@ -71,6 +73,10 @@ class CheckResult:
     pattern: str = ""
     #: Why saving the evidence failed, when it did: reported, never swallowed.
     dump_errors: list[str] = field(default_factory=list)
+    #: Pods of the check that podlife's model judged (podlife.model), by name.
+    judged_pods: list[str] = field(default_factory=list)
+    #: Pods it could not judge, each "pod: why" (never counted as passed).
+    unjudged_pods: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -90,13 +96,15 @@ class CheckResult:
             "timelines": [t.to_dict() for t in self.timelines],
             "dumps": list(self.dumps),
             "dump_errors": list(self.dump_errors),
+            "judged_pods": list(self.judged_pods),
+            "unjudged_pods": list(self.unjudged_pods),
         }
 
     @classmethod
     def from_dict(cls, data: Any, where: Where | None = None) -> CheckResult:
         where = where or Where(version=SCHEMA_VERSION)
         version = where.version or SCHEMA_VERSION
-        data = schema.fields(data, where, _CHECK_FIELDS[version])
+        data = schema.fields(data, where, _CHECK_FIELDS[version], _CHECK_OPTIONAL)
         duration = schema.number(data["duration_s"], where.at("duration_s"))
         if duration < 0:
             raise where.at("duration_s").fail(f"must not be negative, got {duration:g}")
@@ -115,6 +123,9 @@ class CheckResult:
             dumps=schema.texts(data["dumps"], where.at("dumps")),
             pattern=schema.text(data.get("pattern", ""), where.at("pattern")),
             dump_errors=schema.texts(data.get("dump_errors", []), where.at("dump_errors")),
+            judged_pods=schema.texts(data.get("judged_pods", []), where.at("judged_pods")),
+            unjudged_pods=schema.texts(data.get("unjudged_pods", []),
+                                       where.at("unjudged_pods")),
         )
 
 

@@ -29,6 +29,9 @@ TITLE_ATTR = "podlife_title"
 PATTERN_ATTR = "podlife_pattern"
 UNSUPPORTED_ATTR = "podlife_unsupported"
 ERROR_ATTR = "podlife_error"
+#: User properties the model's plugin sets on a check: the pods judged, and those not.
+JUDGED_PROPERTY = "podlife_judged"
+NOT_JUDGED_PROPERTY = "podlife_not_judged"
 _REASON_LIMIT = 4000
 
 
@@ -103,6 +106,8 @@ class _Evidence:
     timelines: list[Timeline] = field(default_factory=list)
     dumps: list[str] = field(default_factory=list)
     dump_errors: list[str] = field(default_factory=list)
+    judged: list[str] = field(default_factory=list)
+    not_judged: list[str] = field(default_factory=list)
 
 
 class Recorder:
@@ -156,6 +161,10 @@ class Recorder:
             elif name == "podlife_dump" and isinstance(value, str) and value:
                 if value not in found.dumps:
                     found.dumps.append(value)
+            elif name == JUDGED_PROPERTY and isinstance(value, list):
+                found.judged = [str(v) for v in value]
+            elif name == NOT_JUDGED_PROPERTY and isinstance(value, list):
+                found.not_judged = [str(v) for v in value]
             elif name == "podlife_dump_error" and value:
                 found.dump_errors.append(str(value))
                 self.problems.append(f"{nodeid}: saving the evidence failed: {value}")
@@ -175,6 +184,8 @@ class Recorder:
             dumps=evidence.dumps,
             pattern=attempt.pattern,
             dump_errors=evidence.dump_errors,
+            judged_pods=evidence.judged,
+            unjudged_pods=evidence.not_judged,
         )
 
     def build(self) -> RunResult:

@@ -121,6 +121,11 @@ def run_summary(run: RunResult, *, results: str = "", report: str = "") -> str:
     lines = [f"podlife {run.podlife_version or '?'}: {len(run.checks)} checks on Kubernetes "
              f"{run.kubernetes_version or '?'} (provider {run.provider or '?'}, cluster "
              f"{run.cluster or '?'}) in {run.duration_s:.0f}s: {count_text(counts)}"]
+    judged = sum(len(c.judged_pods) for c in run.checks)
+    unjudged = sum(len(c.unjudged_pods) for c in run.checks)
+    if judged or unjudged:
+        lines.append(f"  model: {judged} pods judged, {unjudged} not judged "
+                     "(a container without a podlife script, or an unreadable log)")
     lines += _listed("FAIL", [c for c in run.checks if c.verdict == "fail"])
     lines += _listed("ERROR", [c for c in run.checks if c.verdict == "error"])
     lines += _listed("UNSUPPORTED", [c for c in run.checks if c.verdict == "unsupported"])
