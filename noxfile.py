@@ -9,6 +9,7 @@
     nox -s selftest                                every mutant cluster must fail a check
     nox -s selftest -- --mutant NAME -k EXPR       one mutant, some checks
     nox -s soak -- --runs 20                       failure rate of every check, run after run
+    nox -s explore -- --budget 10m                 generated pods judged by podlife's model
     nox -s matrix-version -- 1.33                  one minor of the matrix, as one CI job runs it
     nox -s matrix-merge                            merge the version jobs' results into one report
     nox -s lint                                    ruff, the layers (import-linter), the workflow
@@ -92,6 +93,14 @@ def selftest(session: nox.Session) -> None:
     """Clusters built with patches that each break one behaviour: every one must be caught."""
     install(session)
     session.run("podlife", "selftest", *session.posargs)
+
+
+@nox.session
+def explore(session: nox.Session) -> None:
+    """Generated pods judged by podlife's model on a local cluster, for 10 minutes (or
+    --budget); a disagreement is saved under reports/explore/ as a minimal manifest."""
+    install(session)
+    session.run("podlife", "explore", *session.posargs)
 
 
 @nox.session

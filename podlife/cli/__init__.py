@@ -16,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from podlife.cli import cluster, info, kind, progress, reports, selftest, suite
+from podlife.cli import cluster, explore, info, kind, progress, reports, selftest, suite
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 from podlife.core.safe_text import one_line
@@ -53,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     suite.register(sub)
     reports.register(sub)
     selftest.register(sub)
+    explore.register(sub)
     _add_progress_option(top)
     return top
 

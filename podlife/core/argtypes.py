@@ -20,3 +20,23 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a finite number of seconds above 0 (e.g. 300)")
     return value
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str) -> float:
+    """A duration such as 600, 90s, 10m or 1h: a finite number of seconds above zero."""
+    unit = text[-1:].lower()
+    if unit in _UNITS:
+        try:
+            return seconds(str(float(text[:-1]) * _UNITS[unit]))
+        except (ValueError, argparse.ArgumentTypeError):
+            pass
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (e.g. 600, 90s, 10m or 1h)")
+    try:
+        return seconds(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (e.g. 600, 90s, 10m or 1h)") from None

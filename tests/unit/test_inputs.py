@@ -142,3 +142,17 @@ def test_compare_prints_reasons_as_text_never_markup() -> None:
                                                      "[/link]")])
     text = format_text(compare(before, after), width=200)
     assert "[/bold]" in text and "[link=https://x.invalid]y[/link]" in text
+
+
+def test_durations_take_units_and_refuse_the_rest() -> None:
+    import argparse
+
+    import pytest
+
+    from podlife.core.argtypes import duration
+
+    assert [duration(t) for t in ("600", "90s", "10m", "1h", "0.5m")] == [
+        600, 90, 600, 3600, 30]
+    for bad in ("5x", "m", "-1m", "nan", "infm", "0s"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a"):
+            duration(bad)
