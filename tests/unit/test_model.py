@@ -238,3 +238,46 @@ def test_every_rule_has_a_source_and_a_release() -> None:
     assert len(ids) == len(set(ids)) == 11
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
+
+
+def test_predictions_follow_the_restart_policy() -> None:
+    """docs pod-lifecycle and init-containers, and getPhase: where a left-alone pod settles."""
+    from podlife.model.generated import Behaviour, GenContainer, GenPod, predict
+
+    def gen(policy: str, *containers: tuple[str, str, int | None]) -> GenPod:
+        return GenPod(tuple(GenContainer(n, k, Behaviour(code, 0.0)) for n, k, code in containers),
+                      policy, 1)
+
+    failing_init = (("i0", "init", 1), ("a1", "app", 0))
+    assert predict(gen("Never", *failing_init)).phase == "Failed"
+    assert predict(gen("Never", *failing_init)).never_starts == ("a1",)
+    assert predict(gen("OnFailure", *failing_init)).phase == "Pending"
+    assert predict(gen("Always", *failing_init)).phase == "Pending"
+    done = (("s0", "sidecar", None), ("a1", "app", 0), ("a2", "app", 0))
+    assert predict(gen("Never", *done)).phase == "Succeeded"  # the sidecar does not hold it
+    assert predict(gen("OnFailure", *done)).phase == "Succeeded"
+    assert predict(gen("Always", *done)).phase == "Running"
+    one_fails = (("a1", "app", 0), ("a2", "app", 3))
+    assert predict(gen("Never", *one_fails)).phase == "Failed"
+    assert predict(gen("OnFailure", *one_fails)).phase == "Running"
+    assert predict(gen("Never", *one_fails)).exits == (("a1", 0), ("a2", 3))
+    serving = (("a1", "app", None), ("a2", "app", 1))
+    assert predict(gen("Never", *serving)).phase == "Running"
+
+
+def test_fixed_examples_are_the_same_every_time_and_cover_the_grammar() -> None:
+    from podlife.model.strategies import fixed_examples
+
+    first, again = fixed_examples(40), fixed_examples(40)
+    assert first == again and len(set(first)) == 40
+    assert {p.restart_policy for p in first} == {"Always", "OnFailure", "Never"}
+    assert any(len(p.of_kind("sidecar")) >= 2 for p in first)
+    assert any(p.of_kind("init") and p.of_kind("sidecar") for p in first)
+
+
+def test_release_minor_is_the_oldest_kubelets() -> None:
+    from podlife.plugin.invariants import release_minor
+
+    assert release_minor("v1.36.5,v1.37.2") == 36
+    assert release_minor("v1.29.15") == 29
+    assert release_minor("") is None

@@ -443,3 +443,20 @@ def test_matrix_column_carries_the_runs_deviations() -> None:
     matrix = merge([run("v1.30.2", host_deviations=[DEVIATION]), run("v1.31.0")])
     assert [c.host_deviations for c in matrix.columns] == [[DEVIATION], None]
     assert Matrix.from_dict(json.loads(matrix.to_json())) == matrix
+
+
+def test_judged_pods_round_trip_and_older_files_load_without_them(tmp_path: Path) -> None:
+    """The model's counts per check are optional fields: files without them load empty."""
+    judged = check("test_a", judged_pods=["web"], unjudged_pods=["db: it runs no podlife "
+                                                                 "script"])
+    path = tmp_path / "results.json"
+    write_run(run(checks=[judged]), path)
+    loaded = load_run(path).checks[0]
+    assert loaded.judged_pods == ["web"] and loaded.unjudged_pods[0].startswith("db:")
+    data = json.loads(path.read_text())
+    for entry in data["checks"]:
+        del entry["judged_pods"], entry["unjudged_pods"]
+    assert parse_run(json.dumps(data)).checks[0].judged_pods == []
+    data["checks"][0]["judged_pods"] = "web"
+    with pytest.raises(ResultsError, match="judged_pods"):
+        parse_run(json.dumps(data))
