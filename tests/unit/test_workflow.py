@@ -66,17 +66,20 @@ def test_merge_job_downloads_what_the_version_jobs_upload() -> None:
     assert merge["needs"] == ["version"] and merge["if"] == "always()"
 
 
-def test_merge_session_without_results_says_what_to_run(tmp_path: Path) -> None:
+def nox_in(tmp_path: Path, session: str) -> subprocess.CompletedProcess[str]:
+    """A CI session run in an empty directory beside a copy of the noxfile."""
     shutil.copy(NOXFILE, tmp_path)
-    merged = subprocess.run([sys.executable, "-m", "nox", "--no-venv", "-s", "matrix-merge"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "nox", "--no-venv", "-s", session],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_merge_session_without_results_says_what_to_run(tmp_path: Path) -> None:
+    merged = nox_in(tmp_path, "matrix-merge")
     assert merged.returncode != 0
     assert "no results.json under reports/ci/: run nox -s matrix-version" in merged.stderr
 
 
 def test_version_session_without_a_version_says_which_to_give(tmp_path: Path) -> None:
-    shutil.copy(NOXFILE, tmp_path)
-    job = subprocess.run([sys.executable, "-m", "nox", "--no-venv", "-s", "matrix-version"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    job = nox_in(tmp_path, "matrix-version")
     assert job.returncode != 0
     assert "which version? e.g. nox -s matrix-version -- 1.33" in job.stderr
