@@ -38,6 +38,12 @@ def test_summary_counts_each_version_and_lists_failures_with_their_claim() -> No
     assert "Report: `reports/matrix.html`" in text
 
 
+def test_summary_counts_the_pods_the_model_judged() -> None:
+    runs = [run(checks=[check("test_a", judged_pods=["p", "q"], unjudged_pods=["r: x"])])]
+    assert "Pods judged by podlife's model: 2 (not judged: 1)." in ci.step_summary(runs)
+    assert "judged" not in ci.step_summary(failing_runs())
+
+
 def test_summary_shows_hostile_text_inert() -> None:
     bad = run(checks=[check("test_x", "fail", reason=f"<script>alert(1)</script> a|b {ESC}[2J")])
     text = ci.step_summary([bad])

@@ -65,6 +65,10 @@ def step_summary(runs: Iterable[RunResult], *, report: str = "",
                  for v in shown]
         lines.append(f"| {_cell(run.column)} | {_cell(run.provider)} | {len(run.checks)} | "
                      + " | ".join(cells) + " |")
+    judged = sum(len(c.judged_pods) for r in runs for c in r.checks)
+    unjudged = sum(len(c.unjudged_pods) for r in runs for c in r.checks)
+    if judged or unjudged:
+        lines += ["", f"Pods judged by podlife's model: {judged} (not judged: {unjudged})."]
     lines += _listing("Failing checks", runs, FAILING)
     lines += _listing("Unsupported checks", runs, ("unsupported",))
     if report:
