@@ -45,6 +45,8 @@ class _Task:
     done: int = 0
     total: int = 0
     last_line: float = field(default=0.0)
+    #: When the build last reported (its end, once another build has started).
+    updated: float = field(default=0.0)
 
 
 class LineProgress:
@@ -61,9 +63,12 @@ class LineProgress:
             now = self.clock()
             task = self.tasks.get(label)
             if task is None:
+                # podlife runs one Go build at a time: a new one means the others ended.
+                for other, earlier in list(self.tasks.items()):
+                    self._end(other, earlier, earlier.updated)
                 task = self.tasks[label] = _Task(started=now, last_line=now)
                 self.write(f"build {label}: started" + (f", {total} packages" if total else ""))
-            task.done, task.total = done, total
+            task.done, task.total, task.updated = done, total, now
             if now - task.last_line >= self.heartbeat_s:
                 self._heartbeat(label, task, now)
 
@@ -79,9 +84,12 @@ class LineProgress:
     def finish(self) -> None:
         with self.lock:
             now = self.clock()
-            for label, task in self.tasks.items():
-                self.write(f"build {label}: done in {_duration(now - task.started)}")
-            self.tasks.clear()
+            for label, task in list(self.tasks.items()):
+                self._end(label, task, now)
+
+    def _end(self, label: str, task: _Task, at: float) -> None:
+        self.write(f"build {label}: done in {_duration(at - task.started)}")
+        del self.tasks[label]
 
     def _heartbeat(self, label: str, task: _Task, now: float) -> None:
         elapsed = now - task.started

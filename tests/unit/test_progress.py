@@ -42,6 +42,30 @@ def test_a_build_says_when_it_starts_beats_and_ends() -> None:
     ]
 
 
+def test_builds_one_after_another_each_end_when_the_next_starts() -> None:
+    """A finished build stops beating: the next one starting ends it, at its last report."""
+    lines: list[str] = []
+    clock = Clock()
+    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    progress("kubernetes-v1.37.2", 0, 2599)
+    clock.now = 380
+    progress("kubernetes-v1.37.2", 2598, 2599)
+    clock.now = 383
+    progress("containerd-v2.2.9", 0, 1057)
+    clock.now = 420
+    progress.tick()
+    clock.now = 446
+    progress.finish()
+    assert lines == [
+        "build kubernetes-v1.37.2: started, 2599 packages",
+        "build kubernetes-v1.37.2: 6m20s elapsed, 2598/2599 packages, ETA 0.1s",
+        "build kubernetes-v1.37.2: done in 6m20s",
+        "build containerd-v2.2.9: started, 1057 packages",
+        "build containerd-v2.2.9: 37.0s elapsed, 0/1057 packages",
+        "build containerd-v2.2.9: done in 1m03s",
+    ]
+
+
 def test_a_heartbeat_without_a_total_says_the_time() -> None:
     lines: list[str] = []
     clock = Clock()
