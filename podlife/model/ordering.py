@@ -86,13 +86,28 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
         return None
     signal = waiter_runs[-1].first("sigterm")
     other_signal, other_exit = other_runs[-1].first("sigterm"), other_runs[-1].exited
-    if signal is None or other_exit is None:
+    if signal is None:
         return None
     if other_signal is not None and signal.sort_key() < other_signal.sort_key():
         return None  # signalled before the termination reached `other`: not this rule's
+    if other_exit is None:
+        # It never said it exits: known to have run on only if it was signalled and then
+        # killed (the status says SIGKILL), else the evidence is missing.
+        if other_signal is None or not _killed(pod, other):
+            return None
+        other_exit = other_signal
+        if signal.sort_key() < deadline:
+            return signal, other_exit
+        return None
     if signal.sort_key() <= other_exit.sort_key() and signal.sort_key() < deadline:
         return signal, other_exit
     return None
+
+
+def _killed(pod: Pod, container: Container) -> bool:
+    """The container's current state is terminated by SIGKILL (exit code 137)."""
+    status = pod.container_status(container.name) or {}
+    return ((status.get("state") or {}).get("terminated") or {}).get("exitCode") == 137
 
 
 def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
@@ -110,14 +125,16 @@ def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
             if found and pod.runs[app.name][-1].first("sigterm") is not None:
                 yield Violation(rules.SIDECAR_STOPS_AFTER_APPS, pod.name,
                                 f"sidecar {sidecar.name} to get SIGTERM after {app.name} "
-                                f"exited (at {_at(found[1], origin)})",
+                                f"stopped (it got SIGTERM or exited at "
+                                f"{_at(found[1], origin)}, and was still stopping)",
                                 f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
         for later in sidecars[index + 1:]:
             found = _signalled_while_stopping(pod, sidecar, later, deadline)
             if found:
                 yield Violation(rules.SIDECARS_STOP_IN_REVERSE, pod.name,
                                 f"sidecar {sidecar.name} to get SIGTERM after the later "
-                                f"sidecar {later.name} exited (at {_at(found[1], origin)})",
+                                f"sidecar {later.name} stopped (it got SIGTERM or exited at "
+                                f"{_at(found[1], origin)}, and was still stopping)",
                                 f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
 
 

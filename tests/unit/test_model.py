@@ -147,6 +147,28 @@ def test_termination_order_is_not_claimed_before_1_29() -> None:
     assert "sidecars-stop-in-reverse" not in result.held
 
 
+def test_a_later_sidecar_ignoring_sigterm_is_waited_for_until_the_grace_period_ends() -> None:
+    """A sidecar that ignores SIGTERM runs until SIGKILL: the one before it waits for it
+    (waitForTurn) until the grace period ends, then gets its SIGTERM."""
+    def stopping(first_signal: float) -> Timeline:
+        return timeline((0, "first", "starting", ""), (0.5, "second", "starting", ""),
+                        (1, "app", "starting", ""), (10, "app", "sigterm", ""),
+                        (10.1, "app", "exiting", "0"), (10.2, "second", "sigterm", ""),
+                        (10.2, "second", "ignoring-sigterm", ""),
+                        (first_signal, "first", "sigterm", ""),
+                        (first_signal + 0.1, "first", "exiting", "0"))
+
+    killed = [status("first", exit_code=0), status("second", exit_code=137),
+              status("app", exit_code=0)]
+    spec = pod(grace=5, statuses=killed, **SIDECARS)
+    assert broken(judge(spec, stopping(15.1), 37)) == []  # after the grace period: right
+    assert broken(judge(spec, stopping(10.3), 37)) == ["sidecars-stop-in-reverse"]
+    # Without the status's word that it was killed, its end is not known: not judged.
+    unknown = pod(grace=5, statuses=[status("first", exit_code=0), status("app", exit_code=0)],
+                  **SIDECARS)
+    assert broken(judge(unknown, stopping(10.3), 37)) == []
+
+
 def test_a_liveness_kill_before_the_deletion_is_not_a_termination_order_fault() -> None:
     events = timeline((0, "first", "starting", ""), (1, "app", "starting", ""),
                       (5, "first", "sigterm", ""), (9, "app", "sigterm", ""),
