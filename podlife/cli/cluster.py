@@ -36,11 +36,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             entry = build.build(spec, cache=cache, progress=progress, force=args.force)
             size = cache.size(spec.key)
             total += size
-            console.print(f"cache entry {spec.key}: {_mib(size)} MiB, {entry} "
-                          f"({time.monotonic() - started:.1f}s)", markup=False, soft_wrap=True)
-    console.print(f"{version}: {len(specs)} cache entries, {_mib(total)} MiB under "
-                  f"{cache.root}; carry them between CI jobs (README, 'Caching in CI')",
-                  markup=False, soft_wrap=True)
+            print(f"cache entry {spec.key}: {_mib(size)} MiB, {entry} "
+                  f"({time.monotonic() - started:.1f}s)", flush=True)
+    # On stdout, as the command's result: what a CI job should carry between runs.
+    print(f"{version}: {len(specs)} cache entries, {_mib(total)} MiB under {cache.root}; "
+          "carry them between CI jobs (README, 'Caching in CI')", flush=True)
     return 0
 
 
