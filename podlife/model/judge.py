@@ -26,6 +26,8 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.SUCCEEDED_MEANS_APPS_SUCCEEDED,), status.succeeded_means_apps_exited_0, False),
     ((rules.READY_MEANS_CONTAINERS_READY,), status.ready_means_containers_ready, False),
     ((rules.INITIALIZED_ONCE_APPS_STARTED,), status.initialized_once_apps_started, False),
+    ((rules.SIDECAR_STARTUP_GATES_LATER,), ordering.sidecar_startup_gates_later, True),
+    ((rules.DELETION_WITHIN_GRACE,), status.deletion_within_grace, False),
 )
 
 
@@ -59,4 +61,18 @@ def _only_observed(model: Pod, unobserved: list) -> Pod:
     names = {c.name for c in unobserved}
     return Pod(model.name, model.restart_policy, model.grace_s,
                [c for c in model.containers if c.name not in names], model.status,
-               {k: v for k, v in model.runs.items() if k not in names}, model.unreadable)
+               {k: v for k, v in model.runs.items() if k not in names}, model.unreadable,
+               model.deletion)
+
+
+def judge_status(pod: dict, minor: int | None) -> list[Violation]:
+    """The rules that read only a status snapshot, on one snapshot (any GET or watch event
+    of the pod: the kubelet writes phase, conditions and container statuses together)."""
+    model = from_api(pod, Timeline(model_name(pod)))
+    return [v for applied, check, reads_timeline in CHECKS if not reads_timeline
+            if any(rule.holds_for(minor) for rule in applied)
+            for v in check(model) if v.rule.holds_for(minor)]
+
+
+def model_name(pod: dict) -> str:
+    return (pod.get("metadata") or {}).get("name", "")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from podlife.core.timeline import Event
 from podlife.model import rules
-from podlife.model.pod import Container, Pod, Run
+from podlife.model.pod import STARTUP_READY, Container, Pod, Run
 from podlife.model.verdict import Violation
 
 #: Seconds before the grace period's end from which a kubelet may stop waiting for the
@@ -67,6 +67,29 @@ def sidecar_starts_before_later(pod: Pod) -> Iterator[Violation]:
                                 f"{later.name} to start after sidecar {sidecar.name} "
                                 f"(at {_at(first, origin)})",
                                 f"{later.name} started at {_at(runs[0].started, origin)}")
+
+
+def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
+    """A sidecar whose script reports `startup-ready` just before its startupProbe can
+    pass: no container after it starts before the first such report (none at all, if no
+    run of it got that far)."""
+    origin = _origin(pod)
+    for sidecar in pod.of_kind("sidecar"):
+        if not (sidecar.reports_startup and pod.runs[sidecar.name]):
+            continue
+        ready = next((e for run in pod.runs[sidecar.name]
+                      if (e := run.first(STARTUP_READY)) is not None), None)
+        for later in pod.after(sidecar):
+            runs = pod.runs[later.name]
+            if not runs or (ready is not None
+                            and runs[0].started.sort_key() > ready.sort_key()):
+                continue
+            when = ("it never did" if ready is None
+                    else f"it reported {STARTUP_READY} at {_at(ready, origin)}")
+            yield Violation(rules.SIDECAR_STARTUP_GATES_LATER, pod.name,
+                            f"{later.name} to start only after sidecar {sidecar.name}'s "
+                            f"startupProbe could pass ({when})",
+                            f"{later.name} started at {_at(runs[0].started, origin)}")
 
 
 def _termination(pod: Pod) -> int | None:

@@ -22,6 +22,10 @@ class Container:
     instrumented: bool
     #: Sets a restart policy (or rules) of its own, which overrides the pod's.
     own_restart_policy: bool
+    #: Has a startupProbe (which, for a native sidecar, gates the containers after it).
+    startup_probe: bool = False
+    #: Its script reports `startup-ready` just before its startupProbe can first succeed.
+    reports_startup: bool = False
 
 
 @dataclass
@@ -63,6 +67,8 @@ class Pod:
     runs: dict[str, list[Run]]
     #: Logs that could not be read: the runs they would show are missing, not absent.
     unreadable: list[str]
+    #: metadata.deletionTimestamp (the deletion request plus its grace period), if deleted.
+    deletion: str | None = None
 
     def of_kind(self, *kinds: str) -> list[Container]:
         return [c for c in self.containers if c.kind in kinds]
@@ -90,8 +96,17 @@ class Pod:
             text.startswith(f"{container.name}:") for text in self.unreadable)
 
 
+#: The event a podlife script reports just before its startupProbe can first succeed.
+STARTUP_READY = "startup-ready"
+
+
 def _instrumented(container: dict) -> bool:
     return any(MARKER in part for part in container.get("command") or [])
+
+
+def _reports_startup(container: dict) -> bool:
+    return bool(container.get("startupProbe")) and any(
+        f"ev {STARTUP_READY}" in part for part in container.get("command") or [])
 
 
 def from_api(pod: dict, timeline: Timeline) -> Pod:
@@ -102,11 +117,15 @@ def from_api(pod: dict, timeline: Timeline) -> Pod:
         kind = "sidecar" if c.get("restartPolicy") == "Always" else "init"
         own = bool(c.get("restartPolicyRules")) or c.get("restartPolicy") not in (None, "Always")
         containers.append(Container(c["name"], len(containers), kind, _instrumented(c),
-                                    own_restart_policy=own))
+                                    own_restart_policy=own,
+                                    startup_probe=bool(c.get("startupProbe")),
+                                    reports_startup=_reports_startup(c)))
     for c in spec.get("containers") or []:
         containers.append(Container(c["name"], len(containers), "app", _instrumented(c),
                                     own_restart_policy=bool(c.get("restartPolicy")
-                                                            or c.get("restartPolicyRules"))))
+                                                            or c.get("restartPolicyRules")),
+                                    startup_probe=bool(c.get("startupProbe")),
+                                    reports_startup=_reports_startup(c)))
     grace = spec.get("terminationGracePeriodSeconds")
     return Pod(
         name=(pod.get("metadata") or {}).get("name", timeline.pod),
@@ -116,6 +135,7 @@ def from_api(pod: dict, timeline: Timeline) -> Pod:
         status=pod.get("status") or {},
         runs={c.name: runs_of(timeline, c.name) for c in containers},
         unreadable=list(timeline.unreadable),
+        deletion=(pod.get("metadata") or {}).get("deletionTimestamp"),
     )
 
 

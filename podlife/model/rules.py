@@ -88,9 +88,27 @@ RESTART_COUNT_COVERS_RUNS = Rule(
     "docs: pod-lifecycle, 'Container restarts'; kubelet: kubelet_pods.go "
     "convertToAPIContainerStatuses (RestartCount from the runtime's attempts)")
 
+SIDECAR_STARTUP_GATES_LATER = Rule(
+    "sidecar-startup-gates-later",
+    "a container after a native sidecar with a startupProbe starts only once that probe can "
+    "have succeeded (podlife's scripts report `startup-ready` just before it can)",
+    "KEP-753, a sidecar's startupProbe gates the containers after it; docs: "
+    "concepts/workloads/pods/sidecar-containers; kubelet: kuberuntime_container.go "
+    "computeInitContainerActions, the startupManager check on restartable init containers "
+    "(v1.28.15 to v1.37.2)", since=29)
+DELETION_WITHIN_GRACE = Rule(
+    "deletion-within-grace",
+    "a deleted pod's containers have all exited by its deletionTimestamp (the request plus "
+    "the grace period), but for the 2 s the kubelet grants a container whose turn to stop "
+    "comes last",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Termination of Pods'; API: "
+    "ObjectMeta.deletionTimestamp; kubelet: kuberuntime_container.go killContainer and "
+    "kuberuntime_manager.go minimumGracePeriodInSeconds = 2 (v1.28.15 to v1.37.2)")
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
     EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
-    INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS,
+    INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
+    DELETION_WITHIN_GRACE,
 )

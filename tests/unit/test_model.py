@@ -257,7 +257,7 @@ def test_an_unreadable_log_is_missing_evidence() -> None:
 
 def test_every_rule_has_a_source_and_a_release() -> None:
     ids = [r.id for r in rules.RULES]
-    assert len(ids) == len(set(ids)) == 11
+    assert len(ids) == len(set(ids)) == 13
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
 
@@ -303,3 +303,44 @@ def test_release_minor_is_the_oldest_kubelets() -> None:
     assert release_minor("v1.36.5,v1.37.2") == 36
     assert release_minor("v1.29.15") == 29
     assert release_minor("") is None
+
+
+def _startup_pod() -> dict:
+    """A sidecar with a startupProbe whose script reports startup-ready, then an app."""
+    manifest = pod(init=("s",), sidecars_at=("s",))
+    sidecar = manifest["spec"]["initContainers"][0]
+    sidecar["command"] = [*SCRIPT, "sleep 1; ev startup-ready; touch /tmp/started"]
+    sidecar["startupProbe"] = {"exec": {"command": ["test", "-f", "/tmp/started"]}}
+    return manifest
+
+
+def test_a_sidecars_startup_probe_gates_the_app() -> None:
+    """KEP-753 and TestComputePodActionsWithRestartableInitContainers: while a sidecar's
+    startupProbe has not succeeded, nothing after it starts."""
+    held = timeline((0, "s", "starting", ""), (1, "s", "startup-ready", ""),
+                    (2.1, "app", "starting", ""))
+    assert judge(_startup_pod(), held, 37).violations == []
+    early = timeline((0, "s", "starting", ""), (0.2, "app", "starting", ""),
+                     (1, "s", "startup-ready", ""))
+    assert broken(judge(_startup_pod(), early, 37)) == ["sidecar-startup-gates-later"]
+    never = timeline((0, "s", "starting", ""), (0.2, "app", "starting", ""))
+    result = judge(_startup_pod(), never, 37)
+    assert "it never did" in result.violations[0].expected
+    # A probe the script does not report on is no evidence: the rule does not apply.
+    plain = pod(init=("s",), sidecars_at=("s",))
+    plain["spec"]["initContainers"][0]["startupProbe"] = {"exec": {"command": ["true"]}}
+    assert judge(plain, early, 37).violations == []
+
+
+def test_a_deleted_pod_stops_within_its_grace() -> None:
+    """docs pod-lifecycle 'Termination of Pods': SIGKILL at the end of the grace period;
+    kubelet killContainer grants at least 2 s (minimumGracePeriodInSeconds)."""
+    def deleted(finished: str) -> dict:
+        manifest = pod(phase="Failed", statuses=[status("app", exit_code=137)])
+        manifest["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:10Z"
+        manifest["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"] = finished
+        return manifest
+    assert judge(deleted("2026-01-01T00:00:16Z"), timeline(), 37).violations == []
+    result = judge(deleted("2026-01-01T00:00:40Z"), timeline(), 37)
+    assert broken(result) == ["deletion-within-grace"]
+    assert "30 s after the deletionTimestamp" in result.violations[0].observed
