@@ -1,14 +1,20 @@
 """A generated pod (podlife.model.generated) on the cluster: built as an instrumented
-manifest, left until it settles where the model predicts, deleted with its grace period,
-and judged by the model's rules at both moments. Disagreements come back as lines."""
+manifest, left until it settles where the model predicts (or deleted at its random point),
+deleted with its grace period, and judged by the model's rules: every status snapshot seen
+on the way, and the whole timeline at the end. Disagreements come back as lines."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from podlife.check import pod_state
 from podlife.check.instrument import Script
-from podlife.model.generated import GenPod, Prediction, predict
+from podlife.core.images import ImageMap
+from podlife.model.generated import GenContainer, GenPod, Prediction, predict
+from podlife.model.judge import judge_status
+from podlife.model.pod import STARTUP_READY
 
 if TYPE_CHECKING:
     from podlife.check.framework import Framework
@@ -19,22 +25,34 @@ NAME = "generated"
 SETTLE_TIMEOUT_S = 90
 
 
+#: The file a startupProbe waits for; the script reports STARTUP_READY just before it
+#: creates it, so no probe can pass before that event.
+STARTED_FILE = "/tmp/podlife-started"
+
+
 def script(pod: GenPod, name: str) -> Script:
     behaviour = next(c.behaviour for c in pod.containers if c.name == name)
-    body = f"sleep {behaviour.after_s:g}" if behaviour.after_s else ""
+    steps = [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
+    if behaviour.startup_s is not None:
+        steps += [f"sleep {behaviour.startup_s:g}", f"ev {STARTUP_READY}",
+                  f"touch {STARTED_FILE}"]
+    body = "; ".join(steps)
     if behaviour.exits_with is None:
         return Script(body=body, serve=True, on_term=behaviour.on_term)
     return Script(body=body, exit_code=behaviour.exits_with)
 
 
-def manifest(pod: GenPod, images) -> dict:
+def manifest(pod: GenPod, images: ImageMap) -> dict:
     """The pod as podlife deploys it: every container a podlife script on busybox."""
-    def container(c) -> dict:
+    def container(c: GenContainer) -> dict:
         out = {"name": c.name, "image": images.ref("busybox"), "imagePullPolicy": "IfNotPresent",
                "command": ["sh", "-c", script(pod, c.name).render(c.name)],
                "resources": {"requests": {"cpu": f"{c.cpu_m}m", "memory": "8Mi"}}}
         if c.kind == "sidecar":
             out["restartPolicy"] = "Always"
+        if c.behaviour.startup_s is not None:
+            out["startupProbe"] = {"exec": {"command": ["test", "-f", STARTED_FILE]},
+                                   "periodSeconds": 1, "failureThreshold": 60}
         return out
 
     return {"apiVersion": "v1", "kind": "Pod",
@@ -60,15 +78,23 @@ def _first_exit(pod: dict, name: str) -> int | None:
     return pod_state.exit_code(pod, name)
 
 
-def settled(prediction: Prediction):
-    """The condition the pod settles on, by the prediction."""
+def settled(prediction: Prediction) -> Callable[[dict], bool]:
+    """The condition the pod settles on, by the prediction; it also holds as soon as the
+    pod contradicts the prediction in a way no later state can undo."""
     def done(pod: dict) -> bool:
         if prediction.phase in ("Succeeded", "Failed"):
-            return pod_state.phase(pod) == prediction.phase
+            return pod_state.phase(pod) in ("Succeeded", "Failed")
+        if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
+            return True
         if not all(_ran(pod, name) for name in prediction.starts):
             return False
         return all(_first_exit(pod, name) is not None for name, _ in prediction.exits)
     return done
+
+
+def _restarted(prediction: Prediction, pod: dict) -> list[str]:
+    """Containers run again that the model runs once."""
+    return [name for name in prediction.runs_once if pod_state.restarts(pod, name) > 0]
 
 
 def disagreements(prediction: Prediction, pod: dict) -> list[str]:
@@ -83,21 +109,59 @@ def disagreements(prediction: Prediction, pod: dict) -> list[str]:
         observed = _first_exit(pod, name)
         if observed != code:
             found.append(f"{name}: expected its first run to exit {code}, observed {observed}")
+    for name in _restarted(prediction, pod):
+        found.append(f"{name}: expected to run once, observed restartCount "
+                     f"{pod_state.restarts(pod, name)}")
     return found
 
 
+class SnapshotJudge:
+    """Applies the status rules to every snapshot of the pod a wait sees; the first
+    violations found are kept (later snapshots repeat them)."""
+
+    def __init__(self, minor: int | None) -> None:
+        self.minor = minor
+        self.lines: list[str] = []
+
+    def __call__(self, pod: dict) -> bool:
+        """True once a snapshot broke a rule (so a wait can stop there)."""
+        if not self.lines:
+            self.lines = [v.line() for v in judge_status(pod, self.minor)]
+        return bool(self.lines)
+
+
+def _any_started(pod: dict) -> bool:
+    status = pod.get("status") or {}
+    return any(pod_state.has_started(pod, entry["name"])
+               for entry in (status.get("initContainerStatuses") or [])
+               + (status.get("containerStatuses") or []))
+
+
 def run_example(f: Framework, pod: GenPod) -> None:
-    """Create, wait until settled as predicted, compare, delete observed: fails (with the
-    model's expectation beside what was seen) on any disagreement."""
+    """Create, wait until settled as predicted (or until the random point of deletion),
+    compare, delete observed: fails (with the model's expectation beside what was seen) on
+    any disagreement. The invariants then judge the whole timeline and the final pod."""
     prediction = predict(pod)
+    snapshots = SnapshotJudge(f.release_minor)
     f.create(manifest(pod, f.images))
-    try:
-        settled_pod = f.wait_pod(NAME, settled(prediction), timeout=SETTLE_TIMEOUT_S,
-                                 what=f"the pod to settle as predicted ({prediction.phase})")
-    except AssertionError as exc:
-        raise AssertionError(f"model: {pod.describe()}\npredicted {prediction}\n{exc}") from exc
-    problems = disagreements(prediction, settled_pod)
-    f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
+    if pod.delete_after_s is not None:
+        f.wait_pod(NAME, lambda p: snapshots(p) or _any_started(p), timeout=SETTLE_TIMEOUT_S,
+                   what="a first container to start")
+        time.sleep(pod.delete_after_s)  # the point of deletion: a stimulus, not a wait
+        _, final = f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
+        snapshots(final)
+        problems = snapshots.lines
+    else:
+        done = settled(prediction)
+        try:
+            settled_pod = f.wait_pod(NAME, lambda p: snapshots(p) or done(p),
+                                     timeout=SETTLE_TIMEOUT_S,
+                                     what=f"the pod to settle as predicted ({prediction.phase})")
+        except AssertionError as exc:
+            raise AssertionError(f"model: {pod.describe()}\npredicted {prediction}\n{exc}") \
+                from exc
+        problems = snapshots.lines + disagreements(prediction, settled_pod)
+        f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
     if problems:
         raise AssertionError(f"model disagrees: {'; '.join(problems)}\n"
                              f"pod: {pod.describe()}\npredicted: {prediction}")

@@ -18,6 +18,9 @@ class Behaviour:
     exits_with: int | None
     after_s: float
     on_term: str | float = "exit"
+    #: A serving container's startupProbe passes this many seconds after `after_s`
+    #: (None: it has no startupProbe).
+    startup_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class GenPod:
     containers: tuple[GenContainer, ...]
     restart_policy: str
     grace_s: int
+    #: Deleted this many seconds after its first container started (None: left alone
+    #: until it settles, then deleted). A deleted pod is judged by the rules alone.
+    delete_after_s: float | None = None
 
     def of_kind(self, *kinds: str) -> list[GenContainer]:
         return [c for c in self.containers if c.kind in kinds]
@@ -45,9 +51,12 @@ class GenPod:
         for c in self.containers:
             b = c.behaviour
             does = "serves" if b.exits_with is None else f"exits {b.exits_with}"
-            parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s, "
+            probe = "" if b.startup_s is None else f", startupProbe passes after {b.startup_s:g}s"
+            parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
                          f"on SIGTERM {b.on_term})")
-        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s: "
+        deleted = ("" if self.delete_after_s is None
+                   else f", deleted {self.delete_after_s:g}s after its first start")
+        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s{deleted}: "
                 + ", ".join(parts))
 
 
@@ -62,6 +71,16 @@ class Prediction:
     #: Containers whose first run ends with this exit code (the status's last state or
     #: state, whichever holds the first run's end when the pod settles).
     exits: tuple[tuple[str, int], ...]
+    #: Containers that run exactly once: an init container that exits 0, or any regular
+    #: container under Never, or one that exits 0 under OnFailure.
+    runs_once: tuple[str, ...] = ()
+
+
+def _runs_once(pod: GenPod, exits: list[tuple[str, int]]) -> tuple[str, ...]:
+    kinds = {c.name: c.kind for c in pod.containers}
+    return tuple(name for name, code in exits
+                 if pod.restart_policy == "Never" or (code == 0 and (
+                     kinds[name] == "init" or pod.restart_policy == "OnFailure")))
 
 
 def predict(pod: GenPod) -> Prediction:
@@ -81,7 +100,8 @@ def predict(pod: GenPod) -> Prediction:
             later = tuple(c.name for c in pod.containers[index + 1:])
             exits.append((container.name, code))
             phase = "Failed" if pod.restart_policy == "Never" else "Pending"
-            return Prediction(phase, tuple(started), later, tuple(exits))
+            return Prediction(phase, tuple(started), later, tuple(exits),
+                              _runs_once(pod, exits))
         if container.kind == "init":
             exits.append((container.name, 0))
     apps = pod.of_kind("app")
@@ -96,4 +116,4 @@ def predict(pod: GenPod) -> Prediction:
         phase = "Running"  # the failed ones are restarted, with back-off, for ever
     else:
         phase = "Failed" if failed else "Succeeded"
-    return Prediction(phase, tuple(started), (), tuple(exits))
+    return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits))

@@ -1,7 +1,9 @@
 """Hypothesis strategies over the grammar of podlife.model.generated: 0-4 init containers
 with 0-3 native sidecars anywhere among them, 1-3 app containers, each restart policy,
 exit codes 0, 1 or 3 after a short time or serving until SIGTERM, every SIGTERM reaction,
-small CPU requests and a grace period of 1-3 s (short, so the suite stays quick)."""
+sidecars with or without a startupProbe that passes after a delay, small CPU requests, a
+grace period of 1-3 s (short, so the suite stays quick), and left alone until the pod
+settles or deleted at a random point."""
 
 from __future__ import annotations
 
@@ -10,13 +12,20 @@ from hypothesis import strategies as st
 from podlife.model.generated import ON_TERM, Behaviour, GenContainer, GenPod
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
+#: Draws per fixed example (see fixed_examples).
+SPREAD = 10
 short = st.sampled_from((0.0, 0.3, 1.0))
+#: Seconds after the first container's start at which a pod is deleted (None: not before
+#: it settles); three in five pods are left to settle, as the phase predictions need.
+DELETE_AFTER = (None, None, None, 0.5, 2.0)
 
 
 def behaviours(kind: str) -> st.SearchStrategy[Behaviour]:
     serve = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM))
     if kind == "sidecar":
-        return serve  # a sidecar that exits is restarted: the examples keep them serving
+        # A sidecar that exits is restarted: the examples keep them serving.
+        return st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
+                         st.sampled_from((None, None, 1.0, 2.0)))
     exits = st.builds(Behaviour, st.sampled_from((0, 0, 0, 1, 3)), short)
     return exits if kind == "init" else st.one_of(exits, serve)
 
@@ -31,22 +40,26 @@ def gen_pods(draw: st.DrawFn) -> GenPod:
                      draw(st.sampled_from((10, 20, 50))))
         for index, kind in enumerate(kinds))
     return GenPod(containers, draw(st.sampled_from(RESTART_POLICIES)),
-                  draw(st.integers(1, 3)))
+                  draw(st.integers(1, 3)), draw(st.sampled_from(DELETE_AFTER)))
 
 
 def fixed_examples(count: int) -> list[GenPod]:
     """`count` distinct examples, the same on every machine and in every xdist worker
-    (derandomized: hypothesis draws them from a fixed seed), for the suite's fixed set."""
+    (derandomized: hypothesis draws them from a fixed seed), for the suite's fixed set.
+
+    Consecutive draws are often near neighbours, so ten times as many are drawn and
+    `count` taken evenly spread among the distinct ones."""
     from hypothesis import HealthCheck, Phase, given, settings
 
     found: list[GenPod] = []
 
-    @settings(database=None, max_examples=count * 3, derandomize=True, deadline=None,
+    @settings(database=None, max_examples=count * SPREAD, derandomize=True, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(gen_pods())
     def collect(pod: GenPod) -> None:
-        if pod not in found and len(found) < count:
+        if pod not in found:
             found.append(pod)
 
     collect()
-    return found
+    step = max(1, len(found) // count)
+    return found[::step][:count]
