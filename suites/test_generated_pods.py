@@ -20,6 +20,7 @@ from podlife.check.framework import Framework
 from podlife.check.generated import manifest, run_example
 from podlife.model.generated import GenPod
 from podlife.model.strategies import fixed_examples, gen_pods
+from podlife.results.recorder import EXPLORED_PROPERTY
 
 #: How many generated pods join the normal suite.
 FIXED_EXAMPLES = 40
@@ -68,8 +69,10 @@ def test_explore(f: Framework, shard: int, request: pytest.FixtureRequest) -> No
         finally:
             _clean(f)
 
-    explore()
-    request.node.user_properties.append(("podlife_explored", counter["run"]))
+    try:
+        explore()
+    finally:
+        request.node.user_properties.append((EXPLORED_PROPERTY, counter["run"]))
 
 
 def _judge_now(f: Framework, request: pytest.FixtureRequest) -> None:

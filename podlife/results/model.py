@@ -44,7 +44,7 @@ _CHECK_FIELDS_V2 = (*_CHECK_FIELDS_V1, "pattern", "dump_errors")
 _CHECK_FIELDS = {1: _CHECK_FIELDS_V1, 2: _CHECK_FIELDS_V2, 3: _CHECK_FIELDS_V2,
                  4: _CHECK_FIELDS_V2}
 #: Added without a schema bump: files without them load (no pod was judged by the model).
-_CHECK_OPTIONAL = ("judged_pods", "unjudged_pods")
+_CHECK_OPTIONAL = ("judged_pods", "unjudged_pods", "explored")
 _RUN_FIELDS = (
     "schema_version", "run_id", "provider", "cluster", "kubernetes_version", "started_at",
     "finished_at", "host", "checks",
@@ -77,6 +77,8 @@ class CheckResult:
     judged_pods: list[str] = field(default_factory=list)
     #: Pods it could not judge, each "pod: why" (never counted as passed).
     unjudged_pods: list[str] = field(default_factory=list)
+    #: Generated pods run and judged by an exploring check (podlife explore); 0 otherwise.
+    explored: int = 0
 
     @property
     def key(self) -> str:
@@ -98,6 +100,7 @@ class CheckResult:
             "dump_errors": list(self.dump_errors),
             "judged_pods": list(self.judged_pods),
             "unjudged_pods": list(self.unjudged_pods),
+            "explored": self.explored,
         }
 
     @classmethod
@@ -126,6 +129,7 @@ class CheckResult:
             judged_pods=schema.texts(data.get("judged_pods", []), where.at("judged_pods")),
             unjudged_pods=schema.texts(data.get("unjudged_pods", []),
                                        where.at("unjudged_pods")),
+            explored=int(schema.number(data.get("explored", 0), where.at("explored"))),
         )
 
 

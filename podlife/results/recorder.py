@@ -32,6 +32,7 @@ ERROR_ATTR = "podlife_error"
 #: User properties the model's plugin sets on a check: the pods judged, and those not.
 JUDGED_PROPERTY = "podlife_judged"
 NOT_JUDGED_PROPERTY = "podlife_not_judged"
+EXPLORED_PROPERTY = "podlife_explored"
 _REASON_LIMIT = 4000
 
 
@@ -108,6 +109,7 @@ class _Evidence:
     dump_errors: list[str] = field(default_factory=list)
     judged: list[str] = field(default_factory=list)
     not_judged: list[str] = field(default_factory=list)
+    explored: int = 0
 
 
 class Recorder:
@@ -165,6 +167,8 @@ class Recorder:
                 found.judged = [str(v) for v in value]
             elif name == NOT_JUDGED_PROPERTY and isinstance(value, list):
                 found.not_judged = [str(v) for v in value]
+            elif name == EXPLORED_PROPERTY and isinstance(value, int):
+                found.explored = value
             elif name == "podlife_dump_error" and value:
                 found.dump_errors.append(str(value))
                 self.problems.append(f"{nodeid}: saving the evidence failed: {value}")
@@ -186,6 +190,7 @@ class Recorder:
             dump_errors=evidence.dump_errors,
             judged_pods=evidence.judged,
             unjudged_pods=evidence.not_judged,
+            explored=evidence.explored,
         )
 
     def build(self) -> RunResult:

@@ -126,6 +126,9 @@ def run_summary(run: RunResult, *, results: str = "", report: str = "") -> str:
     if judged or unjudged:
         lines.append(f"  model: {judged} pods judged, {unjudged} not judged "
                      "(a container without a podlife script, or an unreadable log)")
+    explored = sum(c.explored for c in run.checks)
+    if explored:
+        lines.append(f"  explored: {explored} generated pods run and judged")
     lines += _listed("FAIL", [c for c in run.checks if c.verdict == "fail"])
     lines += _listed("ERROR", [c for c in run.checks if c.verdict == "error"])
     lines += _listed("UNSUPPORTED", [c for c in run.checks if c.verdict == "unsupported"])
