@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from podlife.cli.output import add_reports_dir_option, build_progress, console, step_printer
-from podlife.core import versions
+from podlife.core import argtypes, versions
+
+
+def run_oracles() -> tuple[str, ...]:
+    from podlife.run.selftest.run import ORACLES
+
+    return ORACLES
 
 #: Providers that boot clusters of their own (an existing cluster cannot be soaked fresh).
 SOAK_PROVIDERS = ("local", "kind")
@@ -25,12 +31,14 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
         for mutant in chosen:
             results.append(run.run_mutant(mutant, version, workers=args.workers,
                                           pytest_args=extra, step=step_printer(),
-                                          progress=progress))
+                                          progress=progress, oracle=args.oracle,
+                                          explore_budget_s=args.explore_budget))
     out = run.write_report(results)
     for result in results:
         verdict = (f"[green]caught[/green] by {len(result.caught_by)}" if result.caught
                    else "[red]NOT CAUGHT[/red]")
-        console.print(f"{result.mutant}: {verdict} ({result.passed} passed; build "
+        explored = f", {result.explored} pods explored" if result.explored else ""
+        console.print(f"{result.mutant}: {verdict} ({result.passed} passed{explored}; build "
                       f"{result.build_s}s, suite {result.suite_s}s)", markup=True)
         for key in result.caught_by:
             console.print(f"    {key}: {result.reasons[key]}", markup=False)
@@ -75,6 +83,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "podlife/run/selftest/mutants/)")
     s.add_argument("--workers", type=int, default=4,
                    help="pytest-xdist workers per suite run (default: 4)")
+    s.add_argument("--oracle", choices=run_oracles(), default="all",
+                   help="what may catch the mutants: all (the suite, judged by the model), "
+                        "model (the model alone: the generated pods, then exploring), hand "
+                        "(the hand-written checks alone, the model off) (default: all)")
+    s.add_argument("--explore-budget", type=argtypes.duration_or_zero, default="10m",
+                   metavar="DURATION", help="with --oracle model: how long to explore when "
+                   "the fixed generated pods did not catch it; 0 for none (default: 10m)")
     s.add_argument("--prove", action="store_true",
                    help="instead of clusters, run the upstream unit tests of each patched "
                         "package with and without the patch (default: off)")

@@ -40,3 +40,10 @@ def duration(text: str) -> float:
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration (e.g. 600, 90s, 10m or 1h)") from None
+
+
+def duration_or_zero(text: str) -> float:
+    """A duration (see duration), or 0 (written 0, 0s or 0m) for none at all."""
+    if text.strip().lower() in ("0", "0s", "0m", "0h"):
+        return 0.0
+    return duration(text)

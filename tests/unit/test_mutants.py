@@ -53,3 +53,15 @@ def test_the_proof_is_what_fails_only_with_the_patch() -> None:
                   mutant_failed=["TestNeedsHost", "TestBehaviour"])
     assert proof.broken_by_patch == ["TestBehaviour"] and proof.proven
     assert not Proof("m", "pkg", healthy_failed=["TestX"], mutant_failed=["TestX"]).proven
+
+
+def test_each_oracle_runs_its_own_stages() -> None:
+    """The model alone: the fixed generated pods, then exploring (unless no budget); the
+    hand-written checks alone: the model off and the generated pods deselected."""
+    from podlife.run.selftest.run import stages
+
+    assert stages("all", 600) == [[]]
+    assert stages("model", 600) == [["-k", "test_generated_pod"],
+                                       ["--explore", "--explore-budget", "600"]]
+    assert stages("model", 0) == [["-k", "test_generated_pod"]]
+    assert stages("hand", 600) == [["--no-invariants", "-k", "not generated_pods"]]

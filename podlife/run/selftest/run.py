@@ -23,6 +23,24 @@ from podlife.run.selftest.mutants import Mutant, shadow_module_cache
 
 Step = Callable[[str], None]
 
+#: What may catch a mutant: "all" (the whole suite, each check judged by the model too),
+#: "model" (only the model: the fixed generated pods, then exploring), or "hand" (only the
+#: hand-written checks' own assertions, the model off).
+ORACLES = ("all", "model", "hand")
+
+
+def stages(oracle: str, explore_budget_s: float) -> list[list[str]]:
+    """The pytest argument lists run one after another on the mutant's cluster until one
+    catches it."""
+    if oracle == "hand":
+        return [["--no-invariants", "-k", "not generated_pods"]]
+    if oracle == "model":
+        found = [["-k", "test_generated_pod"]]
+        if explore_budget_s > 0:
+            found.append(["--explore", "--explore-budget", str(explore_budget_s)])
+        return found
+    return [[]]
+
 
 @dataclass
 class MutantResult:
@@ -36,6 +54,9 @@ class MutantResult:
     build_s: float = 0.0
     suite_s: float = 0.0
     results: str = ""
+    oracle: str = "all"
+    #: Generated pods explored before it was caught (or the budget ran out).
+    explored: int = 0
 
     @property
     def caught(self) -> bool:
@@ -70,12 +91,16 @@ def bin_dir(mutant: Mutant, version: versions.KubeVersion,
 
 def run_mutant(mutant: Mutant, version: versions.KubeVersion, *, workers: int,
                pytest_args: list[str], step: Step,
-               progress: build.Progress | None = None) -> MutantResult:
-    """Build, boot, run the suite, tear down; the cluster is gone whatever happens."""
+               progress: build.Progress | None = None, oracle: str = "all",
+               explore_budget_s: float = 0.0) -> MutantResult:
+    """Build, boot, run the suite (or the oracle's stages until one catches it), tear
+    down; the cluster is gone whatever happens."""
+    import os
+
     from podlife.cluster.local.cluster import LocalCluster
     from podlife.run.runner import run_suite
 
-    result = MutantResult(mutant.name, mutant.description)
+    result = MutantResult(mutant.name, mutant.description, oracle=oracle)
     started = time.monotonic()
     step(f"{mutant.name}: building {', '.join(mutant.binaries)} with the patch")
     binaries = bin_dir(mutant, version, progress)
@@ -85,26 +110,40 @@ def run_mutant(mutant: Mutant, version: versions.KubeVersion, *, workers: int,
     try:
         step(f"{mutant.name}: booting a cluster with the patched binaries")
         cluster.up(version, kube_bin_dir=binaries)
-        step(f"{mutant.name}: running the suite")
         started = time.monotonic()
-        outcome = run_suite(["--reuse-cluster", cluster.name, *pytest_args],
-                            label=f"selftest-{mutant.name}", workers=workers, quiet=True)
+        os.environ["PODLIFE_EXPLORE_SHARDS"] = str(workers)
+        os.environ["PODLIFE_EXPLORE_OUT"] = str(paths.reports_dir() / "explore" / mutant.name)
+        for index, args in enumerate(stages(oracle, explore_budget_s)):
+            step(f"{mutant.name}: running the suite ({oracle} oracle"
+                 f"{', exploring' if '--explore' in args else ''})")
+            outcome = run_suite(["--reuse-cluster", cluster.name, *args, *pytest_args],
+                                label=f"selftest-{mutant.name}-{oracle}-{index}",
+                                workers=workers, quiet=True)
+            _collect(result, outcome.results)
+            if result.caught:
+                break
         result.suite_s = round(time.monotonic() - started, 1)
     finally:
         cluster.down()
-    run = load_run(outcome.results)
-    result.results = str(outcome.results)
+    return result
+
+
+def _collect(result: MutantResult, results: Path) -> None:
+    run = load_run(results)
+    result.results = str(results)
     for check in run.checks:
+        result.explored += check.explored
         if check.verdict == "fail":
             result.caught_by.append(check.key)
             result.reasons[check.key] = check.reason.splitlines()[0] if check.reason else ""
         elif check.verdict == "pass":
             result.passed += 1
-    return result
 
 
 def write_report(results: list[MutantResult], out: Path | None = None) -> Path:
-    out = out or paths.reports_dir() / "selftest.json"
+    oracle = results[0].oracle if results else "all"
+    name = "selftest.json" if oracle == "all" else f"selftest-{oracle}.json"
+    out = out or paths.reports_dir() / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([{**asdict(r), "caught": r.caught} for r in results],
                               indent=2) + "\n")
