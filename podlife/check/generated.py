@@ -88,6 +88,8 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
             return True
         if not all(_ran(pod, name) for name in prediction.starts):
             return False
+        if any(pod_state.restarts(pod, name) < 1 for name in prediction.restarted):
+            return False
         return all(_first_exit(pod, name) is not None for name, _ in prediction.exits)
     return done
 

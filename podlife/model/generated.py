@@ -74,6 +74,9 @@ class Prediction:
     #: Containers that run exactly once: an init container that exits 0, or any regular
     #: container under Never, or one that exits 0 under OnFailure.
     runs_once: tuple[str, ...] = ()
+    #: Native sidecars that exit on their own in a pod that stays: each is started again,
+    #: whatever the pod's restart policy.
+    restarted: tuple[str, ...] = ()
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int]]) -> tuple[str, ...]:
@@ -88,8 +91,10 @@ def predict(pod: GenPod) -> Prediction:
 
     Sources: docs concepts/workloads/pods/init-containers (a failing init container is
     retried unless restartPolicy is Never, when the pod fails) and pod-lifecycle (restart
-    policy, phase); KEP-753 (sidecars start in order, do not keep a pod from completing);
-    kubelet kubelet_pods.go getPhase.
+    policy, phase); KEP-753 (sidecars start in order, are restarted whenever they exit,
+    do not keep a pod from completing); kubelet kubelet_pods.go getPhase and
+    kuberuntime_container.go computeInitContainerActions (an exited restartable init
+    container is started again).
     """
     started: list[str] = []
     exits: list[tuple[str, int]] = []
@@ -101,7 +106,7 @@ def predict(pod: GenPod) -> Prediction:
             exits.append((container.name, code))
             phase = "Failed" if pod.restart_policy == "Never" else "Pending"
             return Prediction(phase, tuple(started), later, tuple(exits),
-                              _runs_once(pod, exits))
+                              _runs_once(pod, exits), _restarted(pod, started, phase))
         if container.kind == "init":
             exits.append((container.name, 0))
     apps = pod.of_kind("app")
@@ -116,4 +121,13 @@ def predict(pod: GenPod) -> Prediction:
         phase = "Running"  # the failed ones are restarted, with back-off, for ever
     else:
         phase = "Failed" if failed else "Succeeded"
-    return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits))
+    return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits),
+                      _restarted(pod, started, phase))
+
+
+def _restarted(pod: GenPod, started: list[str], phase: str) -> tuple[str, ...]:
+    """Sidecars that exit on their own while the pod stays (Pending or Running)."""
+    if phase in ("Succeeded", "Failed"):
+        return ()
+    return tuple(c.name for c in pod.of_kind("sidecar")
+                 if c.name in started and c.behaviour.exits_with is not None)

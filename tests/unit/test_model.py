@@ -344,3 +344,16 @@ def test_a_deleted_pod_stops_within_its_grace() -> None:
     result = judge(deleted("2026-01-01T00:00:40Z"), timeline(), 37)
     assert broken(result) == ["deletion-within-grace"]
     assert "30 s after the deletionTimestamp" in result.violations[0].observed
+
+
+def test_a_sidecar_that_exits_is_started_again_while_the_pod_stays() -> None:
+    """KEP-753 and TestComputePodActionsWithRestartableInitContainers: an exited native
+    sidecar is restarted, whatever the pod's restartPolicy; not once the pod completed."""
+    from podlife.model.generated import Behaviour, GenContainer, GenPod, predict
+
+    sidecar = GenContainer("s0", "sidecar", Behaviour(0, 0.3))
+    serving = GenContainer("a1", "app", Behaviour(None, 0.0))
+    done = GenContainer("a1", "app", Behaviour(0, 0.0))
+    for policy in ("Never", "OnFailure", "Always"):
+        assert predict(GenPod((sidecar, serving), policy, 1)).restarted == ("s0",)
+    assert predict(GenPod((sidecar, done), "Never", 1)).restarted == ()
