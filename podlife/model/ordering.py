@@ -34,6 +34,8 @@ def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
     under Never, an init container that failed means nothing after it starts."""
     origin = _origin(pod)
     for init in pod.of_kind("init"):
+        if not pod.first_run_seen(init):
+            continue  # an earlier run, unseen, may have exited 0 before
         success = _first_success(pod.runs[init.name])
         for later in pod.after(init):
             if not pod.runs[later.name]:
@@ -57,8 +59,8 @@ def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
 def sidecar_starts_before_later(pod: Pod) -> Iterator[Violation]:
     origin = _origin(pod)
     for sidecar in pod.of_kind("sidecar"):
-        if not pod.runs[sidecar.name]:
-            continue
+        if not pod.runs[sidecar.name] or not pod.first_run_seen(sidecar):
+            continue  # its first start is unknown: an unseen run came before
         first = pod.runs[sidecar.name][0].started
         for later in pod.after(sidecar):
             runs = pod.runs[later.name]
@@ -75,7 +77,8 @@ def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
     run of it got that far)."""
     origin = _origin(pod)
     for sidecar in pod.of_kind("sidecar"):
-        if not (sidecar.reports_startup and pod.runs[sidecar.name]):
+        if not (sidecar.reports_startup and pod.runs[sidecar.name]
+                and pod.first_run_seen(sidecar)):
             continue
         ready = next((e for run in pod.runs[sidecar.name]
                       if (e := run.first(STARTUP_READY)) is not None), None)

@@ -90,6 +90,13 @@ class Pod:
                 return entry.get("status")
         return None
 
+    def first_run_seen(self, container: Container) -> bool:
+        """Its first run is in the timeline: at least restartCount + 1 runs were seen (the
+        runtime keeps only the last instances' logs, so a container that restarted often
+        may show its later runs only, and its first start or exit is then unknown)."""
+        status = self.container_status(container.name) or {}
+        return len(self.runs[container.name]) >= int(status.get("restartCount") or 0) + 1
+
     def observed(self, container: Container) -> bool:
         """Its runs can be read: instrumented, and no log of it was unreadable."""
         return container.instrumented and not any(

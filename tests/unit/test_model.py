@@ -357,3 +357,14 @@ def test_a_sidecar_that_exits_is_started_again_while_the_pod_stays() -> None:
     for policy in ("Never", "OnFailure", "Always"):
         assert predict(GenPod((sidecar, serving), policy, 1)).restarted == ("s0",)
     assert predict(GenPod((sidecar, done), "Never", 1)).restarted == ()
+
+
+def test_a_sidecar_whose_first_runs_are_unseen_gives_no_order() -> None:
+    """The runtime keeps the logs of the last instances only: with restartCount 3 and two
+    runs seen, the sidecar's first start is unknown, so nothing is said about it."""
+    events = timeline((0, "app", "starting", ""), (5, "s", "starting", ""),
+                      (6, "s", "exiting", "1"), (7, "s", "starting", ""))
+    seen_all = pod(init=("s",), sidecars_at=("s",), statuses=[status("s", restarts=1)])
+    assert broken(judge(seen_all, events, 37)) == ["sidecar-starts-before-later"]
+    unseen = pod(init=("s",), sidecars_at=("s",), statuses=[status("s", restarts=3)])
+    assert judge(unseen, events, 37).violations == []
