@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from podlife.check import pod_state
 from podlife.check.instrument import Script
 from podlife.core.images import ImageMap
+from podlife.core.timeline import MARKER
 from podlife.model.generated import GenContainer, GenPod, Prediction, predict
 from podlife.model.judge import judge_status
 from podlife.model.pod import STARTUP_READY
@@ -50,6 +51,11 @@ def manifest(pod: GenPod, images: ImageMap) -> dict:
                "resources": {"requests": {"cpu": f"{c.cpu_m}m", "memory": "8Mi"}}}
         if c.kind == "sidecar":
             out["restartPolicy"] = "Always"
+        if isinstance(c.behaviour.on_term, float):
+            # A container that drains (works on after SIGTERM) has a preStop hook too,
+            # which reports into its log as it starts and works for 1 s.
+            report = f"echo {MARKER} {c.name} prestop > /proc/1/fd/1; sleep 1"
+            out["lifecycle"] = {"preStop": {"exec": {"command": ["sh", "-c", report]}}}
         if c.behaviour.startup_s is not None:
             out["startupProbe"] = {"exec": {"command": ["test", "-f", STARTED_FILE]},
                                    "periodSeconds": 1, "failureThreshold": 60}

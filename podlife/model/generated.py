@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s).
+#: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s);
+#: one that works on (drains) also has a preStop hook of 1 s.
 ON_TERM = ("exit", "fail", "ignore", 1.0)
 
 

@@ -27,6 +27,7 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.READY_MEANS_CONTAINERS_READY,), status.ready_means_containers_ready, False),
     ((rules.INITIALIZED_ONCE_APPS_STARTED,), status.initialized_once_apps_started, False),
     ((rules.SIDECAR_STARTUP_GATES_LATER,), ordering.sidecar_startup_gates_later, True),
+    ((rules.SIDECAR_PRESTOP_AT_TERMINATION,), ordering.sidecar_prestop_at_termination, True),
     ((rules.DELETION_WITHIN_GRACE,), status.deletion_within_grace, False),
 )
 

@@ -164,6 +164,28 @@ def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
                                 f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
 
 
+def sidecar_prestop_at_termination(pod: Pod) -> Iterator[Violation]:
+    """Each hook starts as the termination begins; an app with a hook gets SIGTERM only
+    after its own hook, so a sidecar's hook (last run) must come before that SIGTERM."""
+    origin = _origin(pod)
+    for sidecar in pod.of_kind("sidecar"):
+        runs = pod.runs[sidecar.name]
+        hook = runs[-1].first("prestop") if runs and sidecar.reports_prestop else None
+        if hook is None:
+            continue
+        for app in pod.of_kind("app"):
+            app_runs = pod.runs[app.name]
+            if not (app.reports_prestop and app_runs and app_runs[-1].first("prestop")):
+                continue
+            signal = app_runs[-1].first("sigterm")
+            if signal is not None and hook.sort_key() >= signal.sort_key():
+                yield Violation(rules.SIDECAR_PRESTOP_AT_TERMINATION, pod.name,
+                                f"sidecar {sidecar.name}'s preStop hook to start before "
+                                f"{app.name} got SIGTERM (at {_at(signal, origin)}), after "
+                                "its own hook", f"{sidecar.name}'s hook started at "
+                                f"{_at(hook, origin)}")
+
+
 def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
     """Never: a regular container runs once. OnFailure: not again after exiting 0."""
     origin = _origin(pod)

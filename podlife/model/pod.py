@@ -26,6 +26,8 @@ class Container:
     startup_probe: bool = False
     #: Its script reports `startup-ready` just before its startupProbe can first succeed.
     reports_startup: bool = False
+    #: Has a preStop hook that reports `prestop` into the container's log as it starts.
+    reports_prestop: bool = False
 
 
 @dataclass
@@ -111,6 +113,11 @@ def _instrumented(container: dict) -> bool:
     return any(MARKER in part for part in container.get("command") or [])
 
 
+def _reports_prestop(container: dict) -> bool:
+    hook = ((container.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}
+    return any(f"{MARKER} " in part and " prestop" in part for part in hook.get("command") or [])
+
+
 def _reports_startup(container: dict) -> bool:
     return bool(container.get("startupProbe")) and any(
         f"ev {STARTUP_READY}" in part for part in container.get("command") or [])
@@ -126,13 +133,15 @@ def from_api(pod: dict, timeline: Timeline) -> Pod:
         containers.append(Container(c["name"], len(containers), kind, _instrumented(c),
                                     own_restart_policy=own,
                                     startup_probe=bool(c.get("startupProbe")),
-                                    reports_startup=_reports_startup(c)))
+                                    reports_startup=_reports_startup(c),
+                                    reports_prestop=_reports_prestop(c)))
     for c in spec.get("containers") or []:
         containers.append(Container(c["name"], len(containers), "app", _instrumented(c),
                                     own_restart_policy=bool(c.get("restartPolicy")
                                                             or c.get("restartPolicyRules")),
                                     startup_probe=bool(c.get("startupProbe")),
-                                    reports_startup=_reports_startup(c)))
+                                    reports_startup=_reports_startup(c),
+                                    reports_prestop=_reports_prestop(c)))
     grace = spec.get("terminationGracePeriodSeconds")
     return Pod(
         name=(pod.get("metadata") or {}).get("name", timeline.pod),

@@ -105,10 +105,19 @@ DELETION_WITHIN_GRACE = Rule(
     "ObjectMeta.deletionTimestamp; kubelet: kuberuntime_container.go killContainer and "
     "kuberuntime_manager.go minimumGracePeriodInSeconds = 2 (v1.28.15 to v1.37.2)")
 
+SIDECAR_PRESTOP_AT_TERMINATION = Rule(
+    "sidecar-prestop-at-termination",
+    "while the pod terminates, a native sidecar's preStop hook starts before any app "
+    "container that ran a preStop hook of its own gets SIGTERM (every hook starts when the "
+    "termination does; a sidecar waits for its turn only after its hook)",
+    "docs: concepts/workloads/pods/sidecar-containers, 'Sidecar containers and Pod "
+    "lifecycle'; kubelet: kuberuntime_container.go killContainer, executePreStopHook before "
+    "ordering.waitForTurn (v1.29.15 to v1.37.2)", since=29)
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
     EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
-    DELETION_WITHIN_GRACE,
+    DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION,
 )

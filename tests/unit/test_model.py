@@ -257,7 +257,7 @@ def test_an_unreadable_log_is_missing_evidence() -> None:
 
 def test_every_rule_has_a_source_and_a_release() -> None:
     ids = [r.id for r in rules.RULES]
-    assert len(ids) == len(set(ids)) == 13
+    assert len(ids) == len(set(ids)) == 14
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
 
@@ -368,3 +368,27 @@ def test_a_sidecar_whose_first_runs_are_unseen_gives_no_order() -> None:
     assert broken(judge(seen_all, events, 37)) == ["sidecar-starts-before-later"]
     unseen = pod(init=("s",), sidecars_at=("s",), statuses=[status("s", restarts=3)])
     assert judge(unseen, events, 37).violations == []
+
+
+def _hooked(name: str) -> dict:
+    return {"preStop": {"exec": {"command": [
+        "sh", "-c", f"echo {MARKER} {name} prestop > /proc/1/fd/1; sleep 1"]}}}
+
+
+def test_a_sidecars_prestop_hook_starts_with_the_termination() -> None:
+    """kubelet killContainer (1.29+): the preStop hook runs first, then the container waits
+    for its turn; the app's SIGTERM comes after its own hook."""
+    manifest = pod(init=("s",), sidecars_at=("s",))
+    manifest["spec"]["initContainers"][0]["lifecycle"] = _hooked("s")
+    manifest["spec"]["containers"][0]["lifecycle"] = _hooked("app")
+    healthy = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                       (5.0, "app", "prestop", ""), (5.05, "s", "prestop", ""),
+                       (6.0, "app", "sigterm", ""), (6.01, "app", "exiting", "0"),
+                       (6.1, "s", "sigterm", ""), (6.11, "s", "exiting", "0"))
+    assert judge(manifest, healthy, 37).violations == []
+    in_turn = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                       (5.0, "app", "prestop", ""), (6.0, "app", "sigterm", ""),
+                       (6.01, "app", "exiting", "0"), (6.1, "s", "prestop", ""),
+                       (7.1, "s", "sigterm", ""), (7.11, "s", "exiting", "0"))
+    assert broken(judge(manifest, in_turn, 37)) == ["sidecar-prestop-at-termination"]
+    assert judge(manifest, in_turn, 28).violations == []  # no termination order before 1.29
