@@ -88,10 +88,10 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
     """The condition the pod settles on, by the prediction; it also holds as soon as the
     pod contradicts the prediction in a way no later state can undo."""
     def done(pod: dict) -> bool:
-        if prediction.phase in ("Succeeded", "Failed"):
-            return pod_state.phase(pod) in ("Succeeded", "Failed")
         if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
             return True
+        if prediction.phase in ("Succeeded", "Failed"):
+            return False
         if not all(_ran(pod, name) for name in prediction.starts):
             return False
         if any(pod_state.restarts(pod, name) < 1 for name in prediction.restarted):
