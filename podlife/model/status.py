@@ -67,8 +67,8 @@ def exit_code_as_reported(pod: Pod) -> Iterator[Violation]:
     as the run's first event (the status keeps whole seconds)."""
     for container in pod.containers:
         runs, status = pod.runs[container.name], pod.container_status(container.name)
-        if not runs or status is None:
-            continue
+        if not runs or status is None or not pod.first_run_seen(container):
+            continue  # with a run unseen, the run matched by its start may be the wrong one
         terminated = (status.get("state") or {}).get("terminated")
         if terminated is None or not terminated.get("startedAt"):
             continue

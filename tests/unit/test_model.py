@@ -392,3 +392,14 @@ def test_a_sidecars_prestop_hook_starts_with_the_termination() -> None:
                        (7.1, "s", "sigterm", ""), (7.11, "s", "exiting", "0"))
     assert broken(judge(manifest, in_turn, 37)) == ["sidecar-prestop-at-termination"]
     assert judge(manifest, in_turn, 28).violations == []  # no termination order before 1.29
+
+
+def test_an_exit_code_is_not_matched_to_a_run_when_one_was_unseen() -> None:
+    """Seen in exploring: a0 exited 1, restarted in the same second, and its second run
+    (whose log was not read) exited 0 on SIGTERM; the status is of the second run."""
+    events = timeline((0.0, "app", "starting", ""), (0.3, "app", "exiting", "1"))
+    entry = status("app", exit_code=0, restarts=1)
+    entry["state"]["terminated"]["startedAt"] = "1970-01-01T00:00:00Z"
+    assert judge(pod(statuses=[entry]), events, 37).violations == []
+    entry["restartCount"] = 0
+    assert broken(judge(pod(statuses=[entry]), events, 37)) == ["exit-code-as-reported"]
