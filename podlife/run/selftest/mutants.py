@@ -5,7 +5,7 @@ default release (paths `a/<module>@<version>/<file>`), with a short header:
 
     # <what the mutant breaks, one line>
     # binaries: kubelet [kube-scheduler ...]   (the binaries rebuilt with the patch)
-    # unit-tests: <Go package whose upstream tests must fail with the patch>
+    # unit-tests: <Go package whose upstream tests must fail with the patch> [-run REGEX]
 
 The patched files are written beside the build and handed to `go build -overlay`, so the
 module cache is never touched and the Go build cache recompiles only what the patch changes.
