@@ -63,7 +63,7 @@ def _only_observed(model: Pod, unobserved: list) -> Pod:
     return Pod(model.name, model.restart_policy, model.grace_s,
                [c for c in model.containers if c.name not in names], model.status,
                {k: v for k, v in model.runs.items() if k not in names}, model.unreadable,
-               model.deletion)
+               model.deletion, model.deletion_grace_s)
 
 
 def judge_status(pod: dict, minor: int | None) -> list[Violation]:

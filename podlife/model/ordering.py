@@ -114,7 +114,8 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
     other_signal, other_exit = other_runs[-1].first("sigterm"), other_runs[-1].exited
     if signal is None:
         return None
-    if other_signal is not None and signal.sort_key() < other_signal.sort_key():
+    if (other_signal is not None and signal.sort_key() < other_signal.sort_key()
+            and not _after_deletion(pod, signal)):
         return None  # signalled before the termination reached `other`: not this rule's
     if other_exit is None:
         # It never said it exits: known to have run on only if it was signalled and then
@@ -128,6 +129,13 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
     if signal.sort_key() <= other_exit.sort_key() and signal.sort_key() < deadline:
         return signal, other_exit
     return None
+
+
+def _after_deletion(pod: Pod, signal: Event) -> bool:
+    """The SIGTERM came once the pod's deletion was requested, so it is the deletion's (a
+    signal before it, e.g. a liveness kill, is not; 1 s for the request's whole seconds)."""
+    requested = pod.deletion_requested()
+    return requested is not None and signal.t >= requested - 1.0
 
 
 def _killed(pod: Pod, container: Container) -> bool:

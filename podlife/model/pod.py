@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from podlife.core.timeline import MARKER, Event, Timeline
+from podlife.core.timeline import MARKER, Event, Timeline, parse_timestamp
 
 #: The default terminationGracePeriodSeconds (the API server fills it in when absent).
 DEFAULT_GRACE_S = 30
@@ -71,6 +71,14 @@ class Pod:
     unreadable: list[str]
     #: metadata.deletionTimestamp (the deletion request plus its grace period), if deleted.
     deletion: str | None = None
+    #: metadata.deletionGracePeriodSeconds, if deleted.
+    deletion_grace_s: int | None = None
+
+    def deletion_requested(self) -> float | None:
+        """When the deletion was requested (whole seconds: the API keeps no finer time)."""
+        if not self.deletion or self.deletion_grace_s is None:
+            return None
+        return parse_timestamp(self.deletion) - self.deletion_grace_s
 
     def of_kind(self, *kinds: str) -> list[Container]:
         return [c for c in self.containers if c.kind in kinds]
@@ -152,6 +160,7 @@ def from_api(pod: dict, timeline: Timeline) -> Pod:
         runs={c.name: runs_of(timeline, c.name) for c in containers},
         unreadable=list(timeline.unreadable),
         deletion=(pod.get("metadata") or {}).get("deletionTimestamp"),
+        deletion_grace_s=(pod.get("metadata") or {}).get("deletionGracePeriodSeconds"),
     )
 
 

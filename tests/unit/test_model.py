@@ -403,3 +403,19 @@ def test_an_exit_code_is_not_matched_to_a_run_when_one_was_unseen() -> None:
     assert judge(pod(statuses=[entry]), events, 37).violations == []
     entry["restartCount"] = 0
     assert broken(judge(pod(statuses=[entry]), events, 37)) == ["exit-code-as-reported"]
+
+
+def test_a_sidecar_signalled_with_the_app_on_deletion_breaks_the_order() -> None:
+    """kuberuntime_termination_order.go: on deletion a sidecar waits for the app containers
+    to exit; signalled at the same moment as a draining app (even a hair before it), the
+    order is broken. A SIGTERM before the deletion (a liveness kill) is not the deletion's."""
+    def deleted(requested: int) -> dict:
+        manifest = pod(init=("s",), sidecars_at=("s",))
+        manifest["metadata"]["deletionTimestamp"] = f"1970-01-01T00:00:{requested + 30:02d}Z"
+        manifest["metadata"]["deletionGracePeriodSeconds"] = 30
+        return manifest
+    events = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                      (10.000, "s", "sigterm", ""), (10.001, "app", "sigterm", ""),
+                      (10.002, "s", "exiting", "0"), (11.0, "app", "exiting", "0"))
+    assert broken(judge(deleted(10), events, 37)) == ["sidecar-stops-after-apps"]
+    assert judge(deleted(20), events, 37).violations == []
