@@ -178,20 +178,31 @@ def sidecar_prestop_at_termination(pod: Pod) -> Iterator[Violation]:
     origin = _origin(pod)
     for sidecar in pod.of_kind("sidecar"):
         runs = pod.runs[sidecar.name]
-        hook = runs[-1].first("prestop") if runs and sidecar.reports_prestop else None
-        if hook is None:
+        if not (runs and sidecar.reports_prestop):
             continue
+        hook = runs[-1].first("prestop")
+        own_signal = runs[-1].first("sigterm")
         for app in pod.of_kind("app"):
             app_runs = pod.runs[app.name]
-            if not (app.reports_prestop and app_runs and app_runs[-1].first("prestop")):
+            app_hook = app_runs[-1].first("prestop") if app_runs else None
+            signal = app_runs[-1].first("sigterm") if app_runs else None
+            if not (app.reports_prestop and app_hook and signal):
                 continue
-            signal = app_runs[-1].first("sigterm")
-            if signal is not None and hook.sort_key() >= signal.sort_key():
+            if hook is not None and hook.sort_key() >= signal.sort_key():
                 yield Violation(rules.SIDECAR_PRESTOP_AT_TERMINATION, pod.name,
                                 f"sidecar {sidecar.name}'s preStop hook to start before "
                                 f"{app.name} got SIGTERM (at {_at(signal, origin)}), after "
                                 "its own hook", f"{sidecar.name}'s hook started at "
                                 f"{_at(hook, origin)}")
+            elif (hook is None and own_signal is not None
+                  and own_signal.sort_key() > app_hook.sort_key()):
+                # Its log was read past its own SIGTERM, so a hook that had started
+                # would be there: the kubelet skipped it (no grace left at its turn).
+                yield Violation(rules.SIDECAR_PRESTOP_AT_TERMINATION, pod.name,
+                                f"sidecar {sidecar.name}'s preStop hook to start before "
+                                f"{app.name} got SIGTERM (at {_at(signal, origin)}), after "
+                                "its own hook", f"{sidecar.name}'s hook never started; it "
+                                f"got SIGTERM at {_at(own_signal, origin)}")
 
 
 def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:

@@ -394,6 +394,24 @@ def test_a_sidecars_prestop_hook_starts_with_the_termination() -> None:
     assert judge(manifest, in_turn, 28).violations == []  # no termination order before 1.29
 
 
+def test_a_sidecars_skipped_prestop_hook_is_a_violation_once_its_log_shows_sigterm() -> None:
+    """The hook run only at the sidecar's turn is skipped when no grace is left: the log,
+    read past the sidecar's own SIGTERM, has no `prestop`. A log that stops before that
+    SIGTERM says nothing (missing evidence is not absence)."""
+    manifest = pod(init=("s",), sidecars_at=("s",))
+    manifest["spec"]["initContainers"][0]["lifecycle"] = _hooked("s")
+    manifest["spec"]["containers"][0]["lifecycle"] = _hooked("app")
+    skipped = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                       (5.0, "app", "prestop", ""), (6.0, "app", "sigterm", ""),
+                       (7.5, "app", "exiting", "0"), (9.5, "s", "sigterm", ""),
+                       (9.51, "s", "exiting", "0"))
+    assert broken(judge(manifest, skipped, 37)) == ["sidecar-prestop-at-termination"]
+    unread = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                      (5.0, "app", "prestop", ""), (6.0, "app", "sigterm", ""),
+                      (7.5, "app", "exiting", "0"))
+    assert judge(manifest, unread, 37).violations == []
+
+
 def test_an_exit_code_is_not_matched_to_a_run_when_one_was_unseen() -> None:
     """Seen in exploring: a0 exited 1, restarted in the same second, and its second run
     (whose log was not read) exited 0 on SIGTERM; the status is of the second run."""
