@@ -21,7 +21,7 @@ from podlife.check.apply import resource_of
 from podlife.check.features import native_sidecar_gap, server_version
 from podlife.check.framework import Framework
 from podlife.check.outcomes import unsupported
-from podlife.check.resources import parse_quantity
+from podlife.model.requests import parse_quantity
 from podlife.check.support import minor_of
 
 #: Maps whose values are resource quantities: "1Gi" may legitimately come back as

@@ -6,7 +6,7 @@ refine it (they keep running, so they add to the app containers and to every ini
 container declared after them). cpu and memory are shared with whatever else runs on the
 node, so the boundary is tested with an extended resource only this check uses: the node
 advertises exactly 10 widgets, and pods whose effective request is 10 schedule while pods
-needing 11 stay Pending with "Insufficient". podlife.check.resources states the request each
+needing 11 stay Pending with "Insufficient". podlife.model.requests states the request each
 case means to create before the scheduler gives its verdict.
 """
 
@@ -28,7 +28,7 @@ from podlife.check.namespaces import MANAGED_BY
 from podlife.check.nodes import usable_nodes
 from podlife.check.outcomes import unsupported
 from podlife.check.pod_state import scheduled
-from podlife.check.resources import effective_request
+from podlife.model.requests import effective_request
 from podlife.check.waits import watch_until
 
 CAPACITY = 10
@@ -213,7 +213,7 @@ def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
         pod = widget_pod(f, resource, case)
         computed = effective_request(pod, resource)
         assert computed == case.effective, (
-            f"podlife.check.resources says this pod requests {computed} widgets, the case meant "
+            f"podlife.model.requests says this pod requests {computed} widgets, the case meant "
             f"{case.effective}: the pod or the formula is wrong")
         stored = f.create(pod)
         assert (stored["spec"].get("overhead") or {}).get(resource) == (

@@ -1,7 +1,7 @@
 """The effective-request arithmetic the scheduling checks rely on (pure: no cluster).
 
 The scheduling suite states the effective request it means to create with
-podlife.check.resources before asking the scheduler; if this arithmetic were wrong, the suite
+podlife.model.requests before asking the scheduler; if this arithmetic were wrong, the suite
 would test the wrong boundary, so it is pinned here against the tutorial's own numbers
 and hand-worked native-sidecar cases.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from podlife.check import manifests
-from podlife.check.resources import (
+from podlife.model.requests import (
     container_requests,
     effective_request,
     effective_requests,

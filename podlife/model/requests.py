@@ -9,8 +9,15 @@ container runs next to the sidecars declared before it. Per resource:
                      max over init container i of (i + sidecars declared before i) )
                 + pod overhead
 
-Everything here is pure (dicts in, numbers out), so the scheduling checks can state which
-request they mean to create before they ask the scheduler for its verdict. Quantities are
+Sources: docs concepts/workloads/pods/init-containers, 'Resource sharing within
+containers', and sidecar-containers, 'Resource sharing within containers'; KEP-753; the
+helper the scheduler and the kubelet share, PodRequests: kubernetes
+pkg/api/v1/resource/helpers.go at v1.29.15 and v1.31.0, k8s.io/component-helpers
+resource/helpers.go at v0.35.8 to v0.37.2.
+
+Everything here is pure (dicts in, numbers out): the scheduling checks state which
+request they mean to create before they ask the scheduler for its verdict, and the model
+predicts from it where a generated pod can be scheduled. Quantities are
 parsed with `decimal` so "0.1" + "0.2" is exactly "0.3", and rounded up to whole
 millicores / bytes / units only once the pod's total is known, as the scheduler does.
 """
