@@ -21,8 +21,8 @@ from podlife.check.apply import resource_of
 from podlife.check.features import native_sidecar_gap, server_version
 from podlife.check.framework import Framework
 from podlife.check.outcomes import unsupported
-from podlife.model.requests import parse_quantity
 from podlife.check.support import minor_of
+from podlife.model.requests import parse_quantity
 
 #: Maps whose values are resource quantities: "1Gi" may legitimately come back as
 #: "1073741824" or 1 as "1", so these compare by value, not by spelling.

@@ -17,8 +17,8 @@ from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
 from podlife.check.ordering import expect_order, one_after_another
 from podlife.check.pod_state import is_ready
-from podlife.model.requests import effective_requests
 from podlife.core.images import adapt_command
+from podlife.model.requests import effective_requests
 
 pytestmark = pytest.mark.pattern("webapp-deployment")
 
