@@ -14,22 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
 
 from podlife.check import manifests
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, run, serve
-from podlife.check.namespaces import MANAGED_BY
-from podlife.check.nodes import usable_nodes
-from podlife.check.outcomes import unsupported
 from podlife.check.pod_state import scheduled
+from podlife.check.widgets import advertised, runtime_class, runtime_class_name
 from podlife.model.requests import effective_request
-from podlife.check.waits import watch_until
 
 CAPACITY = 10
 POD = "init-resources"
@@ -85,52 +79,6 @@ def sidecar_names(case: Case) -> list[str]:
     return [f"sidecar-{i}" for i in range(1, len(case.sidecars) + 1)]
 
 
-def schedulable_node(f: Framework) -> str:
-    """The first node that takes pods (podlife.check.nodes)."""
-    for node in sorted(usable_nodes(f.core), key=lambda n: n.metadata.name):
-        return node.metadata.name
-    unsupported("no Ready, schedulable, untainted node to advertise an extended resource on")
-
-
-def wait_node(f: Framework, name: str, until: Callable[[dict], bool], *, timeout: float,
-              what: str) -> dict:
-    """Watch a node until until(node) holds; the error shows its allocatable resources."""
-    return watch_until(f.core.list_node, api=f.api, name=name, until=until, timeout=timeout,
-                       what=what,
-                       describe=lambda n: f"allocatable {n['status'].get('allocatable')}")
-
-
-@contextlib.contextmanager
-def advertised(f: Framework, quantity: int) -> Iterator[tuple[str, str]]:
-    """Advertise `quantity` of a widget resource unique to this check on one node.
-
-    The name carries the namespace's suffix, so checks running in parallel each count their
-    own widgets. The resource is removed from the node afterwards, whatever happened.
-    """
-    node = schedulable_node(f)
-    resource = f"podlife.dev/widget-{f.namespace.rsplit('-', 1)[-1]}"
-    f.core.patch_node_status(node, {"status": {"capacity": {resource: str(quantity)}}})
-    try:
-        wait_node(f, node, lambda n: n["status"].get("allocatable", {}).get(resource)
-                  == str(quantity),
-                  timeout=60, what=f"allocatable {resource}={quantity}")
-        yield node, resource
-    finally:
-        remove_resource(f, node, resource)
-
-
-def remove_resource(f: Framework, node: str, resource: str) -> None:
-    """JSON-patch the resource out of the node's capacity (and allocatable, if the kubelet
-    copied it there already)."""
-    key = resource.replace("~", "~0").replace("/", "~1")
-    status = f.core.read_node(node).status
-    ops = [{"op": "remove", "path": f"/status/{part}/{key}"}
-           for part in ("capacity", "allocatable")
-           if resource in (getattr(status, part) or {})]
-    if ops:
-        f.core.patch_node_status(node, ops)
-
-
 def widget_pod(f: Framework, resource: str, case: Case) -> dict:
     """The tutorial's init-resources pod, asking for widgets as the case says.
 
@@ -167,30 +115,6 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
         spec["runtimeClassName"] = runtime_class_name(f)
         spec["overhead"] = {resource: str(case.overhead)}
     return instrument(pod, scripts, f.images)
-
-
-def runtime_class_name(f: Framework) -> str:
-    return f"podlife-{f.namespace}"
-
-
-#: The runtime handler every containerd (and CRI-O) node has; the pod runs on it as usual.
-HANDLER = "runc"
-
-
-@contextlib.contextmanager
-def runtime_class(f: Framework, resource: str, overhead: int) -> Iterator[None]:
-    """A RuntimeClass of this check's own, whose pod overhead is `overhead` widgets; removed
-    afterwards, whatever happened (it is cluster-wide, the namespace does not hold it)."""
-    node = k8s.NodeV1Api(f.api)
-    node.create_runtime_class({"metadata": {"name": runtime_class_name(f),
-                                            "labels": MANAGED_BY},
-                               "handler": HANDLER,
-                               "overhead": {"podFixed": {resource: str(overhead)}}})
-    try:
-        yield
-    finally:
-        with contextlib.suppress(ApiException):
-            node.delete_runtime_class(runtime_class_name(f))
 
 
 def tutorial_formula(case: Case) -> int:
