@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from podlife.check.features import native_sidecar_support
 from podlife.check.framework import Framework
 from podlife.check.generated import manifest, run_example
 from podlife.model.generated import GenPod
@@ -28,6 +29,8 @@ FIXED_EXAMPLES = 40
 
 def _param(index: int, pod: GenPod):
     marks = [pytest.mark.needs("native-sidecars")] if pod.of_kind("sidecar") else []
+    if pod.capacity is not None:
+        marks.append(pytest.mark.needs("node-changes"))
     return pytest.param(pod, id=f"ex{index:02d}", marks=marks)
 
 
@@ -49,12 +52,16 @@ def test_explore(f: Framework, shard: int, request: pytest.FixtureRequest) -> No
     base_seed = options.getoption("podlife_explore_seed")
     out = Path(os.environ.get("PODLIFE_EXPLORE_OUT", "reports/explore"))
     counter = {"run": 0}
+    # The grammar follows the cluster: no native sidecars where it lacks them (a
+    # documented absence), no widgets without leave to change a node.
+    sidecars = native_sidecar_support(f).verdict == "supported"
+    grammar = gen_pods(sidecars=sidecars, widgets=f.may_change_nodes)
 
     @seed(base_seed + shard)
     @settings(max_examples=options.getoption("podlife_explore_examples"), deadline=None,
               database=None, suppress_health_check=list(HealthCheck),
               phases=[Phase.generate, Phase.shrink])
-    @given(gen_pods())
+    @given(grammar)
     def explore(pod: GenPod) -> None:
         if time.monotonic() > budget_end:
             return  # out of budget: the remaining draws are not run
@@ -90,8 +97,11 @@ def _save(out: Path, used_seed: int, pod: GenPod, f: Framework) -> None:
     (overwritten while hypothesis shrinks: what is left is the minimal pod)."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"seed-{used_seed}.yaml"
+    widgets = ("" if pod.capacity is None else "# its widgets need a node advertising them "
+               "(and the overhead a RuntimeClass): left out here\n")
     text = (f"# podlife explore: seed {used_seed}; replay: podlife explore --seed {used_seed}\n"
-            f"# {pod.describe()}\n" + yaml.safe_dump(manifest(pod, f.images), sort_keys=False))
+            f"# {pod.describe()}\n{widgets}"
+            + yaml.safe_dump(manifest(pod, f.images), sort_keys=False))
     path.write_text(text, encoding="utf-8")
 
 

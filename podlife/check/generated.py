@@ -5,17 +5,22 @@ on the way, and the whole timeline at the end. Disagreements come back as lines.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from podlife.check import pod_state
 from podlife.check.instrument import Script
+from podlife.check.widgets import advertised, runtime_class
 from podlife.core.images import ImageMap
 from podlife.core.timeline import MARKER
+from podlife.model import rules
 from podlife.model.generated import GenContainer, GenPod, Prediction, predict
 from podlife.model.judge import judge_status
 from podlife.model.pod import STARTUP_READY
+from podlife.model.verdict import Violation
 
 if TYPE_CHECKING:
     from podlife.check.framework import Framework
@@ -43,12 +48,28 @@ def script(pod: GenPod, name: str) -> Script:
     return Script(body=body, exit_code=behaviour.exits_with)
 
 
-def manifest(pod: GenPod, images: ImageMap) -> dict:
-    """The pod as podlife deploys it: every container a podlife script on busybox."""
+@dataclass(frozen=True)
+class Widgets:
+    """Where a pod's widgets come from on the cluster: the node advertising them, the
+    resource's name there, and the RuntimeClass adding the overhead (None: no overhead)."""
+
+    node: str
+    resource: str
+    runtime_class: str | None = None
+
+
+def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> dict:
+    """The pod as podlife deploys it: every container a podlife script on busybox. Its
+    widgets are named as `widgets` says (the overhead is set by the RuntimeClass)."""
     def container(c: GenContainer) -> dict:
+        requests = {"cpu": f"{c.cpu_m}m", "memory": "8Mi"}
+        resources: dict = {"requests": requests}
+        if widgets is not None and c.widgets:
+            requests[widgets.resource] = str(c.widgets)
+            resources["limits"] = {widgets.resource: str(c.widgets)}
         out = {"name": c.name, "image": images.ref("busybox"), "imagePullPolicy": "IfNotPresent",
                "command": ["sh", "-c", script(pod, c.name).render(c.name)],
-               "resources": {"requests": {"cpu": f"{c.cpu_m}m", "memory": "8Mi"}}}
+               "resources": resources}
         if c.kind == "sidecar":
             out["restartPolicy"] = "Always"
         if isinstance(c.behaviour.on_term, float):
@@ -61,13 +82,16 @@ def manifest(pod: GenPod, images: ImageMap) -> dict:
                                    "periodSeconds": 1, "failureThreshold": 60}
         return out
 
+    spec = {"restartPolicy": pod.restart_policy,
+            "terminationGracePeriodSeconds": pod.grace_s,
+            "initContainers": [container(c) for c in pod.of_kind("init", "sidecar")],
+            "containers": [container(c) for c in pod.of_kind("app")]}
+    if widgets is not None and widgets.runtime_class:
+        spec["runtimeClassName"] = widgets.runtime_class
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": NAME, "labels": {"app.kubernetes.io/managed-by": "podlife"},
                          "annotations": {"podlife.dev/generated": pod.describe()}},
-            "spec": {"restartPolicy": pod.restart_policy,
-                     "terminationGracePeriodSeconds": pod.grace_s,
-                     "initContainers": [container(c) for c in pod.of_kind("init", "sidecar")],
-                     "containers": [container(c) for c in pod.of_kind("app")]}}
+            "spec": spec}
 
 
 def _ran(pod: dict, name: str) -> bool:
@@ -88,6 +112,8 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
     """The condition the pod settles on, by the prediction; it also holds as soon as the
     pod contradicts the prediction in a way no later state can undo."""
     def done(pod: dict) -> bool:
+        if not prediction.scheduled:
+            return bool(_node(pod)) or _unschedulable(pod)
         if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
             return True
         if prediction.phase in ("Succeeded", "Failed"):
@@ -100,14 +126,35 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
     return done
 
 
+def _node(pod: dict) -> str:
+    return (pod.get("spec") or {}).get("nodeName") or ""
+
+
+def _unschedulable(pod: dict) -> bool:
+    """The scheduler's verdict: PodScheduled False, reason Unschedulable."""
+    found = pod_state.condition(pod, "PodScheduled")
+    return found.get("status") == "False" and found.get("reason") == "Unschedulable"
+
+
+def _scheduling(prediction: Prediction, pod: dict, model: GenPod) -> list[str]:
+    """A pod bound although its effective request exceeds what the node advertises."""
+    if prediction.scheduled or not _node(pod):
+        return []
+    return [Violation(rules.SCHEDULED_ONLY_IF_FITS, NAME,
+                      f"no node (an effective request of {model.effective_widgets()} "
+                      f"widgets, overhead {model.overhead} included, where the one node "
+                      f"with them advertises {model.capacity})",
+                      f"bound to {_node(pod)}, phase {pod_state.phase(pod)}").line()]
+
+
 def _restarted(prediction: Prediction, pod: dict) -> list[str]:
     """Containers run again that the model runs once."""
     return [name for name in prediction.runs_once if pod_state.restarts(pod, name) > 0]
 
 
-def disagreements(prediction: Prediction, pod: dict) -> list[str]:
+def disagreements(prediction: Prediction, pod: dict, model: GenPod) -> list[str]:
     """Where the settled pod differs from the prediction (the rules judge the rest)."""
-    found = []
+    found = _scheduling(prediction, pod, model)
     if pod_state.phase(pod) != prediction.phase:
         found.append(f"phase: expected {prediction.phase}, observed {pod_state.phase(pod)}")
     for name in prediction.never_starts:
@@ -148,10 +195,23 @@ def _any_started(pod: dict) -> bool:
 def run_example(f: Framework, pod: GenPod) -> None:
     """Create, wait until settled as predicted (or until the random point of deletion),
     compare, delete observed: fails (with the model's expectation beside what was seen) on
-    any disagreement. The invariants then judge the whole timeline and the final pod."""
+    any disagreement. The invariants then judge the whole timeline and the final pod.
+    A pod asking for widgets runs while one node advertises them (and its RuntimeClass
+    adds the overhead); both are removed afterwards."""
+    with contextlib.ExitStack() as stack:
+        widgets = None
+        if pod.capacity is not None:
+            node, resource = stack.enter_context(advertised(f, pod.capacity))
+            handler = (stack.enter_context(runtime_class(f, resource, pod.overhead))
+                       if pod.overhead else None)
+            widgets = Widgets(node, resource, handler)
+        _run(f, pod, manifest(pod, f.images, widgets))
+
+
+def _run(f: Framework, pod: GenPod, body: dict) -> None:
     prediction = predict(pod)
     snapshots = SnapshotJudge(f.release_minor)
-    f.create(manifest(pod, f.images))
+    f.create(body)
     if pod.delete_after_s is not None:
         f.wait_pod(NAME, lambda p: snapshots(p) or _any_started(p), timeout=SETTLE_TIMEOUT_S,
                    what="a first container to start")
@@ -168,7 +228,7 @@ def run_example(f: Framework, pod: GenPod) -> None:
         except AssertionError as exc:
             raise AssertionError(f"model: {pod.describe()}\npredicted {prediction}\n{exc}") \
                 from exc
-        problems = snapshots.lines + disagreements(prediction, settled_pod)
+        problems = snapshots.lines + disagreements(prediction, settled_pod, pod)
         f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
     if problems:
         raise AssertionError(f"model disagrees: {'; '.join(problems)}\n"

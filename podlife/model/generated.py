@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from podlife.model.requests import effective_request
+
+#: The resource name the model counts widgets in (the cluster's is unique per pod).
+WIDGET = "widgets"
 #: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s);
 #: one that works on (drains) also has a preStop hook of 1 s.
 ON_TERM = ("exit", "fail", "ignore", 1.0)
@@ -30,6 +34,8 @@ class GenContainer:
     kind: str  # "init", "sidecar" or "app"
     behaviour: Behaviour
     cpu_m: int = 10
+    #: Widgets it asks for: an extended resource of the pod's own (requests == limits).
+    widgets: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,25 @@ class GenPod:
     #: Deleted this many seconds after its first container started (None: left alone
     #: until it settles, then deleted). A deleted pod is judged by the rules alone.
     delete_after_s: float | None = None
+    #: Widgets one node advertises for this pod alone (None: the pod asks for none), so
+    #: whether it can be scheduled depends on its effective request and nothing else.
+    capacity: int | None = None
+    #: Pod overhead in widgets, from a RuntimeClass of the pod's own.
+    overhead: int = 0
+
+    def effective_widgets(self) -> int:
+        """The effective request in widgets (podlife.model.requests, the scheduler's rule)."""
+        def spec(c: GenContainer) -> dict:
+            out: dict = {"resources": {"requests": {WIDGET: str(c.widgets)}}}
+            return out | ({"restartPolicy": "Always"} if c.kind == "sidecar" else {})
+        return effective_request(
+            {"initContainers": [spec(c) for c in self.of_kind("init", "sidecar")],
+             "containers": [spec(c) for c in self.of_kind("app")],
+             "overhead": {WIDGET: str(self.overhead)}}, WIDGET)
+
+    def fits(self) -> bool:
+        """True unless its effective request exceeds the widgets advertised for it."""
+        return self.capacity is None or self.effective_widgets() <= self.capacity
 
     def of_kind(self, *kinds: str) -> list[GenContainer]:
         return [c for c in self.containers if c.kind in kinds]
@@ -53,12 +78,16 @@ class GenPod:
             b = c.behaviour
             does = "serves" if b.exits_with is None else f"exits {b.exits_with}"
             probe = "" if b.startup_s is None else f", startupProbe passes after {b.startup_s:g}s"
+            widgets = "" if self.capacity is None else f", {c.widgets} widgets"
             parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
-                         f"on SIGTERM {b.on_term})")
+                         f"on SIGTERM {b.on_term}{widgets})")
         deleted = ("" if self.delete_after_s is None
                    else f", deleted {self.delete_after_s:g}s after its first start")
-        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s{deleted}: "
-                + ", ".join(parts))
+        widgets = ("" if self.capacity is None else
+                   f", effective request {self.effective_widgets()} widgets (overhead "
+                   f"{self.overhead}) where the node advertises {self.capacity}")
+        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s{deleted}"
+                f"{widgets}: " + ", ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -78,6 +107,9 @@ class Prediction:
     #: Native sidecars that exit on their own in a pod that stays: each is started again,
     #: whatever the pod's restart policy.
     restarted: tuple[str, ...] = ()
+    #: False when its effective request exceeds what any node has: it stays Pending,
+    #: Unschedulable, and none of its containers starts.
+    scheduled: bool = True
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int]]) -> tuple[str, ...]:
@@ -95,8 +127,12 @@ def predict(pod: GenPod) -> Prediction:
     policy, phase); KEP-753 (sidecars start in order, are restarted whenever they exit,
     do not keep a pod from completing); kubelet kubelet_pods.go getPhase and
     kuberuntime_container.go computeInitContainerActions (an exited restartable init
-    container is started again).
+    container is started again); podlife.model.requests and rules.SCHEDULED_ONLY_IF_FITS
+    (a pod whose effective request exceeds the node's allocatable is not scheduled).
     """
+    if not pod.fits():
+        return Prediction("Pending", (), tuple(c.name for c in pod.containers), (),
+                          scheduled=False)
     started: list[str] = []
     exits: list[tuple[str, int]] = []
     for index, container in enumerate(pod.of_kind("init", "sidecar")):

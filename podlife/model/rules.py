@@ -114,10 +114,22 @@ SIDECAR_PRESTOP_AT_TERMINATION = Rule(
     "lifecycle'; kubelet: kuberuntime_container.go killContainer, executePreStopHook before "
     "ordering.waitForTurn (v1.29.15 to v1.37.2)", since=29)
 
+SCHEDULED_ONLY_IF_FITS = Rule(
+    "scheduled-only-if-fits",
+    "a pod is bound to a node only if its effective request (the larger of apps plus "
+    "sidecars and of each init container plus the sidecars before it, plus the pod "
+    "overhead) fits what the node has left; one that fits a node with nothing else on it "
+    "is bound there",
+    "docs: concepts/workloads/pods/sidecar-containers and init-containers, 'Resource "
+    "sharing within containers', concepts/scheduling-eviction/pod-overhead; KEP-753; "
+    "scheduler: noderesources fit.go computePodResourceRequest; PodRequests in "
+    "pkg/api/v1/resource/helpers.go (v1.29.15, v1.31.0) and component-helpers "
+    "resource/helpers.go (v0.35.8 to v0.37.2)", since=29)
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
     EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
-    DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION,
+    DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
 )

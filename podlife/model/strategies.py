@@ -2,11 +2,15 @@
 with 0-3 native sidecars anywhere among them, 1-3 app containers, each restart policy,
 exit codes 0, 1 or 3 after a short time or serving until SIGTERM, every SIGTERM reaction,
 sidecars with or without a startupProbe that passes after a delay, or that exit on their
-own, small CPU requests, a
-grace period of 1-3 s (short, so the suite stays quick), and left alone until the pod
-settles or deleted at a random point."""
+own, small CPU requests, a grace period of 1-3 s (short, so the suite stays quick), and
+left alone until the pod settles or deleted at a random point. One pod in four asks for
+widgets (an extended resource of its own: 0-4 per init container, so that an init
+container with the sidecars before it often decides, 0-2 per other container, and 0-2 of
+pod overhead), on a node advertising exactly its effective request or one less."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import strategies as st
 
@@ -34,16 +38,29 @@ def behaviours(kind: str) -> st.SearchStrategy[Behaviour]:
 
 
 @st.composite
-def gen_pods(draw: st.DrawFn) -> GenPod:
-    kinds = draw(st.lists(st.sampled_from(("init", "sidecar")), max_size=4).filter(
+def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True) -> GenPod:
+    """A pod of the grammar; without `sidecars` (a cluster lacking them) no native ones,
+    without `widgets` (no leave to change a node) none of those."""
+    roles = ("init", "sidecar") if sidecars else ("init",)
+    kinds = draw(st.lists(st.sampled_from(roles), max_size=4).filter(
         lambda k: k.count("sidecar") <= 3))
     kinds += ["app"] * draw(st.integers(1, 3))
+    asks = widgets and draw(st.sampled_from((False, False, False, True)))
     containers = tuple(
         GenContainer(f"{kind[0]}{index}", kind, draw(behaviours(kind)),
-                     draw(st.sampled_from((10, 20, 50))))
+                     draw(st.sampled_from((10, 20, 50))),
+                     draw(st.integers(0, 4 if kind == "init" else 2)) if asks else 0)
         for index, kind in enumerate(kinds))
-    return GenPod(containers, draw(st.sampled_from(RESTART_POLICIES)),
-                  draw(st.integers(1, 3)), draw(st.sampled_from(DELETE_AFTER)))
+    pod = GenPod(containers, draw(st.sampled_from(RESTART_POLICIES)),
+                 draw(st.integers(1, 3)), draw(st.sampled_from(DELETE_AFTER)))
+    if not asks:
+        return pod
+    pod = replace(pod, overhead=draw(st.sampled_from((0, 0, 1, 2))))
+    # At the boundary: the node has exactly the effective request, or one widget less.
+    capacity = max(0, pod.effective_widgets() - draw(st.sampled_from((0, 1))))
+    pod = replace(pod, capacity=capacity)
+    # A pod that cannot be scheduled never starts: it is not deleted at a point of its run.
+    return pod if pod.fits() else replace(pod, delete_after_s=None)
 
 
 def fixed_examples(count: int) -> list[GenPod]:

@@ -257,7 +257,7 @@ def test_an_unreadable_log_is_missing_evidence() -> None:
 
 def test_every_rule_has_a_source_and_a_release() -> None:
     ids = [r.id for r in rules.RULES]
-    assert len(ids) == len(set(ids)) == 14
+    assert len(ids) == len(set(ids)) == 15
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
 
@@ -437,3 +437,52 @@ def test_a_sidecar_signalled_with_the_app_on_deletion_breaks_the_order() -> None
                       (10.002, "s", "exiting", "0"), (11.0, "app", "exiting", "0"))
     assert broken(judge(deleted(10), events, 37)) == ["sidecar-stops-after-apps"]
     assert judge(deleted(20), events, 37).violations == []
+
+
+def test_a_pod_whose_effective_request_exceeds_the_node_is_predicted_unscheduled() -> None:
+    """PodRequests (component-helpers resource/helpers.go): an init container counts with
+    the sidecars declared before it, and overhead comes on top; a pod needing one widget
+    more than the node has stays Pending with no container started."""
+    from podlife.model.generated import Behaviour, GenContainer, GenPod, predict
+
+    sidecar = GenContainer("s0", "sidecar", Behaviour(None, 0.0), widgets=2)
+    init = GenContainer("i1", "init", Behaviour(0, 0.0), widgets=3)
+    app = GenContainer("a2", "app", Behaviour(0, 0.0), widgets=1)
+    pod = GenPod((sidecar, init, app), "Never", 1, capacity=5)
+    assert pod.effective_widgets() == 5 and predict(pod).scheduled
+    assert predict(pod).phase == "Succeeded"
+    over = GenPod((sidecar, init, app), "Never", 1, capacity=5, overhead=1)
+    prediction = predict(over)
+    assert over.effective_widgets() == 6 and not prediction.scheduled
+    assert prediction.phase == "Pending" and prediction.starts == ()
+    assert prediction.never_starts == ("s0", "i1", "a2")
+    assert "effective request 6 widgets (overhead 1) where the node advertises 5" in \
+        over.describe()
+    before = GenPod((init, sidecar, app), "Never", 1, capacity=3)  # i1 ends before s0
+    assert before.effective_widgets() == 3 and predict(before).scheduled
+
+
+def test_the_grammar_follows_the_cluster() -> None:
+    """No native sidecars where the cluster lacks them, no widgets without node changes;
+    a pod that cannot be scheduled is never deleted at a point of its run."""
+    from hypothesis import HealthCheck, given, settings
+
+    from podlife.model.strategies import gen_pods
+
+    @settings(max_examples=200, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(gen_pods(sidecars=False, widgets=False))
+    def plain(generated) -> None:
+        assert not generated.of_kind("sidecar") and generated.capacity is None
+
+    @settings(max_examples=200, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(gen_pods())
+    def any_pod(generated) -> None:
+        if generated.capacity is not None:
+            assert generated.effective_widgets() - generated.capacity in (0, 1) or (
+                generated.effective_widgets() == 0)
+            assert generated.fits() or generated.delete_after_s is None
+
+    plain()
+    any_pod()
