@@ -72,9 +72,8 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
                "resources": resources}
         if c.kind == "sidecar":
             out["restartPolicy"] = "Always"
-        if isinstance(c.behaviour.on_term, float):
-            # A container that drains (works on after SIGTERM) has a preStop hook too,
-            # which reports into its log as it starts and works for 1 s.
+        if c.behaviour.prestop:
+            # The hook reports into the container's log as it starts, and works for 1 s.
             report = f"echo {MARKER} {c.name} prestop > /proc/1/fd/1; sleep 1"
             out["lifecycle"] = {"preStop": {"exec": {"command": ["sh", "-c", report]}}}
         if c.behaviour.startup_s is not None:

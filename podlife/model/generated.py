@@ -10,8 +10,7 @@ from podlife.model.requests import effective_request
 
 #: The resource name the model counts widgets in (the cluster's is unique per pod).
 WIDGET = "widgets"
-#: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s);
-#: one that works on (drains) also has a preStop hook of 1 s.
+#: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s).
 ON_TERM = ("exit", "fail", "ignore", 1.0)
 
 
@@ -26,6 +25,8 @@ class Behaviour:
     #: A serving container's startupProbe passes this many seconds after `after_s`
     #: (None: it has no startupProbe).
     startup_s: float | None = None
+    #: A serving container has a preStop hook that reports `prestop` and works 1 s.
+    prestop: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class GenPod:
             b = c.behaviour
             does = "serves" if b.exits_with is None else f"exits {b.exits_with}"
             probe = "" if b.startup_s is None else f", startupProbe passes after {b.startup_s:g}s"
+            probe += ", preStop hook" if b.prestop else ""
             widgets = "" if self.capacity is None else f", {c.widgets} widgets"
             parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
                          f"on SIGTERM {b.on_term}{widgets})")

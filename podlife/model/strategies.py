@@ -1,12 +1,13 @@
 """Hypothesis strategies over the grammar of podlife.model.generated: 0-4 init containers
 with 0-3 native sidecars anywhere among them, 1-3 app containers, each restart policy,
 exit codes 0, 1 or 3 after a short time or serving until SIGTERM, every SIGTERM reaction,
-sidecars with or without a startupProbe that passes after a delay, or that exit on their
-own, small CPU requests, a grace period of 1-3 s (short, so the suite stays quick), and
-left alone until the pod settles or deleted at a random point. One pod in four asks for
-widgets (an extended resource of its own: 0-4 per init container, so that an init
-container with the sidecars before it often decides, 0-2 per other container, and 0-2 of
-pod overhead), on a node advertising exactly its effective request or one less."""
+a reporting preStop hook or none, sidecars with or without a startupProbe that passes
+after a delay, or that exit on their own, small CPU requests, a grace period of 1-3 s
+(short, so the suite stays quick), and left alone until the pod settles or deleted at a
+random point. One pod in four asks for widgets (an extended resource of its own: 0-4 per
+init container, so that an init container with the sidecars before it often decides, 0-2
+per other container, and 0-2 of pod overhead), on a node advertising exactly its
+effective request or one less."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ DELETE_AFTER = (None, None, None, 0.5, 2.0)
 
 
 def behaviours(kind: str) -> st.SearchStrategy[Behaviour]:
-    serve = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM))
+    serve = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
+                      prestop=st.booleans())
     if kind == "sidecar":
         serving = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
-                            st.sampled_from((None, None, 1.0, 2.0)))
+                            st.sampled_from((None, None, 1.0, 2.0)), st.booleans())
         # One sidecar in four exits on its own (0 or 1) and must be started again.
         crashing = st.builds(Behaviour, st.sampled_from((0, 1)), st.sampled_from((0.3, 1.0)))
         return st.one_of(serving, serving, serving, crashing)
