@@ -131,7 +131,8 @@ def delete_pod_final(api: Any, namespace: str, name: str, *, grace: int | None =
     core.delete_namespaced_pod(name, namespace,
                                body=k8s.V1DeleteOptions(grace_period_seconds=grace))
     try:
-        pod = pods.wait_pod(api, namespace, name, pod_state.all_terminated, timeout=timeout,
+        pod = pods.wait_pod(api, namespace, name, pod_state.stopped_or_unbound,
+                            timeout=timeout,
                             what="every container to terminate after deletion")
         follower.join(timeout=15)
         timeline = Timeline(name, containers=spans_from_status(pod))

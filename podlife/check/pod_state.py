@@ -90,6 +90,12 @@ def all_terminated(pod: dict) -> bool:
                                for s in found)
 
 
+def stopped_or_unbound(pod: dict) -> bool:
+    """What a deleted pod is waited for: every container stopped, or no node at all (a pod
+    never scheduled has no containers; the scheduler binds no pod being deleted)."""
+    return all_terminated(pod) or not (pod.get("spec") or {}).get("nodeName")
+
+
 def display_status(pod: dict) -> str:
     """The one word `kubectl get pods` shows in STATUS, e.g. Init:1/3 or CrashLoopBackOff."""
     meta = pod.get("metadata") or {}

@@ -89,3 +89,12 @@ def test_display_status_like_kubectl() -> None:
 def test_brief_names_every_container() -> None:
     text = ps.brief(pod("Pending", inits=[waiting("i", "CrashLoopBackOff", 4)]))
     assert text == "phase=Pending i=waiting/CrashLoopBackOff(restarts=4)"
+
+
+def test_a_deleted_pod_never_scheduled_is_done_stopping() -> None:
+    """Seen in exploring: a pod the scheduler never bound has no container statuses, so
+    waiting for every container to terminate never ended (PodGC had marked it Failed)."""
+    unbound = {"spec": {}, "status": {"phase": "Failed"}}
+    bound = {"spec": {"nodeName": "n"}, "status": {"phase": "Pending"}}
+    assert ps.stopped_or_unbound(unbound)
+    assert not ps.stopped_or_unbound(bound)
