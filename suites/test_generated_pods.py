@@ -17,10 +17,11 @@ import pytest
 import yaml
 
 from podlife.check.features import native_sidecar_support
+from podlife.check.fixed_set import fixed_examples
 from podlife.check.framework import Framework
 from podlife.check.generated import manifest, run_example
 from podlife.model.generated import GenPod
-from podlife.model.strategies import fixed_examples, gen_pods
+from podlife.model.strategies import gen_pods
 from podlife.results.recorder import EXPLORED_PROPERTY
 
 #: How many generated pods join the normal suite.

@@ -19,7 +19,7 @@ from podlife.model.generated import ON_TERM, Behaviour, GenContainer, GenPod
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 #: Draws per fixed example (see fixed_examples).
-SPREAD = 10
+SPREAD = 25
 short = st.sampled_from((0.0, 0.3, 1.0))
 #: Seconds after the first container's start at which a pod is deleted (None: not before
 #: it settles); three in five pods are left to settle, as the phase predictions need.
@@ -69,19 +69,20 @@ def fixed_examples(count: int) -> list[GenPod]:
     """`count` distinct examples, the same on every machine and in every xdist worker
     (derandomized: hypothesis draws them from a fixed seed), for the suite's fixed set.
 
-    Consecutive draws are often near neighbours, so ten times as many are drawn and
-    `count` taken evenly spread among the distinct ones."""
+    Ten times as many are drawn, and `count` chosen among the distinct ones so that every
+    behaviour the model tags is covered (podlife.model.coverage): at random, 40 pods
+    missed whole behaviours."""
     from hypothesis import HealthCheck, Phase, given, settings
 
-    found: list[GenPod] = []
+    from podlife.model.coverage import covering
+
+    found: dict[GenPod, None] = {}  # distinct, in the order drawn
 
     @settings(database=None, max_examples=count * SPREAD, derandomize=True, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(gen_pods())
     def collect(pod: GenPod) -> None:
-        if pod not in found:
-            found.append(pod)
+        found.setdefault(pod)
 
     collect()
-    step = max(1, len(found) // count)
-    return found[::step][:count]
+    return covering(found, count)
