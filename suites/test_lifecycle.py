@@ -4,12 +4,14 @@ period, readiness gating Ready, and probes on sidecars."""
 from __future__ import annotations
 
 import pytest
+from kubernetes.client.rest import ApiException
 
 from podlife.check import manifests
 from podlife.check.expect import expect_container
 from podlife.check.framework import Framework
 from podlife.check.instrument import Script, instrument, serve
 from podlife.check.ordering import close_together
+from podlife.check.outcomes import error
 from podlife.check.pod_state import container_status, is_ready, is_running
 from podlife.core.timeline import parse_timestamp
 
@@ -134,6 +136,14 @@ def test_sidecar_readiness_gates_pod_ready(f: Framework) -> None:
     expect_container(after, "proxy", restarts=0)
 
 
+def previous_log(f: Framework, container: str) -> str:
+    """The previous instance's log, or "" when the kubelet kept none."""
+    try:
+        return f.logs(PROBES_POD, container, previous=True)
+    except ApiException:
+        return ""
+
+
 def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
     """Fail the proxy's liveness probe (remove /ready) and check only the proxy restarts.
 
@@ -157,9 +167,19 @@ def liveness_restarts_only_the_sidecar(f: Framework, *, native: bool) -> None:
     app = expect_container(pod, "app", state="running", restarts=0, why="app disturbed")
     assert app.get("containerID") == app_before.get("containerID"), "app was replaced"
     first_proxy.join(timeout=10)  # its stream ended when the first proxy exited
-    assert " proxy sigterm" in first_proxy.text("proxy"), (
+    followed = first_proxy.text("proxy")
+    if " proxy sigterm" not in followed:
+        # Seen once in 20 soak runs on a loaded node: the stream printed nothing (it
+        # connected too late). The previous instance's log is then the record, if kept.
+        before = previous_log(f, "proxy")
+        if " proxy starting" in before:
+            followed = before
+        elif not followed:
+            error("no log of the first proxy could be read (followed or previous): "
+                  "whether it got SIGTERM is unknown")
+    assert " proxy sigterm" in followed, (
         "the failed proxy was not stopped with SIGTERM; its log as followed:\n"
-        + first_proxy.text("proxy")[-2000:])
+        + followed[-2000:])
     f.wait_ready(PROBES_POD, timeout=30)  # the new proxy serves /ready again
 
 
