@@ -124,7 +124,8 @@ SCHEDULED_ONLY_IF_FITS = Rule(
     "sharing within containers', concepts/scheduling-eviction/pod-overhead; KEP-753; "
     "scheduler: noderesources fit.go computePodResourceRequest; PodRequests in "
     "pkg/api/v1/resource/helpers.go (v1.29.15, v1.31.0) and component-helpers "
-    "resource/helpers.go (v0.35.8 to v0.37.2)", since=29)
+    "resource/helpers.go (v0.35.8 to v0.37.2); sidecars count from 1.29, where the "
+    "feature is on by default (generated pods have none on a cluster without it)")
 
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
