@@ -43,6 +43,8 @@ def tags(pod: GenPod) -> frozenset[str]:
         found.add("sidecar-startup-probe")
     if pod.delete_after_s is not None:
         found.add("deleted-while-starting")
+    elif prediction.phase is None:
+        found.add(f"crashing-sidecar-before-later:{pod.restart_policy}")
     else:
         found.add(f"settles:{prediction.phase}:{pod.restart_policy}")
         found |= {f"init-fails:{pod.restart_policy}" for name, code in prediction.exits
@@ -52,8 +54,6 @@ def tags(pod: GenPod) -> frozenset[str]:
                   if name in {c.name for c in pod.of_kind("app")}}
         if prediction.phase == "Failed" and (0 in {code for _, code in prediction.exits}):
             found.add("failed-although-one-exited-0")
-        if prediction.restarted:
-            found.add("sidecar-restarted")
         if prediction.phase == "Succeeded" and any(
                 c.behaviour.on_term in ("fail", "ignore") for c in pod.of_kind("sidecar")
                 if c.behaviour.exits_with is None):
