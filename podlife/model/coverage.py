@@ -45,6 +45,10 @@ def tags(pod: GenPod) -> frozenset[str]:
         found.add("deleted-while-starting")
     elif prediction.phase is None:
         found.add(f"crashing-sidecar-before-later:{pod.restart_policy}")
+        if _serving(pod, "app"):
+            # It stays (Pending, or Running on its serving app): the sidecar must be
+            # restarted, whatever the restart policy.
+            found.add(f"crashing-sidecar-in-a-staying-pod:{pod.restart_policy}")
     else:
         found.add(f"settles:{prediction.phase}:{pod.restart_policy}")
         found |= {f"init-fails:{pod.restart_policy}" for name, code in prediction.exits
