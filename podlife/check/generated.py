@@ -155,6 +155,10 @@ def _restarted(prediction: Prediction, pod: dict) -> list[str]:
 def disagreements(prediction: Prediction, pod: dict, model: GenPod) -> list[str]:
     """Where the settled pod differs from the prediction (the rules judge the rest)."""
     found = _scheduling(prediction, pod, model)
+    if prediction.stays and pod_state.phase(pod) in ("Succeeded", "Failed"):
+        found.append(f"phase: expected one that is not terminal (an app serves, and the "
+                     f"sidecar {', '.join(prediction.crashing_gates)} is restarted), "
+                     f"observed {pod_state.phase(pod)}")
     if prediction.phase is not None and pod_state.phase(pod) != prediction.phase:
         found.append(f"phase: expected {prediction.phase}, observed {pod_state.phase(pod)}")
     for name in prediction.never_starts:

@@ -45,7 +45,7 @@ def tags(pod: GenPod) -> frozenset[str]:
         found.add("deleted-while-starting")
     elif prediction.phase is None:
         found.add(f"crashing-sidecar-before-later:{pod.restart_policy}")
-        if _serving(pod, "app"):
+        if prediction.stays:
             # It stays (Pending, or Running on its serving app): the sidecar must be
             # restarted, whatever the restart policy.
             found.add(f"crashing-sidecar-in-a-staying-pod:{pod.restart_policy}")

@@ -115,6 +115,9 @@ class Prediction:
     #: never be; the pod settles (as far as the model knows) once each was restarted (an
     #: exited sidecar is, whatever the restart policy), or at a terminal phase.
     crashing_gates: tuple[str, ...] = ()
+    #: With a crashing gate: an app serves and no regular init container can fail the pod
+    #: (none fails, or the policy retries it), so it never reaches a terminal phase.
+    stays: bool = False
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int]]) -> tuple[str, ...]:
@@ -148,8 +151,11 @@ def predict(pod: GenPod) -> Prediction:
             # init container after it never started): computeInitContainerActions starts
             # the next container only from a sync that finds this one Running (the same
             # code from v1.29.15 to v1.37.2). What follows is not predicted.
+            fails = pod.restart_policy == "Never" and any(
+                c.behaviour.exits_with not in (None, 0) for c in pod.of_kind("init"))
+            serves = any(a.behaviour.exits_with is None for a in pod.of_kind("app"))
             return Prediction(None, tuple(started), (), tuple(exits), _runs_once(pod, exits),
-                              crashing_gates=(container.name,))
+                              crashing_gates=(container.name,), stays=serves and not fails)
         if container.kind == "init" and code not in (None, 0):
             later = tuple(c.name for c in pod.containers[index + 1:])
             exits.append((container.name, code))

@@ -290,6 +290,9 @@ def test_predictions_follow_the_restart_policy() -> None:
     crashing = gen("Never", ("s0", "sidecar", 0), ("i1", "init", 3), ("a2", "app", 0))
     assert predict(crashing).phase is None and predict(crashing).starts == ("s0",)
     assert predict(crashing).never_starts == () and predict(crashing).crashing_gates == ("s0",)
+    assert not predict(crashing).stays  # i1 fails it under Never
+    staying = gen("Never", ("s0", "sidecar", 1), ("a1", "app", None))
+    assert predict(staying).stays and predict(staying).phase is None
 
 
 def test_fixed_examples_are_the_same_every_time_and_cover_the_grammar() -> None:
