@@ -45,6 +45,12 @@ def tags(pod: GenPod) -> frozenset[str]:
         found.add("deleted-while-starting")
     elif prediction.phase is None:
         found.add(f"crashing-sidecar-before-later:{pod.restart_policy}")
+        gate = prediction.crashing_gates[0]
+        after = [c for c in pod.containers[[c.name for c in pod.containers].index(gate) + 1:]
+                 if c.kind == "init"]
+        if after and all(c.behaviour.exits_with == 0 for c in after):
+            # The init containers after it run while it is restarted: none runs twice.
+            found.add(f"crashing-sidecar-then-init:{pod.restart_policy}")
         if prediction.stays:
             # It stays (Pending, or Running on its serving app): the sidecar must be
             # restarted, whatever the restart policy.

@@ -120,7 +120,7 @@ class Prediction:
     stays: bool = False
 
 
-def _runs_once(pod: GenPod, exits: list[tuple[str, int]]) -> tuple[str, ...]:
+def _runs_once(pod: GenPod, exits: list[tuple[str, int | None]]) -> tuple[str, ...]:
     kinds = {c.name: c.kind for c in pod.containers}
     return tuple(name for name, code in exits
                  if pod.restart_policy == "Never" or (code == 0 and (
@@ -154,7 +154,12 @@ def predict(pod: GenPod) -> Prediction:
             fails = pod.restart_policy == "Never" and any(
                 c.behaviour.exits_with not in (None, 0) for c in pod.of_kind("init"))
             serves = any(a.behaviour.exits_with is None for a in pod.of_kind("app"))
-            return Prediction(None, tuple(started), (), tuple(exits), _runs_once(pod, exits),
+            # Whether or not what follows starts, a regular container of it that does
+            # still runs once where the policy says so.
+            later = [(c.name, c.behaviour.exits_with) for c in pod.containers[
+                pod.containers.index(container) + 1:] if c.kind != "sidecar"]
+            return Prediction(None, tuple(started), (), tuple(exits),
+                              _runs_once(pod, [*exits, *later]),
                               crashing_gates=(container.name,), stays=serves and not fails)
         if container.kind == "init" and code not in (None, 0):
             later = tuple(c.name for c in pod.containers[index + 1:])

@@ -293,6 +293,10 @@ def test_predictions_follow_the_restart_policy() -> None:
     assert not predict(crashing).stays  # i1 fails it under Never
     staying = gen("Never", ("s0", "sidecar", 1), ("a1", "app", None))
     assert predict(staying).stays and predict(staying).phase is None
+    # Under Never whatever follows runs once, if it runs at all.
+    assert predict(crashing).runs_once == ("i1", "a2")
+    assert predict(gen("OnFailure", ("s0", "sidecar", 0), ("i1", "init", 0),
+                       ("a2", "app", 1))).runs_once == ("i1",)
 
 
 def test_fixed_examples_are_the_same_every_time_and_cover_the_grammar() -> None:
