@@ -6,4 +6,4 @@ matters when podlife is only on PYTHONPATH, or with PYTEST_DISABLE_PLUGIN_AUTOLO
 """
 
 pytest_plugins = ["podlife.plugin.recording", "podlife.plugin.checks",
-                  "podlife.plugin.invariants"]
+                  "podlife.plugin.invariants", "podlife.plugin.termination"]

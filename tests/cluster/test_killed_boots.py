@@ -1,5 +1,6 @@
-"""A boot that dies or fails halfway: the host's kernel tunables come back whatever killed
-it, and a failed boot's error names a log that still exists."""
+"""A boot or a run that dies or fails halfway: the host's kernel tunables come back whatever
+killed it, a run terminated as a whole leaves no cluster, and a failed boot's error names a
+log that still exists."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import pytest
 
 from podlife.cluster.local import host
 from podlife.cluster.local.deviations import KERNEL_TUNABLES_KEPT, KUBELET_TUNABLES
+from podlife.cluster.local.node import CgroupTree
+from podlife.cluster.local.provider import run_cluster_name
 from podlife.core import paths
 from tests.helpers import podlife
 
@@ -75,6 +79,38 @@ def test_sigkill_during_up_leaves_the_hosts_tunables_as_found(
     assert host.read_tunables() == host_values
     assert not host.record_path().exists()
     assert not (paths.state_root() / "locks" / f"{NAME}.lock").exists()
+
+
+def test_sigterm_to_a_runs_whole_group_removes_its_cluster() -> None:
+    """`timeout` or a cancelled CI job signals every process of the run at once (podlife,
+    pytest and its workers), not podlife alone: the run still ends as on Ctrl-C, 130, and
+    the cluster it booted is gone."""
+    run_id = uuid.uuid4().hex
+    name = run_cluster_name(run_id)
+    record = paths.state_root() / "runs" / f"{run_id}.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podlife.cli", "run", "-k", "test_generated_pod"],
+        env=os.environ | {"PODLIFE_RUN_ID": run_id}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not record.exists():  # written once the cluster is up and checks can start
+            assert proc.poll() is None, f"the run ended before its cluster was up: {proc}"
+            assert time.monotonic() < deadline, "the run's cluster never came up"
+            time.sleep(0.2)  # polling a file podlife writes, not a cluster state
+        time.sleep(2)  # into the checks' first pods
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=300)
+        left = [str(p) for p in (paths.cluster_dir(name), record, *CgroupTree(name).dirs())
+                if p.exists()]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        podlife("cluster", "down", "--name", name)  # whatever the run left, for what follows
+        for leftover in (record, record.with_suffix(".lock")):
+            leftover.unlink(missing_ok=True)
+    assert proc.returncode == 130, stderr
+    assert not left, f"left after SIGTERM to the run's group: {left}"
 
 
 def test_a_failed_boots_error_names_a_log_that_exists() -> None:
