@@ -3,8 +3,9 @@
 A fixed set of examples, drawn once from the model's grammar with a fixed seed (the same
 on every machine), each created, left until it settles where the model predicts (phase,
 which containers run, their first exit codes), then deleted and watched to the end; the
-model's rules judge both moments. `podlife explore` draws new ones until its budget ends
-(test_explore, deselected unless --explore).
+model's rules judge both moments. One in five is a Job's template: the Job must end as
+the model predicts (Complete, or Failed and why, with how many pods). `podlife explore`
+draws new ones until its budget ends (test_explore, deselected unless --explore).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from podlife.check.features import native_sidecar_support
 from podlife.check.fixed_set import fixed_examples
 from podlife.check.framework import Framework
 from podlife.check.generated import manifest, run_example
+from podlife.check.generated_job import delete_job, job_manifest
 from podlife.model.generated import GenPod
 from podlife.model.strategies import gen_pods
 from podlife.results.recorder import EXPLORED_PROPERTY
@@ -102,7 +104,8 @@ def _save(out: Path, used_seed: int, pod: GenPod, f: Framework) -> None:
                "(and the overhead a RuntimeClass): left out here\n")
     text = (f"# podlife explore: seed {used_seed}; replay: podlife explore --seed {used_seed}\n"
             f"# {pod.describe()}\n{widgets}"
-            + yaml.safe_dump(manifest(pod, f.images), sort_keys=False))
+            + yaml.safe_dump(manifest(pod, f.images) if pod.job is None
+                             else job_manifest(pod, f.images), sort_keys=False))
     path.write_text(text, encoding="utf-8")
 
 
@@ -110,6 +113,7 @@ def _clean(f: Framework) -> None:
     from kubernetes import client as k8s
     from kubernetes.client.rest import ApiException
 
+    delete_job(f)
     try:
         k8s.CoreV1Api(f.api).delete_namespaced_pod("generated", f.namespace,
                                                    grace_period_seconds=0)

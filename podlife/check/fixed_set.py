@@ -16,13 +16,13 @@ from pathlib import Path
 import hypothesis
 
 from podlife.core import flock, paths
-from podlife.model import coverage, generated, strategies
-from podlife.model.generated import Behaviour, GenContainer, GenPod
+from podlife.model import coverage, generated, jobs, strategies
+from podlife.model.generated import Behaviour, GenContainer, GenPod, JobSpec
 
 
 def _key(count: int) -> str:
     digest = hashlib.sha256(f"{count} {hypothesis.__version__}".encode())
-    for module in (strategies, generated, coverage):
+    for module in (strategies, generated, coverage, jobs):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 
@@ -32,7 +32,8 @@ def _load(data: list[dict]) -> list[GenPod]:
     for pod in data:
         containers = tuple(GenContainer(**{**c, "behaviour": Behaviour(**c["behaviour"])})
                            for c in pod["containers"])
-        pods.append(GenPod(**{**pod, "containers": containers}))
+        job = None if pod.get("job") is None else JobSpec(**pod["job"])
+        pods.append(GenPod(**{**pod, "containers": containers, "job": job}))
     return pods
 
 

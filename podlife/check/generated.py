@@ -202,6 +202,11 @@ def run_example(f: Framework, pod: GenPod) -> None:
     any disagreement. The invariants then judge the whole timeline and the final pod.
     A pod asking for widgets runs while one node advertises them (and its RuntimeClass
     adds the overhead); both are removed afterwards."""
+    if pod.job is not None:
+        from podlife.check.generated_job import run_job
+
+        run_job(f, pod)
+        return
     with contextlib.ExitStack() as stack:
         widgets = None
         if pod.capacity is not None:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from podlife.model.generated import GenPod, predict
+from podlife.model.jobs import predict_job
 
 #: How many fixed pods each tag should have, where the draws offer that many.
 WANTED = 2
@@ -35,6 +36,8 @@ def tags(pod: GenPod) -> frozenset[str]:
     """The behaviours a correct cluster shows with this pod, by the model's prediction."""
     if not pod.fits():
         return frozenset(_scheduling_tags(pod))
+    if pod.job is not None:
+        return _job_tags(pod)
     prediction = predict(pod)
     found = {f"policy:{pod.restart_policy}"}
     if pod.capacity is not None:
@@ -79,6 +82,20 @@ def tags(pod: GenPod) -> frozenset[str]:
         if any(c.behaviour.on_term == "ignore" for c in pod.containers
                if c.behaviour.exits_with is None):
             found.add("stop:sigterm-ignored")
+    return frozenset(found)
+
+
+def _job_tags(pod: GenPod) -> frozenset[str]:
+    """How the Job ends, and why; with sidecars, retried, or failed by an init container."""
+    outcome = predict_job(pod)
+    found = {f"job:{outcome.condition}:{outcome.reason or 'done'}:{pod.restart_policy}"}
+    if pod.of_kind("sidecar"):
+        found.add(f"job-with-sidecars:{outcome.condition}")
+    if outcome.pods > 1:
+        found.add("job-pod-replaced")
+    inits = {c.name for c in pod.of_kind("init")}
+    if any(code and name in inits for name, code in predict(pod).exits):
+        found.add(f"job-init-fails:{pod.restart_policy}")
     return frozenset(found)
 
 

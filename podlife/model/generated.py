@@ -40,8 +40,23 @@ class GenContainer:
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """A Job owning the generated pod: its backoffLimit, and the exit code on which its
+    podFailurePolicy fails the Job at once (None: no policy; Never pods only)."""
+
+    backoff_limit: int
+    fail_job_on: int | None = None
+
+    def describe(self) -> str:
+        policy = ("" if self.fail_job_on is None
+                  else f", podFailurePolicy FailJob on exit {self.fail_job_on}")
+        return f"a Job (backoffLimit {self.backoff_limit}{policy})"
+
+
+@dataclass(frozen=True)
 class GenPod:
-    """A generated bare pod: init containers (sidecars among them) in order, then apps."""
+    """A generated pod, bare or a Job's template: init containers (sidecars among them)
+    in order, then apps."""
 
     containers: tuple[GenContainer, ...]
     restart_policy: str
@@ -54,6 +69,8 @@ class GenPod:
     capacity: int | None = None
     #: Pod overhead in widgets, from a RuntimeClass of the pod's own.
     overhead: int = 0
+    #: The Job whose template it is (None: a bare pod); see podlife.model.jobs.
+    job: JobSpec | None = None
 
     def effective_widgets(self) -> int:
         """The effective request in widgets (podlife.model.requests, the scheduler's rule)."""
@@ -88,7 +105,8 @@ class GenPod:
         widgets = ("" if self.capacity is None else
                    f", effective request {self.effective_widgets()} widgets (overhead "
                    f"{self.overhead}) where the node advertises {self.capacity}")
-        return (f"restartPolicy {self.restart_policy}, grace {self.grace_s}s{deleted}"
+        owner = "" if self.job is None else f"{self.job.describe()}, "
+        return (f"{owner}restartPolicy {self.restart_policy}, grace {self.grace_s}s{deleted}"
                 f"{widgets}: " + ", ".join(parts))
 
 

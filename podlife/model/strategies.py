@@ -4,10 +4,12 @@ exit codes 0, 1 or 3 after a short time or serving until SIGTERM, every SIGTERM 
 a reporting preStop hook or none, sidecars with or without a startupProbe that passes
 after a delay, or that exit on their own, small CPU requests, a grace period of 1-3 s
 (short, so the suite stays quick), and left alone until the pod settles or deleted at a
-random point. One pod in four asks for widgets (an extended resource of its own: 0-4 per
-init container, so that an init container with the sidecars before it often decides, 0-2
-per other container, and 0-2 of pod overhead), on a node advertising exactly its
-effective request or one less."""
+random point. One pod in five is a Job's template instead (OnFailure or Never, apps that
+exit, sidecars that serve, backoffLimit 0 or 1, under Never half with a podFailurePolicy
+that fails the Job on exit code 3). One other pod in four asks for widgets (an extended
+resource of its own: 0-4 per init container, so that an init container with the sidecars
+before it often decides, 0-2 per other container, and 0-2 of pod overhead), on a node
+advertising exactly its effective request or one less."""
 
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from podlife.model.generated import ON_TERM, Behaviour, GenContainer, GenPod
+from podlife.model.generated import ON_TERM, Behaviour, GenContainer, GenPod, JobSpec
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
+#: A Job's pods may not restart Always.
+JOB_RESTART_POLICIES = ("OnFailure", "Never")
 #: Draws per fixed example (see fixed_examples).
 SPREAD = 25
 short = st.sampled_from((0.0, 0.3, 1.0))
@@ -26,33 +30,51 @@ short = st.sampled_from((0.0, 0.3, 1.0))
 DELETE_AFTER = (None, None, None, 0.5, 2.0)
 
 
-def behaviours(kind: str) -> st.SearchStrategy[Behaviour]:
+def behaviours(kind: str, job: bool = False) -> st.SearchStrategy[Behaviour]:
+    """A container's behaviour; in a Job's template the apps all exit and the sidecars
+    serve (a Job waits for its apps; a crashing sidecar's restarts count against its
+    backoffLimit, which the model does not predict)."""
     serve = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
                       prestop=st.booleans())
     if kind == "sidecar":
         serving = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
                             st.sampled_from((None, None, 1.0, 2.0)), st.booleans())
+        if job:
+            return serving
         # One sidecar in four exits on its own (0 or 1) and must be started again.
         crashing = st.builds(Behaviour, st.sampled_from((0, 1)), st.sampled_from((0.3, 1.0)))
         return st.one_of(serving, serving, serving, crashing)
     exits = st.builds(Behaviour, st.sampled_from((0, 0, 0, 1, 3)), short)
-    return exits if kind == "init" else st.one_of(exits, serve)
+    return exits if kind == "init" or job else st.one_of(exits, serve)
+
+
+def job_specs(restart_policy: str) -> st.SearchStrategy[JobSpec]:
+    """backoffLimit 0 or 1; under Never, half the Jobs fail at once on exit code 3."""
+    fail_on = st.sampled_from((None, 3)) if restart_policy == "Never" else st.none()
+    return st.builds(JobSpec, st.integers(0, 1), fail_on)
 
 
 @st.composite
-def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True) -> GenPod:
+def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True,
+             jobs: bool = True) -> GenPod:
     """A pod of the grammar; without `sidecars` (a cluster lacking them) no native ones,
-    without `widgets` (no leave to change a node) none of those."""
+    without `widgets` (no leave to change a node) none of those. With `jobs`, one pod in
+    five is a Job's template (left alone until the Job ends: no deletion, no widgets)."""
     roles = ("init", "sidecar") if sidecars else ("init",)
     kinds = draw(st.lists(st.sampled_from(roles), max_size=4).filter(
         lambda k: k.count("sidecar") <= 3))
     kinds += ["app"] * draw(st.integers(1, 3))
-    asks = widgets and draw(st.sampled_from((False, False, False, True)))
+    job = jobs and draw(st.sampled_from((False, False, False, False, True)))
+    asks = widgets and not job and draw(st.sampled_from((False, False, False, True)))
     containers = tuple(
-        GenContainer(f"{kind[0]}{index}", kind, draw(behaviours(kind)),
+        GenContainer(f"{kind[0]}{index}", kind, draw(behaviours(kind, job)),
                      draw(st.sampled_from((10, 20, 50))),
                      draw(st.integers(0, 4 if kind == "init" else 2)) if asks else 0)
         for index, kind in enumerate(kinds))
+    if job:
+        policy = draw(st.sampled_from(JOB_RESTART_POLICIES))
+        return GenPod(containers, policy, draw(st.integers(1, 3)),
+                      job=draw(job_specs(policy)))
     pod = GenPod(containers, draw(st.sampled_from(RESTART_POLICIES)),
                  draw(st.integers(1, 3)), draw(st.sampled_from(DELETE_AFTER)))
     if not asks:

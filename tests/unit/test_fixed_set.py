@@ -27,7 +27,9 @@ def test_the_fixed_set_covers_every_tagged_behaviour(tmp_path: Path,
     for tag in ("init-fails:Never", "stop:hooked-sidecar-and-app",
                 "crashing-sidecar-in-a-staying-pod:Never", "unschedulable-by-overhead",
                 "unschedulable-by-init-after-sidecars",
-                "succeeded-with-a-sidecar-stopping-non-0", "failed-although-one-exited-0"):
+                "succeeded-with-a-sidecar-stopping-non-0", "failed-although-one-exited-0",
+                "job:Failed:PodFailurePolicy:Never", "job-pod-replaced",
+                "job:Failed:BackoffLimitExceeded:OnFailure", "job-with-sidecars:Complete"):
         assert tag in covered
 
 
