@@ -110,6 +110,18 @@ def split_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[st
     return args, extra[1:] if extra[:1] == ["--"] else extra
 
 
+#: Commands that deal with clusters: each first releases the clusters of killed runs.
+REAPING = {"cluster", "kind", "run", "matrix", "upgrade", "soak", "explore", "selftest"}
+
+
+def reap_abandoned_runs() -> None:
+    """A run killed with SIGKILL could not release its cluster; do it now, saying so."""
+    from podlife.cluster.providers import reap_abandoned
+
+    for line in reap_abandoned():
+        print(f"podlife: {line}", file=sys.stderr)
+
+
 def internal_error() -> int:
     """Inside an except block: the traceback, then one line saying it is podlife's bug."""
     traceback.print_exc()
@@ -127,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     passthrough = getattr(args, "passthrough", False)
     try:
         with interrupt_on_termination():  # a kill or a closed terminal cleans up like Ctrl-C
+            if args.command in REAPING:
+                reap_abandoned_runs()
             if passthrough:
                 return int(args.func(args, extra) or 0)
             return int(args.func(args) or 0)

@@ -52,8 +52,10 @@ def pytest_configure(config: pytest.Config) -> None:
                             f"({', '.join(NEEDS)}); it ends unsupported (or skipped) with "
                             "the reason when the cluster lacks it")
     if not hasattr(config, "workerinput"):
-        # Workers inherit the environment: they all find the same run id, so one cluster.
+        # Workers inherit the environment: they all find the same run id, so one cluster,
+        # recorded as released by this process (podlife.cluster.providers.reap_abandoned).
         os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
+        os.environ[providers.OWNER_ENV] = providers.this_process()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -81,36 +81,74 @@ def test_sigkill_during_up_leaves_the_hosts_tunables_as_found(
     assert not (paths.state_root() / "locks" / f"{NAME}.lock").exists()
 
 
-def test_sigterm_to_a_runs_whole_group_removes_its_cluster() -> None:
-    """`timeout` or a cancelled CI job signals every process of the run at once (podlife,
-    pytest and its workers), not podlife alone: the run still ends as on Ctrl-C, 130, and
-    the cluster it booted is gone."""
-    run_id = uuid.uuid4().hex
-    name = run_cluster_name(run_id)
+def _run_in_checks(run_id: str) -> subprocess.Popen[str]:
+    """`podlife run` in a session of its own, returned once its cluster is up and its
+    checks have started."""
     record = paths.state_root() / "runs" / f"{run_id}.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "podlife.cli", "run", "-k", "test_generated_pod"],
         env=os.environ | {"PODLIFE_RUN_ID": run_id}, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not record.exists():  # written once the cluster is up and checks can start
+        assert proc.poll() is None, f"the run ended before its cluster was up: {proc}"
+        assert time.monotonic() < deadline, "the run's cluster never came up"
+        time.sleep(0.2)  # polling a file podlife writes, not a cluster state
+    time.sleep(2)  # into the checks' first pods
+    return proc
+
+
+def _left(run_id: str) -> list[str]:
+    name = run_cluster_name(run_id)
+    runs = paths.state_root() / "runs"
+    return [str(p) for p in (paths.cluster_dir(name), runs / f"{run_id}.json",
+                             runs / f"{run_id}.owner.json", *CgroupTree(name).dirs())
+            if p.exists()]
+
+
+def _clean_run(run_id: str, proc: subprocess.Popen[str]) -> None:
+    """Whatever the run left, removed for the tests that follow."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    podlife("cluster", "down", "--name", run_cluster_name(run_id))
+    for suffix in (".json", ".owner.json", ".lock"):
+        (paths.state_root() / "runs" / f"{run_id}{suffix}").unlink(missing_ok=True)
+
+
+def test_sigterm_to_a_runs_whole_group_removes_its_cluster() -> None:
+    """`timeout` or a cancelled CI job signals every process of the run at once (podlife,
+    pytest and its workers), not podlife alone: the run still ends as on Ctrl-C, 130, and
+    the cluster it booted is gone."""
+    run_id = uuid.uuid4().hex
+    proc = _run_in_checks(run_id)
     try:
-        deadline = time.monotonic() + 300
-        while not record.exists():  # written once the cluster is up and checks can start
-            assert proc.poll() is None, f"the run ended before its cluster was up: {proc}"
-            assert time.monotonic() < deadline, "the run's cluster never came up"
-            time.sleep(0.2)  # polling a file podlife writes, not a cluster state
-        time.sleep(2)  # into the checks' first pods
         os.killpg(proc.pid, signal.SIGTERM)
         _, stderr = proc.communicate(timeout=300)
-        left = [str(p) for p in (paths.cluster_dir(name), record, *CgroupTree(name).dirs())
-                if p.exists()]
+        left = _left(run_id)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        podlife("cluster", "down", "--name", name)  # whatever the run left, for what follows
-        for leftover in (record, record.with_suffix(".lock")):
-            leftover.unlink(missing_ok=True)
+        _clean_run(run_id, proc)
     assert proc.returncode == 130, stderr
     assert not left, f"left after SIGTERM to the run's group: {left}"
+
+
+def test_the_next_command_removes_the_cluster_of_a_run_killed_with_sigkill() -> None:
+    """SIGKILL gives a run no chance to clean up: its cluster stays, and the next podlife
+    command that deals with clusters (here `cluster status`) releases it, saying so."""
+    run_id = uuid.uuid4().hex
+    proc = _run_in_checks(run_id)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        killed = _left(run_id)
+        status = podlife("cluster", "status", timeout=300)
+        left = _left(run_id)
+    finally:
+        _clean_run(run_id, proc)
+    assert paths.cluster_dir(run_cluster_name(run_id)) in map(Path, killed), killed
+    assert status.returncode == 0, status
+    assert f"removed cluster {run_cluster_name(run_id)}" in status.stderr, status.stderr
+    assert not left, f"left after the next command: {left}"
 
 
 def test_a_failed_boots_error_names_a_log_that_exists() -> None:
