@@ -75,13 +75,14 @@ def job_disagreements(prediction: JobPrediction, job: dict, pods: list[dict],
     if len(pods) != prediction.pods:
         found.append(f"job: expected {prediction.pods} pods, observed {len(pods)}: "
                      + ", ".join(pod_state.brief(p) for p in pods))
-    if prediction.restarts is not None and len(pods) == 1:
-        restarts = sum(pod_state.restarts(pods[0], s["name"])
-                       for s in pod_state.statuses(pods[0]))
-        if restarts != prediction.restarts:
-            found.append(f"job: expected it to fail once its pod showed {prediction.restarts} "
-                         f"restart (backoffLimit {model.job.backoff_limit if model.job else '?'}"
-                         f", restartPolicy OnFailure), observed {restarts} restarts")
+    if prediction.restarts_each is not None and len(pods) == 1:
+        limit = model.job.backoff_limit if model.job else "?"
+        for status in pod_state.statuses(pods[0]):
+            restarts = pod_state.restarts(pods[0], status["name"])
+            if restarts > prediction.restarts_each:
+                found.append(f"job: expected it to fail on the first restart of a failing "
+                             f"container (backoffLimit {limit}, restartPolicy OnFailure), "
+                             f"observed {status['name']} restarted {restarts} times")
     if prediction.each_pod is not None:
         for pod in pods:
             found += [f"{pod['metadata']['name']}: {line}"

@@ -32,10 +32,12 @@ class JobPrediction:
     reason: str | None
     pods: int
     each_pod: Prediction | None
-    #: Under OnFailure, the restarts its pod shows (summed over its containers) when the
-    #: Job has failed: the one that crossed the limit (a second would come only after a
-    #: back-off of 10 s, long after the controller has acted). None: not predicted.
-    restarts: int | None = None
+    #: Under OnFailure, the most restarts any one container of its pod shows when the Job
+    #: has failed: a failing container's first restart is immediate and crosses a limit of
+    #: 0 or 1; a second would come only after a back-off of 10 s, long after the controller
+    #: has acted. (Two apps failing together restart once each: 2 in all, seen on
+    #: v1.37.2.) None: not predicted.
+    restarts_each: int | None = None
 
 
 def predict_job(template: GenPod) -> JobPrediction:
@@ -57,6 +59,6 @@ def predict_job(template: GenPod) -> JobPrediction:
         # of 0 (more than 0) and of 1 (at least 1); the controller then deletes the pod.
         if job.backoff_limit > 1:
             raise ValueError("the model predicts OnFailure Jobs with backoffLimit 0 or 1")
-        return JobPrediction("Failed", "BackoffLimitExceeded", 1, None, restarts=1)
+        return JobPrediction("Failed", "BackoffLimitExceeded", 1, None, restarts_each=1)
     raise ValueError(f"no Job prediction for a pod predicted {pod}: the grammar gives Jobs "
                      "pods whose apps all exit and whose sidecars serve")

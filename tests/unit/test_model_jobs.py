@@ -67,7 +67,7 @@ def test_under_on_failure_one_restart_ends_a_job_with_a_limit_of_0_or_1() -> Non
             pod = job("OnFailure", limit, None, *failing)
             assert outcome(pod) == ("Failed", "BackoffLimitExceeded", 1)
             assert predict_job(pod).each_pod is None
-            assert predict_job(pod).restarts == 1
+            assert predict_job(pod).restarts_each == 1
 
 
 def test_a_bare_pod_has_no_job_prediction() -> None:
