@@ -162,8 +162,10 @@ def _system_python_version() -> tuple[int, int]:
 
 
 def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = None,
-            timeout: float = 90, resources: dict | None = None) -> k8s.V1Pod:
-    """Run a one-shot busybox pod to completion and return its final state."""
+            timeout: float = 90, resources: dict | None = None,
+            node: str | None = None) -> k8s.V1Pod:
+    """Run a one-shot busybox pod to completion (on `node`, if given) and return its final
+    state."""
     image = IMAGES["busybox"].local
     spec: dict = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
                   "containers": [{"name": "main", "image": image,
@@ -172,6 +174,8 @@ def run_pod(core: k8s.CoreV1Api, name: str, script: str, *, init: str | None = N
     if init:
         spec["initContainers"] = [{"name": "init", "image": image,
                                    "command": ["sh", "-c", init]}]
+    if node:
+        spec["nodeName"] = node
     core.create_namespaced_pod("default", {"apiVersion": "v1", "kind": "Pod",
                                            "metadata": {"name": name}, "spec": spec})
     deadline = time.monotonic() + timeout

@@ -44,6 +44,8 @@ def snapshot() -> dict[str, object]:
                     .splitlines())
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    links = sorted(line.split(":")[1].strip() for line in subprocess.run(
+        ["ip", "-o", "link"], capture_output=True, text=True).stdout.splitlines())
     state = str(LocalCluster(NAME).state)
     procs = []
     for entry in Path("/proc").iterdir():
@@ -63,5 +65,6 @@ def snapshot() -> dict[str, object]:
         "mounts": mounts,
         "iptables": re.sub(r"^#.*$", "", rules, flags=re.M),
         "netns": netns,
+        "links": links,
         "processes": sorted(procs),
     }

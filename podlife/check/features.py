@@ -30,6 +30,7 @@ from kubernetes.client.rest import ApiException
 
 from podlife.check import sidecar_probe
 from podlife.check.framework import Framework
+from podlife.check.outcomes import unsupported
 from podlife.check.support import GA_MINOR, GATE, SUPPORTED, Support, minor_of
 
 _PROBE_POD = {
@@ -155,10 +156,21 @@ def require_node_changes(f: Framework) -> None:
         pytest.skip("changes a node (extended resource): pass --allow-node-changes to run it")
 
 
+def require_several_nodes(f: Framework) -> None:
+    """Checks of where the scheduler places a pod need two nodes that take pods or more."""
+    from podlife.check.nodes import usable_nodes
+
+    found = [n.metadata.name for n in usable_nodes(f.core)]
+    if len(found) < 2:
+        unsupported(f"one node takes pods ({', '.join(found) or 'none'}): the check needs "
+                    "two or more (a local cluster: --worker-nodes N)")
+
+
 #: What a check declares it needs with @pytest.mark.needs(NAME), in the order they are
 #: asked: each ends the check with its reason when the cluster lacks it. The pytest plugin
 #: asks them (podlife.plugin.checks) before the check's body runs.
 NEEDS: dict[str, Callable[[Framework], None]] = {
     "node-changes": require_node_changes,
+    "several-nodes": require_several_nodes,
     "native-sidecars": require_native_sidecars,
 }

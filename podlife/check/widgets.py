@@ -46,10 +46,12 @@ def resource_name(f: Framework) -> str:
 
 
 @contextlib.contextmanager
-def advertised(f: Framework, quantity: int) -> Iterator[tuple[str, str]]:
-    """Advertise `quantity` of this check's widget resource on one node, until the kubelet
-    has copied it into allocatable; yields the node and the resource name."""
-    node = schedulable_node(f)
+def advertised(f: Framework, quantity: int,
+               node: str | None = None) -> Iterator[tuple[str, str]]:
+    """Advertise `quantity` of this check's widget resource on one node (`node`, or the
+    first that takes pods), until the kubelet has copied it into allocatable; yields the
+    node and the resource name."""
+    node = node or schedulable_node(f)
     resource = resource_name(f)
     f.core.patch_node_status(node, {"status": {"capacity": {resource: str(quantity)}}})
     try:

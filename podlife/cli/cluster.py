@@ -50,7 +50,9 @@ def _mib(size: int) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from podlife.cluster.local.preflight import preflight, validate_port
+    from podlife.cluster.local.workers import check_count
 
+    check_count(args.workers)
     validate_port(args.api_port)
     preflight()
     from podlife.cluster.local.cluster import LocalCluster, parse_gates
@@ -74,9 +76,11 @@ def cmd_up(args: argparse.Namespace) -> int:
                           kube_bin_dir=Path(args.kube_bin_dir) if args.kube_bin_dir else None,
                           step=step_printer(), progress=progress, timeout=args.timeout,
                           component_gates=component_gates,
-                          allow_privileged=args.allow_privileged, kubelet_version=kubelet)
+                          allow_privileged=args.allow_privileged, kubelet_version=kubelet,
+                          workers=args.workers)
     mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
-    console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}) is up in "
+    shape = f", {len(info.workers)} worker node(s)" if info.workers else ""
+    console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}{shape}) is up in "
                   f"{info.boot_seconds:.1f}s[/green]")
     found = [d["id"] for d in info.host_deviations or []]
     console.print(f"host deviations: {', '.join(found) or 'none'} "
@@ -139,10 +143,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table("name", "version", "kubelet", "api", "health", "feature gates",
+    table = Table("name", "version", "nodes", "api", "health", "feature gates",
                   "host deviations", "kubeconfig")
     for row in rows:
-        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.kubelet_version,
+        table.add_row(*(Text(cell) for cell in (row.name, row.version, row.nodes,
                                                  row.server, row.health, row.feature_gates,
                                                  row.host_deviations,
                                                  row.kubeconfig)))
@@ -221,6 +225,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--timeout", type=argtypes.seconds, default=DEFAULT_BOOT_TIMEOUT,
                     metavar="SECONDS",
                     help=f"give up booting after this long (default: {DEFAULT_BOOT_TIMEOUT:.0f})")
+    up.add_argument("--workers", type=int, default=0, metavar="N",
+                    help="worker nodes beside the control plane's node, 0-5, each with its "
+                         "own namespaces, containerd, kubelet and kube-proxy (default: 0, "
+                         "one node)")
     up.add_argument("--allow-privileged", action="store_true",
                     help="let pods be privileged or use host namespaces and paths (default: "
                     "off, PodSecurity 'baseline' is enforced on every namespace)")

@@ -34,10 +34,10 @@ class KubeconfigProvider:
     def preflight(self, opts: ProviderOptions, progress: ProgressFactory) -> str:
         from podlife.cluster import access
 
-        if opts.kubelet_version or opts.reuse_cluster:
-            raise PodlifeError("--kubelet-version and --reuse-cluster apply to clusters "
-                               "podlife runs", "drop them: an existing cluster's kubelets "
-                               "are what they are, and the results record them")
+        if opts.kubelet_version or opts.reuse_cluster or opts.worker_nodes not in (None, "0"):
+            raise PodlifeError("--kubelet-version, --worker-nodes and --reuse-cluster apply to "
+                               "clusters podlife runs", "drop them: an existing cluster's "
+                               "nodes are what they are, and the results record them")
         access.check_cluster(existing_kubeconfig(opts), node_changes=opts.allow_node_changes)
         return "existing"
 

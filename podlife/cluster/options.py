@@ -71,6 +71,10 @@ OPTIONS: tuple[Option, ...] = (
            help="local clusters: run the kubelet and kube-proxy of this release under the "
                 "--kube-version control plane, e.g. 1.30 under 1.33, within the skew policy "
                 "(default: the same release)"),
+    Option("--worker-nodes", metavar="N", for_matrix=True,
+           help="local clusters: worker nodes beside the control plane's node, 0-5, each "
+                "with its own namespaces, containerd, kubelet and kube-proxy, as `cluster up "
+                "--workers N` (default: 0, one node; --workers is pytest's)"),
     Option("--reuse-cluster", metavar="NAME",
            help="use this local (or kind) cluster, already up, instead of booting one "
                 "(default: boot a new one)"),
@@ -108,6 +112,7 @@ class ProviderOptions:
     provider: str = "local"
     kube_version: str | None = None
     kubelet_version: str | None = None
+    worker_nodes: str | None = None
     reuse_cluster: str | None = None
     keep_cluster: bool = False
     leave_namespaces: bool = False
@@ -204,3 +209,20 @@ def matrix_args(args: argparse.Namespace) -> list[str]:
     """The cluster options `podlife matrix` passes on to each version's `podlife run`."""
     return pytest_args(ProviderOptions.from_namespace(args),
                        [o for o in OPTIONS if o.for_matrix])
+
+
+def worker_count(opts: ProviderOptions) -> int:
+    """--worker-nodes as a number; one line for anything that is not 0-5."""
+    from podlife.core.errors import PodlifeError
+
+    if opts.worker_nodes is None:
+        return 0
+    try:
+        count = int(opts.worker_nodes)
+    except ValueError:
+        raise PodlifeError(f"--worker-nodes {opts.worker_nodes!r} is not a number",
+                           "give 0 (one node, the default) to 5 worker nodes") from None
+    if not 0 <= count <= 5:
+        raise PodlifeError(f"--worker-nodes {count} is outside 0-5",
+                           "give 0 (one node, the default) to 5 worker nodes")
+    return count

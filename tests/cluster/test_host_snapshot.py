@@ -19,15 +19,21 @@ from tests.snapshot import NAME, PRISTINE, snapshot
 
 pytestmark = pytest.mark.cluster
 
-def test_up_then_down_leaves_the_host_as_found() -> None:
+@pytest.mark.parametrize("workers", [0, 2], ids=["one-node", "two-workers"])
+def test_up_then_down_leaves_the_host_as_found(workers: int) -> None:
+    """One node, and a control plane with two worker nodes (their namespaces, veths,
+    containerds and cgroup subtrees, a pod on each)."""
     cluster = LocalCluster(NAME)
     cluster.down()
     write_tunables(PRISTINE)  # a host as no kubelet left it, so a change would show
     before = snapshot()
     assert set(KERNEL_TUNABLES) <= set(before["sysctls"])
     try:
-        info = cluster.up(versions.resolve(None))
-        run_pod(k8s.CoreV1Api(api_client(info.kubeconfig)), "writes", "echo hi")
+        info = cluster.up(versions.resolve(None), workers=workers)
+        core = k8s.CoreV1Api(api_client(info.kubeconfig))
+        run_pod(core, "writes", "echo hi")
+        for worker in info.workers:
+            run_pod(core, f"writes-{worker}", "echo hi", node=worker)
         # The fixed paths' writes land in the cluster's own overlay, not on the host.
         upper = cluster.state / "host" / "var" / "lib" / "upper"
         assert (upper / "kubelet" / "device-plugins" / "kubelet.sock").is_socket()

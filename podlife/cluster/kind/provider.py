@@ -23,9 +23,9 @@ class KindProvider:
     def preflight(self, opts: ProviderOptions, progress: ProgressFactory) -> str:
         from podlife.cluster.kind import engine, node_image
 
-        if opts.kubelet_version:
-            raise PodlifeError("--kubelet-version applies to a local cluster the run boots",
-                               "drop it, or use --provider local")
+        if opts.kubelet_version or opts.worker_nodes not in (None, "0"):
+            raise PodlifeError("--kubelet-version and --worker-nodes apply to a local cluster the "
+                               "run boots", "drop them, or use --provider local")
         version = versions.resolve(opts.kube_version)
         opts.kube_version = version.tag
         if not opts.reuse_cluster:

@@ -19,6 +19,7 @@ from podlife.cluster import build, kube_source
 from podlife.cluster import oci_images as images
 from podlife.cluster.local import components as comp
 from podlife.cluster.local import deviations
+from podlife.cluster.local import workers as worker_nodes
 from podlife.cluster.local.boot_api import create_cluster_rbac
 from podlife.cluster.local.boot_check import BootCheck
 from podlife.cluster.local.configure import write_boot_files
@@ -76,7 +77,8 @@ def kept_log_path(log: Path, logs: Path, kept: Path) -> Path:
 def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
          gates: dict[str, bool], component_gates: dict[str, dict[str, bool]],
          kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
-         timeout: float, allow_privileged: bool, node_version: KubeVersion) -> ClusterInfo:
+         timeout: float, allow_privileged: bool, node_version: KubeVersion,
+         workers: int = 0) -> ClusterInfo:
     """The boot itself, under the cluster's lock (LocalCluster.up takes it): all or
     nothing, a failure tears down what was started and keeps the logs."""
     if cluster.half_booted():
@@ -103,17 +105,19 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
                        allow_privileged=allow_privileged,
                        host_deviations=[d.to_dict() for d in found],
                        kubelet_version=node_version.tag)
+    nodes = worker_nodes.workers_of(cluster.name, cluster.state, workers)
+    info.workers = [w.name for w in nodes]
+    restrict = any(d.id == deviations.NO_CAP_SYS_RESOURCE for d in found)
     importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
     try:
         cluster.state.mkdir(parents=True)
         info.save()
         step("writing certificates and configs")
-        write_boot_files(cluster.layout, cluster.net, cluster=cluster.name,
-                         node_name=info.node_name,
-                         host_server=info.server, gates=info.gates_for("kube-proxy"),
-                         allow_privileged=allow_privileged,
-                         restrict_oom_score_adj=any(
-                             d.id == deviations.NO_CAP_SYS_RESOURCE for d in found))
+        ca = write_boot_files(cluster.layout, cluster.net, cluster=cluster.name,
+                              node_name=info.node_name,
+                              host_server=info.server, gates=info.gates_for("kube-proxy"),
+                              allow_privileged=allow_privileged,
+                              restrict_oom_score_adj=restrict)
         cluster.cgroups.create()
         step("starting the node's namespaces")
         cluster.sandbox.start()
@@ -139,10 +143,21 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
             launch.coredns()
             step("waiting for the node to be Ready")
             cluster.ready.node(api, info.node_name, timeout)
+            if nodes:
+                step(f"starting {len(nodes)} worker node(s): namespaces, containerd, "
+                     "kubelet, kube-proxy")
+                joining = worker_nodes.WorkerBoot(
+                    cluster.name, cluster.cgroups, cluster.sandbox, bins, ca,
+                    info.gates_for("kubelet"), info.gates_for("kube-proxy"), restrict)
+                for node in nodes:
+                    worker_nodes.start(node, joining, node_version, archives, timeout)
+                for node in nodes:
+                    cluster.ready.node(api, node.name, timeout)
         step("checking that a pod runs and resolves a Service name")
         check.wait(api, timeout, cluster.supervisor.check_alive)
-        step("waiting for the controllers to lift the node's not-ready taint")
-        cluster.ready.node(api, info.node_name, timeout, schedulable=True)
+        step("waiting for the controllers to lift the nodes' not-ready taint")
+        for name in (info.node_name, *info.workers):
+            cluster.ready.node(api, name, timeout, schedulable=True)
         info.booted_at = time.time()
         info.boot_seconds = round(time.monotonic() - started, 2)
         info.save()

@@ -37,6 +37,8 @@ from podlife.cluster.local.state import (
     remove_state,
 )
 from podlife.cluster.local.supervise import Supervisor
+from podlife.cluster.local.workers import MAX_WORKERS, longest_socket, workers_of
+from podlife.cluster.local.workers import check_count as check_worker_count
 from podlife.core import paths, skew
 from podlife.core.errors import PodlifeError
 from podlife.core.versions import KubeVersion
@@ -56,7 +58,7 @@ class LocalCluster:
         self.name = name
         self.state = paths.cluster_dir(name)
         self.layout = comp.Layout(self.state)
-        validate_state_path(self.state, self.layout.containerd_socket)
+        validate_state_path(self.state, longest_socket(name, self.state))
         refuse_symlinked_state(self.state)
         self.net = Network()
         self.cgroups = CgroupTree(name)
@@ -70,14 +72,14 @@ class LocalCluster:
            timeout: float = 180.0,
            component_gates: dict[str, dict[str, bool]] | None = None,
            allow_privileged: bool = False,
-           kubelet_version: KubeVersion | None = None) -> ClusterInfo:
+           kubelet_version: KubeVersion | None = None, workers: int = 0) -> ClusterInfo:
         """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
         same name fails at once with one line, and leaves this boot alone.
 
         `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component;
         allow_privileged turns off the PodSecurity `baseline` default (see configure);
         kubelet_version runs the kubelet and kube-proxy of another release (podlife.core.skew
-        says which)."""
+        says which); workers adds that many worker nodes (podlife.cluster.local.workers)."""
         if not math.isfinite(timeout) or timeout <= 0:
             raise PodlifeError(f"a boot timeout of {timeout} seconds never ends or never starts",
                                "give a finite number of seconds above 0")
@@ -88,6 +90,7 @@ class LocalCluster:
             raise PodlifeError("--kubelet-version cannot be combined with --kube-bin-dir",
                                "drop one: a mixed cluster runs podlife's own builds")
         refuse_locked(version, gates, component_gates, node_version)
+        check_worker_count(workers)
         preflight()
         with cluster_lock(self.name, "up") as held:
             try:
@@ -95,7 +98,8 @@ class LocalCluster:
                     self, version, api_port=api_port, gates=gates,
                     component_gates=component_gates, kube_bin_dir=kube_bin_dir,
                     step=step or (lambda _msg: None), progress=progress, timeout=timeout,
-                    allow_privileged=allow_privileged, node_version=node_version)
+                    allow_privileged=allow_privileged, node_version=node_version,
+                    workers=workers)
             except BaseException:
                 if not self.state.exists():
                     held.remove()  # nothing of the cluster is left: nor is its lock
@@ -163,5 +167,11 @@ class LocalCluster:
             "--name")
 
     def health(self) -> dict[str, bool]:
-        """Which recorded components are still running."""
-        return self.supervisor.health()
+        """Which recorded components are still running, the worker nodes' too (named
+        <node>/<component>)."""
+        found = self.supervisor.health()
+        for worker in workers_of(self.name, self.state, MAX_WORKERS):
+            if worker.state.is_dir():
+                own = Supervisor(worker.layout, self.sandbox, self.cgroups).health()
+                found |= {f"{worker.name}/{name}": ok for name, ok in own.items()}
+        return found

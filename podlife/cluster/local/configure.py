@@ -48,26 +48,37 @@ def admission_config(allow_privileged: bool) -> str:
 
 def write_boot_files(lay: Layout, net: Network, *, cluster: str, node_name: str,
                      host_server: str, gates: dict[str, bool],
-                     allow_privileged: bool = False, restrict_oom_score_adj: bool) -> None:
+                     allow_privileged: bool = False,
+                     restrict_oom_score_adj: bool) -> pki.CertificateAuthority:
     """Everything the components read at boot, except the kubelet's version-specific config
     (written by `write_kubelet_config` whenever a kubelet starts). restrict_oom_score_adj
-    comes from the host's detected deviations (podlife.cluster.local.deviations)."""
+    comes from the host's detected deviations (podlife.cluster.local.deviations). Returns
+    the cluster's CA, which issues the worker nodes' identities too."""
     for sub in STATE_SUBDIRS:
         (lay.state / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(lay.state, 0o700)
-    write_certificates(lay, net, cluster=cluster, node_name=node_name, host_server=host_server)
+    ca = write_certificates(lay, net, cluster=cluster, node_name=node_name,
+                            host_server=host_server)
+    write_node_files(lay, net, node_name=node_name, gates=gates,
+                     restrict_oom_score_adj=restrict_oom_score_adj)
+    (lay.state / "Corefile").write_text(comp.corefile(lay, net))
+    (lay.state / "admission.yaml").write_text(admission_config(allow_privileged))
+    return ca
+
+
+def write_node_files(lay: Layout, net: Network, *, node_name: str, gates: dict[str, bool],
+                     restrict_oom_score_adj: bool) -> None:
+    """What a node's runtime and kube-proxy read (the control plane's node or a worker)."""
     (lay.state / "containerd" / "config.toml").write_text(
         containerd_config(lay, restrict_oom_score_adj=restrict_oom_score_adj))
     (lay.state / "cni" / "10-podlife.conflist").write_text(cni_config(net, lay))
     (lay.state / "resolv.conf").write_text(f"nameserver {net.dns_ip}\n")
     (lay.state / "kube-proxy-config.yaml").write_text(
         comp.kube_proxy_config(lay, net, node_name, gates))
-    (lay.state / "Corefile").write_text(comp.corefile(lay, net))
-    (lay.state / "admission.yaml").write_text(admission_config(allow_privileged))
 
 
 def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: str,
-                       host_server: str) -> None:
+                       host_server: str) -> pki.CertificateAuthority:
     """One CA; serving certificates for the API server, kubelet, controller manager and
     scheduler; one client identity and kubeconfig per component. Only the admin's
     kubeconfig points at the host's port."""
@@ -101,6 +112,7 @@ def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: st
         cert, key = ca.issue(f"client-{who}", common_name=user, groups=groups)
         pki.write_kubeconfig(lay.kubeconfig(who), server=server, ca=ca.cert_path, cert=cert,
                              key=key, cluster=cluster, user=user)
+    return ca
 
 
 def write_kubelet_config(lay: Layout, net: Network, version: KubeVersion, cgroup_root: str,

@@ -34,9 +34,7 @@ class Launcher:
         """etcd, containerd, the API server and the host's port to the API server."""
         lay, bins = self.lay, self.bins
         self.sup.start("etcd", comp.etcd_args(bins["etcd"], lay))
-        self.sup.start("containerd", [str(bins["containerd"] / "containerd"), "--config",
-                                      str(lay.state / "containerd" / "config.toml")],
-                       env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}"})
+        self.containerd()
         self.apiserver(gates)
         # The API server is reachable from the host only on loopback, through a unix socket
         # that crosses the namespace boundary: nothing else of the cluster is exposed.
@@ -46,6 +44,13 @@ class Launcher:
         self.sup.start("api-forward", [
             "socat", f"TCP-LISTEN:{api_port},bind=127.0.0.1,fork,reuseaddr",
             f"UNIX-CONNECT:{sock}"], inside=False)
+
+    def containerd(self) -> None:
+        """The node's container runtime (its shims find their binary on PATH)."""
+        bins = self.bins
+        self.sup.start("containerd", [str(bins["containerd"] / "containerd"), "--config",
+                                      str(self.lay.state / "containerd" / "config.toml")],
+                       env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}"})
 
     def apiserver(self, gates: dict[str, bool]) -> None:
         self.sup.start("kube-apiserver", comp.apiserver_args(self.bins["kube-apiserver"],

@@ -36,6 +36,8 @@ class Network:
     pod_cidr: str = "10.244.0.0/16"
     pod_gateway: str = "10.244.0.1"
     dns_ip: str = "10.200.0.2"
+    #: This node's share of pod_cidr (each worker node has its own).
+    node_pod_subnet: str = "10.244.0.0/24"
 
 
 def cgroup_v1() -> bool:
@@ -68,8 +70,10 @@ class CgroupTree:
         """The kubelet's cgroupRoot: pods are created under it."""
         return f"/{self.name}"
 
-    def create(self) -> None:
-        for path in self.dirs("components"):
+    def create(self, sub: str = "components") -> None:
+        """The tree with `sub` (one level) in it: the components' cgroup, or a worker
+        node's kubelet root."""
+        for path in self.dirs(sub):
             path.mkdir(parents=True, exist_ok=True)
             if path.parts[-3] == "cpuset":
                 # A new cpuset cgroup starts with no CPUs or memory nodes; give it the parent's.
@@ -237,9 +241,19 @@ class NodeSandbox:
             return pid if _alive(pid) and self.cgroups.holds(pid) else None
         return None
 
+    def setup(self) -> str:
+        """The script the namespace holder runs (a worker node's differs)."""
+        return setup_script(self.net)
+
     def start(self, timeout: float = 10.0) -> int:
+        proc = self.spawn_holder()
+        self.wait_for(proc, "namespace.ready", timeout)
+        return proc.pid
+
+    def spawn_holder(self) -> subprocess.Popen[bytes]:
+        """The process that makes the namespaces and keeps them while it lives."""
         script = self.state / "namespace-setup.sh"
-        script.write_text(setup_script(self.net))
+        script.write_text(self.setup())
         log = (self.state / "logs" / "namespace.log").open("w")
         proc = subprocess.Popen(
             ["unshare", "--net", "--mount", "--propagation", "private", "sh", str(script),
@@ -247,7 +261,11 @@ class NodeSandbox:
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=self.cgroups.join)
         self.pid_file.write_text(str(proc.pid))
-        ready = self.state / "namespace.ready"
+        return proc
+
+    def wait_for(self, proc: subprocess.Popen[bytes], marker: str, timeout: float) -> None:
+        """Until the holder's script has written `marker` into the state dir."""
+        ready = self.state / marker
         deadline = time.monotonic() + timeout
         while not ready.exists():
             if proc.poll() is not None:
@@ -259,7 +277,6 @@ class NodeSandbox:
                 raise PodlifeError("the cluster's namespace did not come up in time",
                                    "read its log", log=str(self.state / "logs/namespace.log"))
             time.sleep(0.02)
-        return proc.pid
 
     def command(self, argv: list[str]) -> list[str]:
         """argv, wrapped to run inside the cluster's network and mount namespaces."""

@@ -76,8 +76,9 @@ class CertificateAuthority:
 
     def issue(self, name: str, *, common_name: str, groups: tuple[str, ...] = (),
               dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), server: bool = False,
-              client: bool = True) -> tuple[Path, Path]:
-        """Issue a leaf certificate; returns (cert path, key path)."""
+              client: bool = True, directory: Path | None = None) -> tuple[Path, Path]:
+        """Issue a leaf certificate into `directory` (default: the CA's own); returns
+        (cert path, key path)."""
         key = ec.generate_private_key(ec.SECP256R1())
         subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in groups]
         subject.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
@@ -100,7 +101,8 @@ class CertificateAuthority:
             alt += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
             builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())
-        cert_path, key_path = self.pki / f"{name}.crt", self.pki / f"{name}.key"
+        into = directory or self.pki
+        cert_path, key_path = into / f"{name}.crt", into / f"{name}.key"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         write_private(key_path, _key_pem(key))
         return cert_path, key_path

@@ -65,8 +65,8 @@ def cni_config(net: Network, lay: Layout) -> str:
         "name": "podlife",
         "plugins": [
             {"type": "ptp", "ipMasq": False, "mtu": 1500,
-             "ipam": {"type": "host-local", "ranges": [[{"subnet": net.pod_cidr.replace(
-                 "/16", "/24"), "gateway": net.pod_gateway}]],
+             "ipam": {"type": "host-local", "ranges": [[{"subnet": net.node_pod_subnet,
+                                                        "gateway": net.pod_gateway}]],
                       "dataDir": str(lay.state / "cni-ipam"),
                       "routes": [{"dst": "0.0.0.0/0"}]}},
             {"type": "portmap", "capabilities": {"portMappings": True}},

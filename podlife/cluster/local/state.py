@@ -43,6 +43,8 @@ class ClusterInfo:
     #: The release of the kubelet and kube-proxy when it is not `version` (a mixed cluster,
     #: or an upgrade between its control-plane and node steps); "" = the same.
     kubelet_version: str = ""
+    #: The worker nodes' names (none: the one node does everything).
+    workers: list[str] = field(default_factory=list)
 
     @property
     def node_version(self) -> str:

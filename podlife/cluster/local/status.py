@@ -31,6 +31,8 @@ class ClusterState:
     host_deviations: str = "not recorded"
     #: The kubelet's release ("" in records of clusters booted before it was kept: the same).
     kubelet_version: str = ""
+    #: Each node with its role and kubelet release.
+    nodes: str = ""
 
     @property
     def healthy(self) -> bool:
@@ -82,5 +84,13 @@ def cluster_states() -> list[ClusterState]:
         kubelet = str(record.get("kubelet_version") or version)
         rows.append(ClusterState(name, version, server, health, gates, kubeconfig,
                                  host_deviations=recorded_deviations(record),
-                                 kubelet_version=kubelet))
+                                 kubelet_version=kubelet, nodes=describe_nodes(record)))
     return rows
+
+
+def describe_nodes(record: dict) -> str:
+    """E.g. "c-node (control plane, v1.37.2); c-worker1 (worker, v1.37.2)"."""
+    kubelet = str(record.get("kubelet_version") or record.get("version", "?"))
+    nodes = [(record.get("node_name", "?"), "control plane")]
+    nodes += [(name, "worker") for name in record.get("workers") or []]
+    return "; ".join(f"{name} ({role}, {kubelet})" for name, role in nodes)

@@ -1,0 +1,107 @@
+"""A local cluster with worker nodes: each node Ready with its own kubelet, pods on every
+node reach pods on every other node and a Service by its DNS name, `cluster status` lists
+the nodes, and bad worker counts get one line before anything starts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes.stream import stream
+
+from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
+from podlife.core.images import IMAGES
+from tests.helpers import local_cluster, one_clear_line, podlife
+
+pytestmark = pytest.mark.cluster
+
+NAME = "ci-nodes"
+NS = "default"
+
+
+@pytest.fixture(scope="module")
+def booted() -> Iterator[ClusterInfo]:
+    with local_cluster(NAME, workers=2) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def core(booted: ClusterInfo) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(api_client(booted.kubeconfig))
+
+
+def _pod(core: k8s.CoreV1Api, name: str, node: str, script: str, labels: dict) -> None:
+    core.create_namespaced_pod(NS, {"metadata": {"name": name, "labels": labels}, "spec": {
+        "nodeName": node, "terminationGracePeriodSeconds": 0,
+        "containers": [{"name": "c", "image": IMAGES["busybox"].local,
+                        "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", script]}]}})
+
+
+def _exec(core: k8s.CoreV1Api, pod: str, script: str) -> str:
+    return stream(core.connect_get_namespaced_pod_exec, pod, NS, command=["sh", "-c", script],
+                  stderr=True, stdout=True, stdin=False, tty=False)
+
+
+def test_every_node_is_ready_with_its_own_address(booted: ClusterInfo,
+                                                  core: k8s.CoreV1Api) -> None:
+    nodes = {n.metadata.name: n for n in core.list_node().items}
+    assert sorted(nodes) == sorted([booted.node_name, *booted.workers])
+    assert booted.workers == [f"{NAME}-worker1", f"{NAME}-worker2"]
+    addresses = set()
+    for node in nodes.values():
+        assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
+        assert node.status.node_info.kubelet_version == booted.version
+        addresses |= {a.address for a in node.status.addresses if a.type == "InternalIP"}
+    assert addresses == {"10.200.0.2", "10.200.1.2", "10.200.2.2"}
+    health = LocalCluster(NAME).health()
+    for worker in booted.workers:
+        assert health[f"{worker}/kubelet"] and health[f"{worker}/containerd"], health
+
+
+def test_pods_reach_each_other_and_a_service_across_nodes(booted: ClusterInfo,
+                                                         core: k8s.CoreV1Api) -> None:
+    """From a pod on each node: the web pod on every node by its IP, and the Service (whose
+    endpoints are on all three nodes) by its DNS name."""
+    nodes = [booted.node_name, *booted.workers]
+    for node in nodes:
+        _pod(core, f"web-{node}", node, f"mkdir -p /w && echo hello-{node} > /w/index.html "
+             "&& httpd -f -p 8080 -h /w", {"app": "web"})
+        _pod(core, f"client-{node}", node, "sleep 3600", {})
+    core.create_namespaced_service(NS, {"metadata": {"name": "web"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    deadline = time.monotonic() + 90
+    while True:
+        pods = core.list_namespaced_pod(NS).items
+        if len(pods) == 2 * len(nodes) and all(p.status.phase == "Running" for p in pods):
+            break
+        assert time.monotonic() < deadline, [(p.metadata.name, p.status.phase) for p in pods]
+        time.sleep(0.5)  # six pods to run: polled, a wait on a list
+    ips = {p.metadata.name: p.status.pod_ip for p in pods}
+    assert len({ip.rsplit(".", 1)[0] for ip in ips.values()}) == 3, ips  # a subnet per node
+    for source in nodes:
+        for target in nodes:
+            got = _exec(core, f"client-{source}",
+                        f"timeout 5 wget -qO- http://{ips[f'web-{target}']}:8080/ 2>&1")
+            assert f"hello-{target}" in got, f"{source} -> pod on {target}: {got!r}"
+        got = _exec(core, f"client-{source}",
+                    f"timeout 5 wget -qO- http://web.{NS}.svc.cluster.local/ 2>&1")
+        assert "hello-" in got, f"{source} -> Service by name: {got!r}"
+
+
+def test_status_lists_every_node_with_its_role(booted: ClusterInfo) -> None:
+    rows = json.loads(podlife("cluster", "status", "--output", "json").stdout)
+    row = next(r for r in rows if r["name"] == NAME)
+    assert f"{NAME}-node (control plane" in row["nodes"]
+    assert f"{NAME}-worker2 (worker" in row["nodes"]
+    assert row["health"] == "healthy"
+
+
+@pytest.mark.parametrize("args", [["cluster", "up", "--name", "ci-bad", "--workers", "9"],
+                                  ["run", "--worker-nodes", "6"],
+                                  ["run", "--provider", "kind", "--worker-nodes", "2"]])
+def test_a_bad_worker_count_is_one_line(args: list[str]) -> None:
+    one_clear_line(podlife(*args), "worker")
+    assert not LocalCluster("ci-bad").state.exists()
