@@ -15,11 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from kubernetes import client as k8s
 from kubernetes import utils
 from kubernetes.client.rest import ApiException
 
+from podlife.cluster import build
+from podlife.cluster.binary_cache import BinaryCache
 from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.core import paths, versions
 from podlife.core.images import IMAGES
@@ -204,3 +207,15 @@ def run_in_copy(copy: Path, *args: str, timeout: float = 600) -> subprocess.Comp
     env["PYTHONPATH"] = str(copy)
     return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def need_builds(*minors: str) -> list[versions.KubeVersion]:
+    """The releases, or a skip naming the builds to make first (the cluster tests build
+    only the default release)."""
+    wanted = [versions.resolve(m) for m in minors]
+    cache = BinaryCache()
+    missing = [v for v in wanted if not cache.is_complete(build.kubernetes_build(v).key)]
+    if missing:
+        pytest.skip("needs cached builds: " + "; ".join(
+            f"podlife build --version {v.minor_key}" for v in missing))
+    return wanted

@@ -53,6 +53,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     from podlife.cluster.local.workers import check_count
 
     check_count(args.workers)
+    node_versions = ([versions.resolve(v) for v in args.node_versions.split(",")]
+                     if args.node_versions else None)
+    if node_versions and args.workers in (0, len(node_versions)):
+        args.workers = len(node_versions)  # --node-versions alone says how many
+    elif node_versions:
+        raise PodlifeError(f"--workers {args.workers} but --node-versions names "
+                           f"{len(node_versions)} releases",
+                           "give one release per worker node, or drop --workers")
+    check_count(args.workers)
     validate_port(args.api_port)
     preflight()
     from podlife.cluster.local.cluster import LocalCluster, parse_gates
@@ -77,7 +86,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                           step=step_printer(), progress=progress, timeout=args.timeout,
                           component_gates=component_gates,
                           allow_privileged=args.allow_privileged, kubelet_version=kubelet,
-                          workers=args.workers)
+                          workers=args.workers, worker_versions=node_versions)
     mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
     shape = f", {len(info.workers)} worker node(s)" if info.workers else ""
     console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}{shape}) is up in "
@@ -229,6 +238,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="worker nodes beside the control plane's node, 0-5, each with its "
                          "own namespaces, containerd, kubelet and kube-proxy (default: 0, "
                          "one node)")
+    up.add_argument("--node-versions", default=None, metavar="V,V,...",
+                    help="each worker node's kubelet and kube-proxy release, e.g. 1.36,1.37 "
+                         "(one per worker; within the skew policy of --version; default: "
+                         "every node runs the control plane node's release)")
     up.add_argument("--allow-privileged", action="store_true",
                     help="let pods be privileged or use host namespaces and paths (default: "
                     "off, PodSecurity 'baseline' is enforced on every namespace)")

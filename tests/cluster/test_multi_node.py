@@ -14,7 +14,7 @@ from kubernetes.stream import stream
 
 from podlife.cluster.local.cluster import ClusterInfo, LocalCluster, api_client
 from podlife.core.images import IMAGES
-from tests.helpers import local_cluster, one_clear_line, podlife
+from tests.helpers import local_cluster, need_builds, one_clear_line, podlife
 
 pytestmark = pytest.mark.cluster
 
@@ -105,3 +105,20 @@ def test_status_lists_every_node_with_its_role(booted: ClusterInfo) -> None:
 def test_a_bad_worker_count_is_one_line(args: list[str]) -> None:
     one_clear_line(podlife(*args), "worker")
     assert not LocalCluster("ci-bad").state.exists()
+
+
+def test_workers_of_other_releases_within_skew() -> None:
+    """--node-versions: each worker runs its own kubelet release (the releases the mixed
+    skew test builds), and status and the nodes say which."""
+    control_plane, old = need_builds("1.33", "1.30")
+    with local_cluster("ci-mixed-nodes", version=control_plane,
+                       workers=2, worker_versions=[old, control_plane]) as info:
+        core = k8s.CoreV1Api(api_client(info.kubeconfig))
+        running = {n.metadata.name: n.status.node_info.kubelet_version
+                   for n in core.list_node().items}
+        assert running == {"ci-mixed-nodes-node": control_plane.tag,
+                           "ci-mixed-nodes-worker1": old.tag,
+                           "ci-mixed-nodes-worker2": control_plane.tag}
+        rows = json.loads(podlife("cluster", "status", "--output", "json").stdout)
+        row = next(r for r in rows if r["name"] == "ci-mixed-nodes")
+        assert f"ci-mixed-nodes-worker1 (worker, {old.tag})" in row["nodes"]

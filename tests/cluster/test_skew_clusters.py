@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from podlife.cluster import build
-from podlife.cluster.binary_cache import BinaryCache
 from podlife.cluster.local.cluster import LocalCluster
-from podlife.core import versions
 from tests import helpers
 
 pytestmark = pytest.mark.cluster
@@ -33,16 +30,6 @@ def podlife(*args: str) -> subprocess.CompletedProcess[str]:
     return helpers.podlife(*args, timeout=3600)
 
 
-def need_builds(*minors: str) -> list[versions.KubeVersion]:
-    wanted = [versions.resolve(m) for m in minors]
-    cache = BinaryCache()
-    missing = [v for v in wanted if not cache.is_complete(build.kubernetes_build(v).key)]
-    if missing:
-        pytest.skip("needs cached builds: " + "; ".join(
-            f"podlife build --version {v.minor_key}" for v in missing))
-    return wanted
-
-
 @pytest.fixture
 def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PODLIFE_REPORTS", str(tmp_path / "reports"))
@@ -52,7 +39,7 @@ def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_mixed_cluster_boots_and_runs(reports: Path) -> None:
     """A 1.33 control plane with a 1.30 kubelet and kube-proxy: status, the node and the
     results file say so; the native-sidecar checks pass (1.30 kubelets run them)."""
-    api, kubelet = need_builds("1.33", "1.30")
+    api, kubelet = helpers.need_builds("1.33", "1.30")
     name = "sk-mixed"
     refused = podlife("cluster", "up", "--name", name, "--version", "1.33",
                       "--kubelet-version", "1.29")
@@ -81,7 +68,7 @@ def test_chain_shows_the_skew_window_hazard(reports: Path) -> None:
     """1.28 -> 1.29 -> 1.30 in place: in the 1.29/kubelet-1.28 window the native-sidecar
     checks fail within seconds naming the old kubelet; after the node step they pass; the
     workloads come through every step."""
-    need_builds("1.28", "1.29", "1.30")
+    helpers.need_builds("1.28", "1.29", "1.30")
     result = podlife("upgrade", "--from", "1.28", "--to", "1.30", "--name", "sk-chain",
                      "-k", SIDECAR_SLICE, "--workers", "2")
     assert result.returncode == 1, result.stderr[-3000:]  # the hazard makes it fail
@@ -112,7 +99,7 @@ def test_kubelet_131_restarts_running_containers_and_the_chain_says_so(reports: 
     kubelet upgrade). The chain reports each restart as a survival problem of the node step,
     with the kubelet's Killing event as the cause; the control-plane step leaves them
     alone."""
-    need_builds("1.30", "1.31")
+    helpers.need_builds("1.30", "1.31")
     result = podlife("upgrade", "--from", "1.30", "--to", "1.31", "--name", "sk-hash",
                      "--no-drain", "-k", "test_sidecar_starts_before_main_containers",
                      "--workers", "1")
@@ -132,7 +119,7 @@ def test_drained_node_step_brings_every_workload_back(reports: Path) -> None:
     """1.30 -> 1.31 drained first (the default, upstream's procedure): every workload pod
     is evicted, comes back once the node is uncordoned, and none is restarted by the new
     kubelet; the in-flight Job, its pod evicted, completes with a new one."""
-    need_builds("1.30", "1.31")
+    helpers.need_builds("1.30", "1.31")
     result = podlife("upgrade", "--from", "1.30", "--to", "1.31", "--name", "sk-drain",
                      "-k", "test_sidecar_starts_before_main_containers", "--workers", "1")
     report = json.loads((reports / "runs" / "upgrade-v1.30.14-v1.31.0.json").read_text())
@@ -151,7 +138,7 @@ def test_existing_cluster_flow_before_during_after(reports: Path, tmp_path: Path
     """The README's flow for a cluster podlife does not manage, on a local cluster driven
     only through --provider kubeconfig: a run before the upgrade, after the control plane,
     after the node; then compare over the three, and their report's hazard."""
-    old, new = need_builds("1.28", "1.29")
+    old, new = helpers.need_builds("1.28", "1.29")
     cluster = LocalCluster("sk-kc")
     cluster.down()
     info = cluster.up(old, timeout=600)

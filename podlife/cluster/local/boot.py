@@ -78,7 +78,8 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
          gates: dict[str, bool], component_gates: dict[str, dict[str, bool]],
          kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
          timeout: float, allow_privileged: bool, node_version: KubeVersion,
-         workers: int = 0) -> ClusterInfo:
+         workers: int = 0,
+         worker_versions: list[KubeVersion] | None = None) -> ClusterInfo:
     """The boot itself, under the cluster's lock (LocalCluster.up takes it): all or
     nothing, a failure tears down what was started and keeps the logs."""
     if cluster.half_booted():
@@ -107,6 +108,10 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
                        kubelet_version=node_version.tag)
     nodes = worker_nodes.workers_of(cluster.name, cluster.state, workers)
     info.workers = [w.name for w in nodes]
+    # Each worker's kubelet release: --node-versions, else the control plane node's.
+    releases = worker_versions or [node_version] * len(nodes)
+    info.worker_versions = [v.tag for v in releases]
+    node_bins = {v: ensure_binaries(version, kube_bin_dir, progress, v) for v in set(releases)}
     restrict = any(d.id == deviations.NO_CAP_SYS_RESOURCE for d in found)
     importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
     try:
@@ -146,11 +151,11 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
             if nodes:
                 step(f"starting {len(nodes)} worker node(s): namespaces, containerd, "
                      "kubelet, kube-proxy")
-                joining = worker_nodes.WorkerBoot(
-                    cluster.name, cluster.cgroups, cluster.sandbox, bins, ca,
-                    info.gates_for("kubelet"), info.gates_for("kube-proxy"), restrict)
-                for node in nodes:
-                    worker_nodes.start(node, joining, node_version, archives, timeout)
+                for node, release in zip(nodes, releases, strict=True):
+                    joining = worker_nodes.WorkerBoot(
+                        cluster.name, cluster.cgroups, cluster.sandbox, node_bins[release],
+                        ca, info.gates_for("kubelet"), info.gates_for("kube-proxy"), restrict)
+                    worker_nodes.start(node, joining, release, archives, timeout)
                 for node in nodes:
                     cluster.ready.node(api, node.name, timeout)
         step("checking that a pod runs and resolves a Service name")

@@ -72,14 +72,16 @@ class LocalCluster:
            timeout: float = 180.0,
            component_gates: dict[str, dict[str, bool]] | None = None,
            allow_privileged: bool = False,
-           kubelet_version: KubeVersion | None = None, workers: int = 0) -> ClusterInfo:
+           kubelet_version: KubeVersion | None = None, workers: int = 0,
+           worker_versions: list[KubeVersion] | None = None) -> ClusterInfo:
         """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
         same name fails at once with one line, and leaves this boot alone.
 
         `component_gates` (e.g. {"kubelet": {...}}) go over `gates` per component;
         allow_privileged turns off the PodSecurity `baseline` default (see configure);
         kubelet_version runs the kubelet and kube-proxy of another release (podlife.core.skew
-        says which); workers adds that many worker nodes (podlife.cluster.local.workers)."""
+        says which); workers adds that many worker nodes (podlife.cluster.local.workers),
+        worker_versions gives each its kubelet release (within skew, as kubelet_version)."""
         if not math.isfinite(timeout) or timeout <= 0:
             raise PodlifeError(f"a boot timeout of {timeout} seconds never ends or never starts",
                                "give a finite number of seconds above 0")
@@ -91,6 +93,15 @@ class LocalCluster:
                                "drop one: a mixed cluster runs podlife's own builds")
         refuse_locked(version, gates, component_gates, node_version)
         check_worker_count(workers)
+        if worker_versions is not None:
+            if len(worker_versions) != workers:
+                raise PodlifeError(f"{len(worker_versions)} node versions for {workers} "
+                                   "worker nodes", "give one release per worker node")
+            if kube_bin_dir:
+                raise PodlifeError("--node-versions cannot be combined with --kube-bin-dir",
+                                   "drop one: mixed nodes run podlife's own builds")
+            for release in worker_versions:
+                skew.check_kubelet(version, release)
         preflight()
         with cluster_lock(self.name, "up") as held:
             try:
@@ -99,7 +110,7 @@ class LocalCluster:
                     component_gates=component_gates, kube_bin_dir=kube_bin_dir,
                     step=step or (lambda _msg: None), progress=progress, timeout=timeout,
                     allow_privileged=allow_privileged, node_version=node_version,
-                    workers=workers)
+                    workers=workers, worker_versions=worker_versions)
             except BaseException:
                 if not self.state.exists():
                     held.remove()  # nothing of the cluster is left: nor is its lock

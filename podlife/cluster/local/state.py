@@ -45,6 +45,8 @@ class ClusterInfo:
     kubelet_version: str = ""
     #: The worker nodes' names (none: the one node does everything).
     workers: list[str] = field(default_factory=list)
+    #: Each worker's kubelet release, in the order of `workers`.
+    worker_versions: list[str] = field(default_factory=list)
 
     @property
     def node_version(self) -> str:

@@ -91,6 +91,8 @@ def cluster_states() -> list[ClusterState]:
 def describe_nodes(record: dict) -> str:
     """E.g. "c-node (control plane, v1.37.2); c-worker1 (worker, v1.37.2)"."""
     kubelet = str(record.get("kubelet_version") or record.get("version", "?"))
-    nodes = [(record.get("node_name", "?"), "control plane")]
-    nodes += [(name, "worker") for name in record.get("workers") or []]
-    return "; ".join(f"{name} ({role}, {kubelet})" for name, role in nodes)
+    workers = record.get("workers") or []
+    releases = record.get("worker_versions") or [kubelet] * len(workers)
+    nodes = [(record.get("node_name", "?"), "control plane", kubelet)]
+    nodes += [(name, "worker", release) for name, release in zip(workers, releases, strict=False)]
+    return "; ".join(f"{name} ({role}, {release})" for name, role, release in nodes)
