@@ -16,7 +16,16 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.stream import stream
 
-from podlife.check import apply, instrument, logs, manifests, namespaces, pods, workloads
+from podlife.check import (
+    apply,
+    eviction,
+    instrument,
+    logs,
+    manifests,
+    namespaces,
+    pods,
+    workloads,
+)
 from podlife.check.outcomes import unsupported
 from podlife.core.images import ImageMap
 from podlife.core.timeline import Timeline
@@ -104,6 +113,15 @@ class Framework:
                          timeout: float = 120) -> tuple[Timeline, dict]:
         timeline, pod = namespaces.delete_pod_final(self.api, self.namespace, name,
                                                     grace=grace, timeout=timeout)
+        self.finished[name] = (pod, timeline)
+        return self._remember(timeline), pod
+
+    def evict_pod_final(self, name: str, *, timeout: float = 120,
+                        right_after: Callable[[], None] | None = None
+                        ) -> tuple[Timeline, dict]:
+        """Evict through the Eviction API, observed to the end (podlife.check.eviction)."""
+        timeline, pod = eviction.evict_pod_final(self.api, self.namespace, name,
+                                                 timeout=timeout, right_after=right_after)
         self.finished[name] = (pod, timeline)
         return self._remember(timeline), pod
 

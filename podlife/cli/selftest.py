@@ -25,6 +25,9 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
     chosen = mutants.find(args.mutant)
     if args.prove:
         return prove.prove_all(chosen, version, step=step_printer())
+    from podlife.cluster.local.workers import check_count
+
+    check_count(args.worker_nodes)
     preflight()
     results = []
     with build_progress() as progress:
@@ -32,7 +35,8 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
             results.append(run.run_mutant(mutant, version, workers=args.workers,
                                           pytest_args=extra, step=step_printer(),
                                           progress=progress, oracle=args.oracle,
-                                          explore_budget_s=args.explore_budget))
+                                          explore_budget_s=args.explore_budget,
+                                          worker_nodes=args.worker_nodes))
     out = run.write_report(results)
     for result in results:
         verdict = (f"[green]caught[/green] by {len(result.caught_by)}" if result.caught
@@ -83,6 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "podlife/run/selftest/mutants/)")
     s.add_argument("--workers", type=int, default=4,
                    help="pytest-xdist workers per suite run (default: 4)")
+    s.add_argument("--worker-nodes", type=int, default=0, metavar="N",
+                   help="boot each mutant's cluster with N worker nodes, so the multi-node "
+                        "checks run (default: 0, one node)")
     s.add_argument("--oracle", choices=run_oracles(), default="all",
                    help="what may catch the mutants: all (the suite, judged by the model), "
                         "model (the model alone: the generated pods, then exploring), hand "

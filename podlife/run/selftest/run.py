@@ -92,9 +92,10 @@ def bin_dir(mutant: Mutant, version: versions.KubeVersion,
 def run_mutant(mutant: Mutant, version: versions.KubeVersion, *, workers: int,
                pytest_args: list[str], step: Step,
                progress: build.Progress | None = None, oracle: str = "all",
-               explore_budget_s: float = 0.0) -> MutantResult:
-    """Build, boot, run the suite (or the oracle's stages until one catches it), tear
-    down; the cluster is gone whatever happens."""
+               explore_budget_s: float = 0.0, worker_nodes: int = 0) -> MutantResult:
+    """Build, boot (with `worker_nodes` worker nodes: the multi-node checks run only
+    there), run the suite (or the oracle's stages until one catches it), tear down; the
+    cluster is gone whatever happens."""
     import os
 
     from podlife.cluster.local.cluster import LocalCluster
@@ -109,7 +110,7 @@ def run_mutant(mutant: Mutant, version: versions.KubeVersion, *, workers: int,
     cluster.down()
     try:
         step(f"{mutant.name}: booting a cluster with the patched binaries")
-        cluster.up(version, kube_bin_dir=binaries)
+        cluster.up(version, kube_bin_dir=binaries, workers=worker_nodes)
         started = time.monotonic()
         os.environ["PODLIFE_EXPLORE_SHARDS"] = str(workers)
         os.environ["PODLIFE_EXPLORE_OUT"] = str(paths.reports_dir() / "explore" / mutant.name)
