@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from podlife.check import manifests
-from podlife.check.eviction import evict
 from podlife.check.framework import Framework
 from podlife.check.instrument import instrument, run, serve
 from podlife.check.nodes import usable_nodes
@@ -67,10 +66,10 @@ def test_job_with_native_sidecars_spread_over_the_nodes_completes(f: Framework) 
 
 
 def test_drain_keeps_the_sidecar_order_and_honours_the_budget(f: Framework) -> None:
-    """Two replicas on two nodes under a PodDisruptionBudget of minAvailable 1: evicting the
-    pod on one node is allowed, and its app stops before its sidecar gets SIGTERM, with a
-    DisruptionTarget condition; evicting the other replica at once is refused (429),
-    since the budget would be broken."""
+    """Two replicas on two nodes under a PodDisruptionBudget of minAvailable 1, both
+    evicted at the same moment (as a drain does): exactly one eviction is allowed, the
+    other refused (429); the evicted pod's app stops before its sidecar gets SIGTERM, and
+    it carries a DisruptionTarget condition."""
     deployment = instrument({
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "drained"},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"spread": "drained"}},
@@ -82,19 +81,18 @@ def test_drain_keeps_the_sidecar_order_and_honours_the_budget(f: Framework) -> N
               "metadata": {"name": "drained"},
               "spec": {"minAvailable": 1, "selector": {"matchLabels": {"spread": "drained"}}}})
     f.wait_deployment_available("drained", 2)
-    pods = sorted((p for p in f.core.list_namespaced_pod(
-        f.namespace, label_selector="spread=drained").items
-        if not p.metadata.deletion_timestamp), key=lambda p: p.spec.node_name)
+    pods = [p for p in f.core.list_namespaced_pod(
+        f.namespace, label_selector="spread=drained").items if not p.metadata.deletion_timestamp]
     assert len({p.spec.node_name for p in pods}) == 2, [p.spec.node_name for p in pods]
-    victim, other = pods[0].metadata.name, pods[1].metadata.name
     _wait_budget_allows(f, 1)
-    refusals = []
-    timeline, last = f.evict_pod_final(
-        victim, right_after=lambda: refusals.append(evict(f.core, f.namespace, other)))
-    assert refusals[0] is not None, (
-        f"evicting {other} was allowed right after {victim}'s eviction, before any "
-        f"replacement: the PodDisruptionBudget (minAvailable 1) was not honoured")
-    assert "disruption budget" in str(refusals[0].body), refusals[0].body
+    answers, observed = f.evict_together([p.metadata.name for p in pods])
+    allowed = sorted(observed)
+    refused = {name: answer for name, answer in answers.items() if answer is not None}
+    assert len(allowed) == 1 and len(refused) == 1, (
+        f"two evictions at once under a budget that allows one: allowed {allowed}, refused "
+        f"{sorted(refused)}: the PodDisruptionBudget (minAvailable 1) was not honoured")
+    assert "disruption budget" in str(next(iter(refused.values())).body)
+    timeline, last = observed[allowed[0]]
     happened_before(timeline, (APP, "exiting"), (SIDECAR, "sigterm"))
     target = condition(last, "DisruptionTarget")
     assert target.get("status") == "True", (

@@ -116,14 +116,21 @@ class Framework:
         self.finished[name] = (pod, timeline)
         return self._remember(timeline), pod
 
-    def evict_pod_final(self, name: str, *, timeout: float = 120,
-                        right_after: Callable[[], None] | None = None
-                        ) -> tuple[Timeline, dict]:
-        """Evict through the Eviction API, observed to the end (podlife.check.eviction)."""
-        timeline, pod = eviction.evict_pod_final(self.api, self.namespace, name,
-                                                 timeout=timeout, right_after=right_after)
-        self.finished[name] = (pod, timeline)
-        return self._remember(timeline), pod
+    def evict_together(self, names: list[str], *, timeout: float = 120
+                       ) -> tuple[dict[str, Any], dict[str, tuple[Timeline, dict]]]:
+        """Evict the pods at the same moment through the Eviction API; returns each
+        answer (None: allowed, else the refusal) and, for each allowed one, its shutdown
+        timeline and final pod (podlife.check.eviction)."""
+        watches, answers = eviction.evict_together(self.api, self.namespace, names)
+        observed = {}
+        for name, answer in answers.items():
+            if answer is not None:
+                watches[name].release()
+                continue
+            timeline, pod = watches[name].stopped(timeout)
+            self.finished[name] = (pod, timeline)
+            observed[name] = (self._remember(timeline), pod)
+        return answers, observed
 
     def delete_pod_observed(self, name: str, *, grace: int | None = None,
                             timeout: float = 120) -> Timeline:
