@@ -224,6 +224,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--delete-namespaces", action="store_true",
                         help="the suite deletes each check's namespace, as on a kept or "
                         "existing cluster (default: off, they go with the cluster)")
+    parser.add_argument("--shapes", default=None, metavar="N,N,...",
+                        help="also boot clusters of these worker counts in turns (e.g. "
+                             "0,2): boot time and peak memory per node by shape")
     parser.add_argument("--matrix", default=None, metavar="V,V,...",
                         help="versions to time as a matrix (default: none, no matrix)")
     parser.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
@@ -247,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
                         "steps_median": {step: round(statistics.median(p[step] for p in phases), 2)
                                          for step in phases[0]} if phases else {}}
     result["teardown_s"] = {"median": round(statistics.median(down_times), 2), "all": down_times}
+    if args.shapes:
+        from podlife.run.bench_shapes import shape_boots
+
+        result["shapes"] = shape_boots(version, [int(n) for n in args.shapes.split(",")],
+                                       args.boots, console.print)
     if args.fresh_boots:
         result["fresh_boot_s"] = fresh_boots(version, args.fresh_boots)
     if not args.no_suite:

@@ -151,11 +151,16 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
             if nodes:
                 step(f"starting {len(nodes)} worker node(s): namespaces, containerd, "
                      "kubelet, kube-proxy")
-                for node, release in zip(nodes, releases, strict=True):
-                    joining = worker_nodes.WorkerBoot(
-                        cluster.name, cluster.cgroups, cluster.sandbox, node_bins[release],
-                        ca, info.gates_for("kubelet"), info.gates_for("kube-proxy"), restrict)
-                    worker_nodes.start(node, joining, release, archives, timeout)
+                # Started side by side: each waits mostly on its containerd and images.
+                with ThreadPoolExecutor(len(nodes), thread_name_prefix="worker") as pool:
+                    started_workers = [pool.submit(
+                        worker_nodes.start, node, worker_nodes.WorkerBoot(
+                            cluster.name, cluster.cgroups, cluster.sandbox, node_bins[release],
+                            ca, info.gates_for("kubelet"), info.gates_for("kube-proxy"),
+                            restrict), release, archives, timeout)
+                        for node, release in zip(nodes, releases, strict=True)]
+                for each in started_workers:
+                    each.result()
                 for node in nodes:
                     cluster.ready.node(api, node.name, timeout)
         step("checking that a pod runs and resolves a Service name")

@@ -84,6 +84,38 @@ def longest_socket(cluster: str, state: Path) -> Path:
     return socket.with_name(socket.name + ".ttrpc")
 
 
+class WorkerCgroups(CgroupTree):
+    """The cluster's tree, as a worker's processes join it: into <worker>/components, beside
+    the worker's pods (<worker>/kubepods), so the worker's subtree holds everything that
+    node runs and its memory can be read per node."""
+
+    def __init__(self, cluster: str, worker: str) -> None:
+        super().__init__(cluster)
+        self.worker = worker
+
+    def join(self, pid: int | None = None) -> None:
+        pid = pid or os.getpid()
+        for path in self.dirs(f"{self.worker}/components"):
+            (path / "cgroup.procs").write_text(str(pid))
+
+    def create_worker(self) -> None:
+        """<worker> (the kubelet's cgroupRoot) and <worker>/components."""
+        self.create(self.worker)
+        for path in self.dirs(f"{self.worker}/components"):
+            path.mkdir(exist_ok=True)
+            if "cpuset" in path.parts:
+                for knob in ("cpuset.cpus", "cpuset.mems"):
+                    (path / knob).write_text((path.parent / knob).read_text().strip())
+
+    def peak_memory_bytes(self) -> int | None:
+        """The highest memory use of this node (its components and pods), since boot."""
+        path = Path("/sys/fs/cgroup/memory") / self.name / self.worker / "memory.max_usage_in_bytes"
+        try:
+            return int(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+
 def write_files(worker: WorkerNode, ca: CertificateAuthority, *, cluster: str,
                 gates: dict[str, bool], restrict_oom_score_adj: bool) -> None:
     """The worker's own CA copy, kubelet serving certificate, the kubelet's and
@@ -217,9 +249,10 @@ def start(worker: WorkerNode, boot: WorkerBoot, version: KubeVersion,
     kube-proxy of one worker; returns its supervisor (its node registers on its own)."""
     write_files(worker, boot.ca, cluster=boot.cluster, gates=boot.proxy_gates,
                 restrict_oom_score_adj=boot.restrict_oom_score_adj)
-    boot.cgroups.create(worker.name)
-    sandbox = WorkerSandbox(worker, boot.cgroups, boot.control_plane)
-    supervisor = Supervisor(worker.layout, sandbox, boot.cgroups)
+    cgroups = WorkerCgroups(boot.cluster, worker.name)
+    cgroups.create_worker()
+    sandbox = WorkerSandbox(worker, cgroups, boot.control_plane)
+    supervisor = Supervisor(worker.layout, sandbox, cgroups)
     sandbox.start()
     launch = Launcher(supervisor, worker.net, boot.bins)
     launch.containerd()
