@@ -122,3 +122,16 @@ def test_workers_of_other_releases_within_skew() -> None:
         rows = json.loads(podlife("cluster", "status", "--output", "json").stdout)
         row = next(r for r in rows if r["name"] == "ci-mixed-nodes")
         assert f"ci-mixed-nodes-worker1 (worker, {old.tag})" in row["nodes"]
+        # The oldest worker bounds the control plane: 1.34 would leave a 1.30 kubelet 4
+        # minors behind; refused in one line before anything stops.
+        refused = podlife("cluster", "upgrade", "--name", "ci-mixed-nodes", "--version",
+                          "1.34", "--part", "control-plane", "--skip-minors")
+        one_clear_line(refused, old.tag)
+        # The node step upgrades every node in turn, the old worker included.
+        upgraded = podlife("cluster", "upgrade", "--name", "ci-mixed-nodes", "--version",
+                           control_plane.minor_key, "--part", "node", timeout=600)
+        assert upgraded.returncode == 0, upgraded.stderr
+        running = {n.metadata.name: n.status.node_info.kubelet_version
+                   for n in core.list_node().items}
+        assert set(running.values()) == {control_plane.tag}, running
+        assert ClusterInfo.load("ci-mixed-nodes").worker_versions == [control_plane.tag] * 2

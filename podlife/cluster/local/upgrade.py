@@ -13,9 +13,12 @@ from podlife.cluster.local.gates import refuse_locked
 from podlife.cluster.local.host import kernel_tunables_kept
 from podlife.cluster.local.launch import Launcher
 from podlife.cluster.local.lock import cluster_lock
+from podlife.cluster.local.node import NodeSandbox
 from podlife.cluster.local.state import (
     ClusterInfo,
 )
+from podlife.cluster.local.supervise import Supervisor
+from podlife.cluster.local.workers import WorkerCgroups, workers_of
 from podlife.core import skew
 from podlife.core.versions import KubeVersion
 
@@ -32,7 +35,8 @@ def control_plane(cluster: LocalCluster, version: KubeVersion, *, step: Step | N
     step = step or (lambda _msg: None)
     with cluster_lock(cluster.name, "upgrade"):
         info = ClusterInfo.load(cluster.name)
-        node = KubeVersion.parse(info.node_version)
+        # The oldest kubelet of any node decides what the API server may move to.
+        node = min(KubeVersion.parse(v) for v in [info.node_version, *info.worker_versions])
         skew.check_hop(KubeVersion.parse(info.version), version, node,
                        skip_minors=skip_minors)
         refuse_locked(version, info.feature_gates, info.component_gates, node)
@@ -53,9 +57,10 @@ def control_plane(cluster: LocalCluster, version: KubeVersion, *, step: Step | N
 
 def node(cluster: LocalCluster, version: KubeVersion, *, step: Step | None = None,
                  progress: build.Progress | None = None, timeout: float = 180.0) -> float:
-    """kubelet and kube-proxy to `version` (within skew of the API server); containerd
-    keeps running, and so does every container not drained first (podlife.run.drain; upstream
-    supports a minor kubelet upgrade on a drained node only). Returns the seconds."""
+    """kubelet and kube-proxy to `version` (within skew of the API server) on every node,
+    the control plane's first, then each worker in turn; containerd keeps running, and so
+    does every container not drained first (podlife.run.drain; upstream supports a minor
+    kubelet upgrade on a drained node only). Returns the seconds."""
     step = step or (lambda _msg: None)
     with cluster_lock(cluster.name, "upgrade"):
         info = ClusterInfo.load(cluster.name)
@@ -77,5 +82,22 @@ def node(cluster: LocalCluster, version: KubeVersion, *, step: Step | None = Non
             cluster.ready.node(api, info.node_name, timeout, kubelet_version=version.tag)
         info.kubelet_version = version.tag
         info.save()
+        # Then each worker node, one at a time, the same way.
+        for index, worker in enumerate(workers_of(cluster.name, cluster.state,
+                                                  len(info.workers))):
+            step(f"upgrading node {worker.name} {info.worker_versions[index]} -> "
+                 f"{version.tag}: kubelet and kube-proxy")
+            cgroups = WorkerCgroups(cluster.name, worker.name)
+            own = Supervisor(worker.layout, NodeSandbox(worker.state, cgroups, worker.net),
+                             cgroups)
+            for name in ("kube-proxy", "kubelet"):
+                own.stop(name)
+            with kernel_tunables_kept(cluster.name):
+                Launcher(own, worker.net, bins).node(version, worker.name,
+                                                     worker.cgroup_root(cluster.cgroups),
+                                                     info.gates_for("kubelet"))
+                cluster.ready.node(api, worker.name, timeout, kubelet_version=version.tag)
+            info.worker_versions[index] = version.tag
+            info.save()
         return time.monotonic() - started
 
