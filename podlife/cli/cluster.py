@@ -49,9 +49,11 @@ def _mib(size: int) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from podlife.cluster.local.control_planes import check_count as check_control_planes
     from podlife.cluster.local.preflight import preflight, validate_port
     from podlife.cluster.local.workers import check_count
 
+    check_control_planes(args.control_planes)
     check_count(args.workers)
     node_versions = ([versions.resolve(v) for v in args.node_versions.split(",")]
                      if args.node_versions else None)
@@ -86,7 +88,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                           step=step_printer(), progress=progress, timeout=args.timeout,
                           component_gates=component_gates,
                           allow_privileged=args.allow_privileged, kubelet_version=kubelet,
-                          workers=args.workers, worker_versions=node_versions)
+                          workers=args.workers, worker_versions=node_versions,
+                          control_planes=args.control_planes)
     mixed = f", kubelet {info.node_version}" if info.node_version != info.version else ""
     shape = f", {len(info.workers)} worker node(s)" if info.workers else ""
     console.print(f"[green]cluster '{info.name}' ({info.version}{mixed}{shape}) is up in "
@@ -238,6 +241,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="worker nodes beside the control plane's node, 0-5, each with its "
                          "own namespaces, containerd, kubelet and kube-proxy (default: 0, "
                          "one node)")
+    up.add_argument("--control-planes", type=int, default=1, metavar="M",
+                    help="control-plane instances, 1 or 3: with 3, etcd has three members, "
+                         "three API servers sit behind one address that fails over, the "
+                         "controllers elect leaders (default: 1)")
     up.add_argument("--node-versions", default=None, metavar="V,V,...",
                     help="each worker node's kubelet and kube-proxy release, e.g. 1.36,1.37 "
                          "(one per worker; within the skew policy of --version; default: "

@@ -226,7 +226,8 @@ def parser() -> argparse.ArgumentParser:
                         "existing cluster (default: off, they go with the cluster)")
     parser.add_argument("--shapes", default=None, metavar="N,N,...",
                         help="also boot clusters of these worker counts in turns (e.g. "
-                             "0,2): boot time and peak memory per node by shape")
+                             "0,2): boot time and peak memory per node by shape (default: "
+                             "off)")
     parser.add_argument("--matrix", default=None, metavar="V,V,...",
                         help="versions to time as a matrix (default: none, no matrix)")
     parser.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,

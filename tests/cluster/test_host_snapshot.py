@@ -19,17 +19,20 @@ from tests.snapshot import NAME, PRISTINE, snapshot
 
 pytestmark = pytest.mark.cluster
 
-@pytest.mark.parametrize("workers", [0, 2], ids=["one-node", "two-workers"])
-def test_up_then_down_leaves_the_host_as_found(workers: int) -> None:
-    """One node, and a control plane with two worker nodes (their namespaces, veths,
-    containerds and cgroup subtrees, a pod on each)."""
+@pytest.mark.parametrize(("control_planes", "workers"), [(1, 0), (1, 2), (3, 2)],
+                         ids=["one-node", "two-workers", "three-control-planes-two-workers"])
+def test_up_then_down_leaves_the_host_as_found(control_planes: int, workers: int) -> None:
+    """One node; a control plane with two worker nodes (their namespaces, veths,
+    containerds and cgroup subtrees, a pod on each); and the same with three control-plane
+    instances (etcd members, API servers, the balancer)."""
     cluster = LocalCluster(NAME)
     cluster.down()
     write_tunables(PRISTINE)  # a host as no kubelet left it, so a change would show
     before = snapshot()
     assert set(KERNEL_TUNABLES) <= set(before["sysctls"])
     try:
-        info = cluster.up(versions.resolve(None), workers=workers)
+        info = cluster.up(versions.resolve(None), workers=workers,
+                          control_planes=control_planes)
         core = k8s.CoreV1Api(api_client(info.kubeconfig))
         run_pod(core, "writes", "echo hi")
         for worker in info.workers:

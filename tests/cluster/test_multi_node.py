@@ -135,3 +135,38 @@ def test_workers_of_other_releases_within_skew() -> None:
                    for n in core.list_node().items}
         assert set(running.values()) == {control_plane.tag}, running
         assert ClusterInfo.load("ci-mixed-nodes").worker_versions == [control_plane.tag] * 2
+
+
+def test_three_control_planes_fail_over() -> None:
+    """--control-planes 3: three etcd members and API servers (the `kubernetes` Service
+    has the three as endpoints), leader-elected controllers; killing the first API server
+    under a steady client loop costs at most the requests in flight on its connections,
+    and the API keeps answering through the same address."""
+    import os
+    import signal
+
+    with local_cluster("ci-ha", workers=1, control_planes=3) as info:
+        assert info.control_planes == ["ci-ha-node", "ci-ha-cp2", "ci-ha-cp3"]
+        api = api_client(info.kubeconfig)
+        core = k8s.CoreV1Api(api)
+        endpoints = core.read_namespaced_endpoints("kubernetes", "default")
+        found = sorted(a.ip for s in endpoints.subsets for a in s.addresses)
+        assert found == ["10.200.0.2", "10.200.11.2", "10.200.12.2"]
+        leases = {lease.metadata.name for lease in
+                  k8s.CoordinationV1Api(api).list_namespaced_lease("kube-system").items}
+        assert {"kube-controller-manager", "kube-scheduler"} <= leases
+        first = int((LocalCluster("ci-ha").state / "pids" / "kube-apiserver.pid").read_text())
+        failed, answered, killed_at = 0, 0, None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if killed_at is None and answered >= 10:
+                os.kill(first, signal.SIGKILL)
+                killed_at = answered
+            try:
+                core.list_namespace(_request_timeout=2)
+                answered += 1
+            except Exception:  # any failed request counts
+                failed += 1
+            time.sleep(0.05)  # a steady client loop, not a wait
+        assert killed_at is not None and answered - killed_at >= 20, (answered, killed_at)
+        assert failed <= 2, f"{failed} requests failed while the first API server died"

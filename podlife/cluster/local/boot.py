@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from podlife.cluster import build, kube_source
 from podlife.cluster import oci_images as images
 from podlife.cluster.local import components as comp
+from podlife.cluster.local import control_planes as control_plane_nodes
 from podlife.cluster.local import deviations
 from podlife.cluster.local import workers as worker_nodes
 from podlife.cluster.local.boot_api import create_cluster_rbac
@@ -65,6 +66,17 @@ def ensure_binaries(version: KubeVersion, kube_bin_dir: Path | None,
     return bins
 
 
+def _start_control_planes(cluster: LocalCluster, instances: list, bins: dict[str, Path],
+                          info: ClusterInfo) -> list:
+    """The instances beside the first (--control-planes 3): each its namespaces, etcd
+    member and API server, started before the first's so etcd finds its peers."""
+    everyone = control_plane_nodes.members(cluster.net, instances)
+    return [control_plane_nodes.start_instance(
+        instance, cluster=cluster.name, cluster_layout=cluster.layout,
+        control_plane=cluster.sandbox, bins=bins, gates=info.gates_for("kube-apiserver"),
+        all_members=everyone) for instance in instances]
+
+
 def kept_log_path(log: Path, logs: Path, kept: Path) -> Path:
     """Where a failed boot's log (or its whole logs dir) went once moved to `kept`."""
     if log == logs:
@@ -79,7 +91,8 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
          kube_bin_dir: Path | None, step: Step, progress: build.Progress | None,
          timeout: float, allow_privileged: bool, node_version: KubeVersion,
          workers: int = 0,
-         worker_versions: list[KubeVersion] | None = None) -> ClusterInfo:
+         worker_versions: list[KubeVersion] | None = None,
+         control_planes: int = 1) -> ClusterInfo:
     """The boot itself, under the cluster's lock (LocalCluster.up takes it): all or
     nothing, a failure tears down what was started and keeps the logs."""
     if cluster.half_booted():
@@ -113,6 +126,11 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
     info.worker_versions = [v.tag for v in releases]
     node_bins = {v: ensure_binaries(version, kube_bin_dir, progress, v) for v in set(releases)}
     restrict = any(d.id == deviations.NO_CAP_SYS_RESOURCE for d in found)
+    # Several control planes: instances beside the first, and the balanced API address.
+    instances = control_plane_nodes.instances_of(cluster.name, cluster.state, control_planes)
+    info.control_planes = [info.node_name, *(i.name for i in instances)]
+    balanced = (f"https://{control_plane_nodes.balancer_address(cluster.net)}"
+                if instances else None)
     importer = ThreadPoolExecutor(1, thread_name_prefix="image-import")
     try:
         cluster.state.mkdir(parents=True)
@@ -122,12 +140,22 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
                               node_name=info.node_name,
                               host_server=info.server, gates=info.gates_for("kube-proxy"),
                               allow_privileged=allow_privileged,
-                              restrict_oom_score_adj=restrict)
+                              restrict_oom_score_adj=restrict,
+                              control_plane_ips=tuple(i.net.node_ip for i in instances),
+                              agent_server=balanced)
         cluster.cgroups.create()
         step("starting the node's namespaces")
         cluster.sandbox.start()
         step("starting etcd, containerd, kube-apiserver, controllers, kubelet, DNS")
-        launch.base(port, info.gates_for("kube-apiserver"))
+        others = _start_control_planes(cluster, instances, bins, info)
+        if instances:
+            cluster.supervisor.start("api-balancer", control_plane_nodes.balancer_argv(
+                cluster.net, instances))
+        launch.base(port, info.gates_for("kube-apiserver"), etcd=comp.etcd_member_args(
+            bins["etcd"], cluster.layout, cluster.state / "etcd", "podlife-1",
+            cluster.net.node_ip, control_plane_nodes.members(cluster.net, instances))
+            if instances else None,
+            api_target=control_plane_nodes.balancer_address(cluster.net) if instances else None)
         cluster.ready.probe("containerd", cluster.layout.containerd_socket.exists, timeout)
         # The images are needed by the first pod only: load them while the API
         # server starts.
@@ -137,7 +165,10 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
                         info.gates_for("kubelet"))
             step("waiting for the API server")
             api = cluster.ready.api_server(info, timeout)
-            launch.controllers(info.gates_for)
+            launch.controllers(info.gates_for, leader_elect=bool(instances))
+            for each in others:
+                Launcher(each, cluster.net, bins).controllers(
+                    info.gates_for, leader_elect=True, lay=cluster.layout)
             # The check pod waits in the scheduler's queue while CoreDNS starts (its
             # lookups retry until DNS answers); its image must be in containerd first.
             imported.result()
@@ -157,7 +188,7 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
                         worker_nodes.start, node, worker_nodes.WorkerBoot(
                             cluster.name, cluster.cgroups, cluster.sandbox, node_bins[release],
                             ca, info.gates_for("kubelet"), info.gates_for("kube-proxy"),
-                            restrict), release, archives, timeout)
+                            restrict, balanced), release, archives, timeout)
                         for node, release in zip(nodes, releases, strict=True)]
                 for each in started_workers:
                     each.result()

@@ -16,6 +16,8 @@ from podlife.cluster.local import boot as boot_steps
 from podlife.cluster.local import components as comp
 from podlife.cluster.local import upgrade as upgrade_steps
 from podlife.cluster.local.boot import Step, ensure_binaries, kept_log_path
+from podlife.cluster.local.control_planes import check_count as check_control_planes
+from podlife.cluster.local.control_planes import instances_of
 from podlife.cluster.local.gates import refuse_locked
 from podlife.cluster.local.host import restore_stale
 from podlife.cluster.local.lock import cluster_lock
@@ -37,7 +39,12 @@ from podlife.cluster.local.state import (
     remove_state,
 )
 from podlife.cluster.local.supervise import Supervisor
-from podlife.cluster.local.workers import MAX_WORKERS, longest_socket, workers_of
+from podlife.cluster.local.workers import (
+    MAX_WORKERS,
+    WorkerCgroups,
+    longest_socket,
+    workers_of,
+)
 from podlife.cluster.local.workers import check_count as check_worker_count
 from podlife.core import paths, skew
 from podlife.core.errors import PodlifeError
@@ -73,7 +80,8 @@ class LocalCluster:
            component_gates: dict[str, dict[str, bool]] | None = None,
            allow_privileged: bool = False,
            kubelet_version: KubeVersion | None = None, workers: int = 0,
-           worker_versions: list[KubeVersion] | None = None) -> ClusterInfo:
+           worker_versions: list[KubeVersion] | None = None,
+           control_planes: int = 1) -> ClusterInfo:
         """Boot the cluster, holding its lock throughout: a second `up` (or a `down`) of the
         same name fails at once with one line, and leaves this boot alone.
 
@@ -93,6 +101,7 @@ class LocalCluster:
                                "drop one: a mixed cluster runs podlife's own builds")
         refuse_locked(version, gates, component_gates, node_version)
         check_worker_count(workers)
+        check_control_planes(control_planes)
         if worker_versions is not None:
             if len(worker_versions) != workers:
                 raise PodlifeError(f"{len(worker_versions)} node versions for {workers} "
@@ -110,7 +119,8 @@ class LocalCluster:
                     component_gates=component_gates, kube_bin_dir=kube_bin_dir,
                     step=step or (lambda _msg: None), progress=progress, timeout=timeout,
                     allow_privileged=allow_privileged, node_version=node_version,
-                    workers=workers, worker_versions=worker_versions)
+                    workers=workers, worker_versions=worker_versions,
+                    control_planes=control_planes)
             except BaseException:
                 if not self.state.exists():
                     held.remove()  # nothing of the cluster is left: nor is its lock
@@ -181,8 +191,10 @@ class LocalCluster:
         """Which recorded components are still running, the worker nodes' too (named
         <node>/<component>)."""
         found = self.supervisor.health()
-        for worker in workers_of(self.name, self.state, MAX_WORKERS):
+        for worker in [*workers_of(self.name, self.state, MAX_WORKERS),
+                       *instances_of(self.name, self.state, 3)]:
             if worker.state.is_dir():
-                own = Supervisor(worker.layout, self.sandbox, self.cgroups).health()
+                own = Supervisor(worker.layout, self.sandbox,
+                                 WorkerCgroups(self.name, worker.name)).health()
                 found |= {f"{worker.name}/{name}": ok for name, ok in own.items()}
         return found

@@ -19,8 +19,8 @@ from podlife.core.versions import KubeVersion
 APISERVER_PORT = 6443
 #: Every log a cluster writes (logs/<name>.log): `podlife cluster logs` reads only these.
 LOG_NAMES = ("namespace", "etcd", "containerd", "kube-apiserver", "coredns", "api-bridge",
-             "api-forward", "kube-controller-manager", "kube-scheduler", "kubelet",
-             "kube-proxy")
+             "api-forward", "api-balancer", "kube-controller-manager", "kube-scheduler",
+             "kubelet", "kube-proxy")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,29 @@ def etcd_args(bins: Path, lay: Layout) -> list[str]:
     ]
 
 
+def etcd_member_args(bins: Path, lay: Layout, data_dir: Path, name: str, ip: str,
+                     members: dict[str, str]) -> list[str]:
+    """One member of a several-member etcd (several control planes): peers talk TLS on each
+    member's node IP, clients (its own API server) on loopback; the same certificate and
+    CA checks as etcd_args."""
+    etcd = lay.etcd_pki
+    cluster = ",".join(f"{member}=https://{address}:2380" for member, address in members.items())
+    return [
+        str(bins / "etcd"), "--name", name, "--data-dir", str(data_dir),
+        "--listen-client-urls", f"https://127.0.0.1:2379,https://{ip}:2379",
+        "--advertise-client-urls", f"https://{ip}:2379",
+        "--listen-peer-urls", f"https://{ip}:2380",
+        "--initial-advertise-peer-urls", f"https://{ip}:2380",
+        "--initial-cluster", cluster, "--initial-cluster-state", "new",
+        "--cert-file", str(etcd / "server.crt"), "--key-file", str(etcd / "server.key"),
+        "--client-cert-auth", "--trusted-ca-file", str(etcd / "ca.crt"),
+        "--peer-cert-file", str(etcd / "server.crt"), "--peer-key-file", str(etcd / "server.key"),
+        "--peer-client-cert-auth", "--peer-trusted-ca-file", str(etcd / "ca.crt"),
+        "--listen-metrics-urls", "http://127.0.0.1:2381",
+        "--unsafe-no-fsync", "--log-level", "warn",
+    ]
+
+
 def apiserver_args(bins: Path, lay: Layout, net: Network, gates: dict[str, bool]) -> list[str]:
     pki = lay.pki
     return [
@@ -120,7 +143,8 @@ def apiserver_args(bins: Path, lay: Layout, net: Network, gates: dict[str, bool]
     ]
 
 
-def controller_manager_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]:
+def controller_manager_args(bins: Path, lay: Layout, gates: dict[str, bool], *,
+                            leader_elect: bool = False) -> list[str]:
     pki = lay.pki
     return [
         str(bins / "kube-controller-manager"),
@@ -134,7 +158,8 @@ def controller_manager_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> 
         # at its default client limit (20/s, burst 30) the ~50 controllers start 5 s late.
         "--kube-api-qps=100",
         "--kube-api-burst=200",
-        "--leader-elect=false",
+        # One instance needs no election; several (--control-planes 3) take turns.
+        f"--leader-elect={str(leader_elect).lower()}",
         "--bind-address=127.0.0.1",
         *serving_cert_flags(lay, "controller-manager"),
         *gates_flag(gates),
@@ -147,13 +172,14 @@ def serving_cert_flags(lay: Layout, component: str) -> list[str]:
             f"--tls-private-key-file={lay.pki / f'{component}-serving.key'}"]
 
 
-def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool]) -> list[str]:
+def scheduler_args(bins: Path, lay: Layout, gates: dict[str, bool], *,
+                   leader_elect: bool = False) -> list[str]:
     return [
         str(bins / "kube-scheduler"),
         f"--kubeconfig={lay.kubeconfig('scheduler')}",
         f"--authentication-kubeconfig={lay.kubeconfig('scheduler')}",
         f"--authorization-kubeconfig={lay.kubeconfig('scheduler')}",
-        "--leader-elect=false",
+        f"--leader-elect={str(leader_elect).lower()}",
         "--bind-address=127.0.0.1",
         *serving_cert_flags(lay, "scheduler"),
         *gates_flag(gates),

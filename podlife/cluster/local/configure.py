@@ -49,16 +49,21 @@ def admission_config(allow_privileged: bool) -> str:
 def write_boot_files(lay: Layout, net: Network, *, cluster: str, node_name: str,
                      host_server: str, gates: dict[str, bool],
                      allow_privileged: bool = False,
-                     restrict_oom_score_adj: bool) -> pki.CertificateAuthority:
+                     restrict_oom_score_adj: bool,
+                     control_plane_ips: tuple[str, ...] = (),
+                     agent_server: str | None = None) -> pki.CertificateAuthority:
     """Everything the components read at boot, except the kubelet's version-specific config
     (written by `write_kubelet_config` whenever a kubelet starts). restrict_oom_score_adj
     comes from the host's detected deviations (podlife.cluster.local.deviations). Returns
-    the cluster's CA, which issues the worker nodes' identities too."""
+    the cluster's CA, which issues the worker nodes' identities too. With several control
+    planes, `control_plane_ips` are the other instances' addresses (in the API server's and
+    etcd's certificates) and `agent_server` the balanced API address the node's agents use."""
     for sub in STATE_SUBDIRS:
         (lay.state / sub).mkdir(parents=True, exist_ok=True)
     os.chmod(lay.state, 0o700)
     ca = write_certificates(lay, net, cluster=cluster, node_name=node_name,
-                            host_server=host_server)
+                            host_server=host_server, control_plane_ips=control_plane_ips,
+                            agent_server=agent_server)
     write_node_files(lay, net, node_name=node_name, gates=gates,
                      restrict_oom_score_adj=restrict_oom_score_adj)
     (lay.state / "Corefile").write_text(comp.corefile(lay, net))
@@ -78,18 +83,22 @@ def write_node_files(lay: Layout, net: Network, *, node_name: str, gates: dict[s
 
 
 def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: str,
-                       host_server: str) -> pki.CertificateAuthority:
+                       host_server: str, control_plane_ips: tuple[str, ...] = (),
+                       agent_server: str | None = None) -> pki.CertificateAuthority:
     """One CA; serving certificates for the API server, kubelet, controller manager and
     scheduler; one client identity and kubeconfig per component. Only the admin's
     kubeconfig points at the host's port."""
     ca = pki.CertificateAuthority(lay.pki)
     pki.service_account_keys(lay.pki)
     etcd_ca = pki.CertificateAuthority(lay.etcd_pki)
-    etcd_ca.issue("server", common_name="etcd", server=True, client=True, ips=("127.0.0.1",),
+    etcd_ca.issue("server", common_name="etcd", server=True, client=True,
+                  ips=("127.0.0.1", *((net.node_ip, *control_plane_ips)
+                                      if control_plane_ips else ())),
                   dns=("localhost",))
     etcd_ca.issue("apiserver-client", common_name="kube-apiserver-etcd-client")
     ca.issue("apiserver", common_name="kube-apiserver", server=True, client=False,
-             dns=APISERVER_NAMES, ips=("127.0.0.1", net.node_ip, net.kubernetes_service_ip))
+             dns=APISERVER_NAMES, ips=("127.0.0.1", net.node_ip, net.kubernetes_service_ip,
+                                       *control_plane_ips))
     ca.issue("apiserver-kubelet-client", common_name="kube-apiserver-kubelet-client",
              groups=("system:masters",))
     ca.issue("kubelet", common_name=node_name, server=True, client=False,
@@ -100,13 +109,14 @@ def write_certificates(lay: Layout, net: Network, *, cluster: str, node_name: st
         ca.issue(serving, common_name=serving.removesuffix("-serving"), server=True,
                  client=False, dns=("localhost",), ips=("127.0.0.1",))
     inside = f"https://127.0.0.1:{comp.APISERVER_PORT}"
+    agents = agent_server or inside
     identities = {
         "admin": ("podlife-admin", ("system:masters",), host_server),
         "controller-manager": ("system:kube-controller-manager", (), inside),
         "scheduler": ("system:kube-scheduler", (), inside),
-        "kubelet": (f"system:node:{node_name}", ("system:nodes",), inside),
-        "kube-proxy": ("system:kube-proxy", (), inside),
-        "coredns": ("podlife:coredns", (), inside),
+        "kubelet": (f"system:node:{node_name}", ("system:nodes",), agents),
+        "kube-proxy": ("system:kube-proxy", (), agents),
+        "coredns": ("podlife:coredns", (), agents),
     }
     for who, (user, groups, server) in identities.items():
         cert, key = ca.issue(f"client-{who}", common_name=user, groups=groups)

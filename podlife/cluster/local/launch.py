@@ -30,17 +30,21 @@ class Launcher:
         self.net = net
         self.bins = bins
 
-    def base(self, api_port: int, gates: dict[str, bool]) -> None:
-        """etcd, containerd, the API server and the host's port to the API server."""
+    def base(self, api_port: int, gates: dict[str, bool], *,
+             etcd: list[str] | None = None, api_target: str | None = None) -> None:
+        """etcd (one member, or `etcd` as given: a member of several), containerd, the API
+        server and the host's port to the API server (or to `api_target`, "IP:PORT", the
+        balanced address of several)."""
         lay, bins = self.lay, self.bins
-        self.sup.start("etcd", comp.etcd_args(bins["etcd"], lay))
+        self.sup.start("etcd", etcd or comp.etcd_args(bins["etcd"], lay))
         self.containerd()
         self.apiserver(gates)
         # The API server is reachable from the host only on loopback, through a unix socket
         # that crosses the namespace boundary: nothing else of the cluster is exposed.
         sock = lay.apiserver_socket
+        target = api_target or f"127.0.0.1:{comp.APISERVER_PORT}"
         self.sup.start("api-bridge", ["socat", f"UNIX-LISTEN:{sock},fork,unlink-early,mode=600",
-                                      f"TCP:127.0.0.1:{comp.APISERVER_PORT}"])
+                                      f"TCP:{target}"])
         self.sup.start("api-forward", [
             "socat", f"TCP-LISTEN:{api_port},bind=127.0.0.1,fork,reuseaddr",
             f"UNIX-CONNECT:{sock}"], inside=False)
@@ -62,14 +66,18 @@ class Launcher:
         self.sup.start("coredns", [str(self.bins["coredns"] / "coredns"), "-conf",
                                    str(self.lay.state / "Corefile")])
 
-    def controllers(self, gates_for: Callable[[str], dict[str, bool]]) -> None:
+    def controllers(self, gates_for: Callable[[str], dict[str, bool]], *,
+                    leader_elect: bool = False, lay: comp.Layout | None = None) -> None:
         """The controller manager and scheduler: start them once the API server is ready.
-        `gates_for(component)` gives each its feature gates."""
-        bins, lay = self.bins, self.lay
+        `gates_for(component)` gives each its feature gates; with several control planes
+        they elect a leader, and read the cluster's files (`lay`)."""
+        bins, lay = self.bins, lay or self.lay
         self.sup.start("kube-controller-manager", comp.controller_manager_args(
-            bins["kube-controller-manager"], lay, gates_for("kube-controller-manager")))
-        self.sup.start("kube-scheduler", comp.scheduler_args(bins["kube-scheduler"], lay,
-                                                             gates_for("kube-scheduler")))
+            bins["kube-controller-manager"], lay, gates_for("kube-controller-manager"),
+            leader_elect=leader_elect))
+        self.sup.start("kube-scheduler", comp.scheduler_args(
+            bins["kube-scheduler"], lay, gates_for("kube-scheduler"),
+            leader_elect=leader_elect))
 
     def node(self, version: KubeVersion, node_name: str, cgroup_root: str,
              gates: dict[str, bool]) -> None:

@@ -47,6 +47,8 @@ class ClusterInfo:
     workers: list[str] = field(default_factory=list)
     #: Each worker's kubelet release, in the order of `workers`.
     worker_versions: list[str] = field(default_factory=list)
+    #: The control-plane instances (the node's namespace first); empty in older records.
+    control_planes: list[str] = field(default_factory=list)
 
     @property
     def node_version(self) -> str:

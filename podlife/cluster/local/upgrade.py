@@ -20,6 +20,7 @@ from podlife.cluster.local.state import (
 from podlife.cluster.local.supervise import Supervisor
 from podlife.cluster.local.workers import WorkerCgroups, workers_of
 from podlife.core import skew
+from podlife.core.errors import PodlifeError
 from podlife.core.versions import KubeVersion
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ def control_plane(cluster: LocalCluster, version: KubeVersion, *, step: Step | N
     step = step or (lambda _msg: None)
     with cluster_lock(cluster.name, "upgrade"):
         info = ClusterInfo.load(cluster.name)
+        if len(info.control_planes) > 1:
+            raise PodlifeError(f"'{cluster.name}' has {len(info.control_planes)} control-plane "
+                               "instances: podlife upgrades a single control plane only",
+                               "upgrade a cluster booted with --control-planes 1, or boot "
+                               "the new release")
         # The oldest kubelet of any node decides what the API server may move to.
         node = min(KubeVersion.parse(v) for v in [info.node_version, *info.worker_versions])
         skew.check_hop(KubeVersion.parse(info.version), version, node,

@@ -41,21 +41,28 @@ def check_count(workers: int) -> None:
 
 @dataclass(frozen=True)
 class WorkerNode:
-    """One worker: its node name, index (1-based, its addresses follow it) and state dir."""
+    """One node beside the control plane's own namespace: a worker (its node name, index
+    from 1, and state dir), or with role "cp" one more control-plane instance
+    (podlife.cluster.local.control_planes), addressed from 10.200.11.2 on."""
 
     cluster: str
     index: int
     state: Path
+    role: str = "worker"
 
     @property
     def name(self) -> str:
-        return f"{self.cluster}-worker{self.index}"
+        return f"{self.cluster}-{self.role}{self.index}"
+
+    @property
+    def address_index(self) -> int:
+        return self.index + (9 if self.role == "cp" else 0)
 
     @property
     def net(self) -> Network:
-        return Network(node_ip=f"10.200.{self.index}.2",
-                       pod_gateway=f"10.244.{self.index}.1",
-                       node_pod_subnet=f"10.244.{self.index}.0/24")
+        k = self.address_index
+        return Network(node_ip=f"10.200.{k}.2", pod_gateway=f"10.244.{k}.1",
+                       node_pod_subnet=f"10.244.{k}.0/24")
 
     @property
     def layout(self) -> comp.Layout:
@@ -64,7 +71,7 @@ class WorkerNode:
     @property
     def link(self) -> str:
         """The control-plane end of its veth."""
-        return f"podlife-w{self.index}"
+        return f"podlife-w{self.address_index}"
 
     def cgroup_root(self, cgroups: CgroupTree) -> str:
         """The kubelet's cgroupRoot: a subtree of the cluster's, one per node."""
@@ -117,7 +124,8 @@ class WorkerCgroups(CgroupTree):
 
 
 def write_files(worker: WorkerNode, ca: CertificateAuthority, *, cluster: str,
-                gates: dict[str, bool], restrict_oom_score_adj: bool) -> None:
+                gates: dict[str, bool], restrict_oom_score_adj: bool,
+                api_server: str | None = None) -> None:
     """The worker's own CA copy, kubelet serving certificate, the kubelet's and
     kube-proxy's identities (pointing at the control plane's node IP) and node configs."""
     lay, net = worker.layout, worker.net
@@ -126,7 +134,7 @@ def write_files(worker: WorkerNode, ca: CertificateAuthority, *, cluster: str,
     shutil.copy(ca.cert_path, lay.pki / "ca.crt")
     ca.issue("kubelet", common_name=worker.name, server=True, client=False,
              dns=(worker.name,), ips=(net.node_ip,), directory=lay.pki)
-    server = f"https://{Network().node_ip}:{comp.APISERVER_PORT}"
+    server = api_server or f"https://{Network().node_ip}:{comp.APISERVER_PORT}"
     identities = {"kubelet": (f"system:node:{worker.name}", ("system:nodes",)),
                   "kube-proxy": ("system:kube-proxy", ())}
     for who, (user, groups) in identities.items():
@@ -241,6 +249,8 @@ class WorkerBoot:
     kubelet_gates: dict[str, bool]
     proxy_gates: dict[str, bool]
     restrict_oom_score_adj: bool
+    #: The API address its agents use: the balanced one of several control planes.
+    api_server: str | None = None
 
 
 def start(worker: WorkerNode, boot: WorkerBoot, version: KubeVersion,
@@ -248,7 +258,7 @@ def start(worker: WorkerNode, boot: WorkerBoot, version: KubeVersion,
     """Files, namespaces and veth, containerd (with podlife's images), kubelet and
     kube-proxy of one worker; returns its supervisor (its node registers on its own)."""
     write_files(worker, boot.ca, cluster=boot.cluster, gates=boot.proxy_gates,
-                restrict_oom_score_adj=boot.restrict_oom_score_adj)
+                restrict_oom_score_adj=boot.restrict_oom_score_adj, api_server=boot.api_server)
     cgroups = WorkerCgroups(boot.cluster, worker.name)
     cgroups.create_worker()
     sandbox = WorkerSandbox(worker, cgroups, boot.control_plane)
