@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from podlife.cluster.options import local_only_given
 from podlife.cluster.provider import ClusterHandle, ProgressFactory
 from podlife.core.errors import PodlifeError
 
@@ -34,10 +35,11 @@ class KubeconfigProvider:
     def preflight(self, opts: ProviderOptions, progress: ProgressFactory) -> str:
         from podlife.cluster import access
 
-        if opts.kubelet_version or opts.reuse_cluster or opts.worker_nodes not in (None, "0"):
-            raise PodlifeError("--kubelet-version, --worker-nodes and --reuse-cluster apply to "
-                               "clusters podlife runs", "drop them: an existing cluster's "
-                               "nodes are what they are, and the results record them")
+        refused = local_only_given(opts) + (["--reuse-cluster"] if opts.reuse_cluster else [])
+        if refused:
+            raise PodlifeError(f"{', '.join(refused)}: for clusters podlife runs",
+                               "drop them: an existing cluster's nodes are what they are, "
+                               "and the results record them")
         access.check_cluster(existing_kubeconfig(opts), node_changes=opts.allow_node_changes)
         return "existing"
 

@@ -75,6 +75,9 @@ OPTIONS: tuple[Option, ...] = (
            help="local clusters: worker nodes beside the control plane's node, 0-5, each "
                 "with its own namespaces, containerd, kubelet and kube-proxy, as `cluster up "
                 "--workers N` (default: 0, one node; --workers is pytest's)"),
+    Option("--control-planes", metavar="M", for_matrix=True,
+           help="local clusters: control-plane instances, 1 or 3, as `cluster up "
+                "--control-planes` (default: 1)"),
     Option("--reuse-cluster", metavar="NAME",
            help="use this local (or kind) cluster, already up, instead of booting one "
                 "(default: boot a new one)"),
@@ -113,6 +116,7 @@ class ProviderOptions:
     kube_version: str | None = None
     kubelet_version: str | None = None
     worker_nodes: str | None = None
+    control_planes: str | None = None
     reuse_cluster: str | None = None
     keep_cluster: bool = False
     leave_namespaces: bool = False
@@ -226,3 +230,24 @@ def worker_count(opts: ProviderOptions) -> int:
         raise PodlifeError(f"--worker-nodes {count} is outside 0-5",
                            "give 0 (one node, the default) to 5 worker nodes")
     return count
+
+
+def control_plane_count(opts: ProviderOptions) -> int:
+    """--control-planes as a number: 1 or 3, else one line."""
+    from podlife.core.errors import PodlifeError
+
+    if opts.control_planes is None:
+        return 1
+    if opts.control_planes not in ("1", "3"):
+        raise PodlifeError(f"--control-planes {opts.control_planes!r}: podlife runs 1 or 3 "
+                           "(etcd needs an odd number of members)",
+                           "give --control-planes 1 (the default) or 3")
+    return int(opts.control_planes)
+
+
+def local_only_given(opts: ProviderOptions) -> list[str]:
+    """The options only a local cluster the run boots can honour, among those given."""
+    given = {"--kubelet-version": opts.kubelet_version is not None,
+             "--worker-nodes": opts.worker_nodes not in (None, "0"),
+             "--control-planes": opts.control_planes not in (None, "1")}
+    return [flag for flag, set_ in given.items() if set_]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from podlife.cluster.options import local_only_given
 from podlife.cluster.provider import ClusterHandle, ProgressFactory
 from podlife.core import versions
 from podlife.core.errors import PodlifeError
@@ -23,9 +24,10 @@ class KindProvider:
     def preflight(self, opts: ProviderOptions, progress: ProgressFactory) -> str:
         from podlife.cluster.kind import engine, node_image
 
-        if opts.kubelet_version or opts.worker_nodes not in (None, "0"):
-            raise PodlifeError("--kubelet-version and --worker-nodes apply to a local cluster the "
-                               "run boots", "drop them, or use --provider local")
+        refused = local_only_given(opts)
+        if refused:
+            raise PodlifeError(f"{', '.join(refused)}: for a local cluster the run boots",
+                               "drop them, or use --provider local")
         version = versions.resolve(opts.kube_version)
         opts.kube_version = version.tag
         if not opts.reuse_cluster:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podlife.cluster.options import worker_count
+from podlife.cluster.options import control_plane_count, worker_count
 from podlife.cluster.provider import ClusterHandle, ProgressFactory
 from podlife.core import skew, versions
 from podlife.core.errors import PodlifeError
@@ -31,12 +31,14 @@ class LocalProvider:
         from podlife.cluster.local.preflight import preflight
 
         workers = worker_count(opts)
+        control_planes = control_plane_count(opts)
         if opts.reuse_cluster:
             if opts.kubelet_version:
                 raise _kubelet_refused()
-            if workers:
-                raise PodlifeError("--worker-nodes applies to a local cluster the run boots",
-                                   "drop it: a reused cluster has the nodes it was booted "
+            if workers or control_planes > 1:
+                raise PodlifeError("--worker-nodes and --control-planes apply to a local "
+                                   "cluster the run boots",
+                                   "drop them: a reused cluster has the nodes it was booted "
                                    "with (podlife cluster up --workers N)")
             info = ClusterInfo.load(opts.reuse_cluster)
             access.server_version(access.load_client(info.kubeconfig), str(info.kubeconfig))
@@ -63,7 +65,8 @@ class LocalProvider:
         version = versions.resolve(opts.kube_version)
         kubelet = versions.resolve(opts.kubelet_version) if opts.kubelet_version else None
         info = LocalCluster(name).up(version, gates=parse_gates(opts.feature_gates),
-                                     kubelet_version=kubelet, workers=worker_count(opts))
+                                     kubelet_version=kubelet, workers=worker_count(opts),
+                                     control_planes=control_plane_count(opts))
         return ClusterHandle(name, self.name, str(info.kubeconfig), may_change_nodes=True,
                              created_by_run=True)
 
