@@ -224,10 +224,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--delete-namespaces", action="store_true",
                         help="the suite deletes each check's namespace, as on a kept or "
                         "existing cluster (default: off, they go with the cluster)")
-    parser.add_argument("--shapes", default=None, metavar="N,N,...",
-                        help="also boot clusters of these worker counts in turns (e.g. "
-                             "0,2): boot time and peak memory per node by shape (default: "
-                             "off)")
+    parser.add_argument("--shapes", default=None, metavar="M+N,...",
+                        help="also boot clusters of these shapes in turns, M control planes "
+                             "+ N workers (e.g. 1+0,1+2,3+2): boot time and peak memory per "
+                             "node by shape (default: off)")
     parser.add_argument("--matrix", default=None, metavar="V,V,...",
                         help="versions to time as a matrix (default: none, no matrix)")
     parser.add_argument("--parallel", type=int, default=MATRIX_PARALLEL,
@@ -254,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.shapes:
         from podlife.run.bench_shapes import shape_boots
 
-        result["shapes"] = shape_boots(version, [int(n) for n in args.shapes.split(",")],
-                                       args.boots, console.print)
+        result["shapes"] = shape_boots(version, args.shapes.split(","), args.boots,
+                                       console.print)
     if args.fresh_boots:
         result["fresh_boot_s"] = fresh_boots(version, args.fresh_boots)
     if not args.no_suite:

@@ -1,9 +1,10 @@
 """Boot time and peak memory by cluster shape (one node, a control plane with workers),
 booted in turns in the same run so that both meet the same machine load.
 
-Peak memory is read from the memory cgroups since boot: each worker's subtree holds its
-containerd, kubelet, kube-proxy and pods; the control plane's node is the rest of the
-cluster's tree. Used by `nox -s bench -- --shapes 0,2`.
+A shape is "M+N": M control-plane instances and N workers ("1+0" is one node). Peak
+memory is read from the memory cgroups since boot: each worker's (and extra control-plane
+instance's) subtree holds its own processes and pods; the control plane's node is the rest
+of the cluster's tree. Used by `nox -s bench -- --shapes 1+0,1+2,3+2`.
 """
 
 from __future__ import annotations
@@ -23,32 +24,39 @@ def _mib(value: int | None) -> float | None:
     return None if value is None else round(value / MIB, 1)
 
 
-def shape_boots(version: versions.KubeVersion, shapes: list[int], rounds: int,
+def parse_shape(text: str) -> tuple[int, int]:
+    """ "3+2" -> (3, 2); a bare "2" means one control plane and 2 workers."""
+    planes, _, workers = text.partition("+")
+    return (int(planes), int(workers)) if workers else (1, int(planes))
+
+
+def shape_boots(version: versions.KubeVersion, shapes: list[str], rounds: int,
                 say: Callable[[str], None] = print) -> dict:
-    """Per shape (number of workers): boot seconds (median, all), teardown seconds and
-    each node's peak memory in MiB (median over the rounds)."""
-    found: dict[int, dict[str, list]] = {s: {"boot": [], "down": [], "memory": []}
+    """Per shape: boot seconds (median, all), teardown seconds and each node's peak
+    memory in MiB (median over the rounds)."""
+    found: dict[str, dict[str, list]] = {s: {"boot": [], "down": [], "memory": []}
                                          for s in shapes}
     for index in range(rounds):
-        for workers in shapes:
-            cluster = LocalCluster(f"bench-shape{workers}")
+        for shape in shapes:
+            planes, workers = parse_shape(shape)
+            cluster = LocalCluster(f"bench-{planes}cp{workers}w")
             cluster.down()
-            info = cluster.up(version, workers=workers)
+            info = cluster.up(version, workers=workers, control_planes=planes)
             total = cluster.cgroups.peak_memory_bytes() or 0
             nodes = {name: WorkerCgroups(cluster.name, name).peak_memory_bytes() or 0
-                     for name in info.workers}
+                     for name in [*info.workers, *info.control_planes[1:]]}
             nodes[info.node_name] = total - sum(nodes.values())
             started = time.monotonic()
             cluster.down()
-            found[workers]["boot"].append(info.boot_seconds)
-            found[workers]["down"].append(round(time.monotonic() - started, 2))
-            found[workers]["memory"].append(nodes)
-            say(f"round {index + 1}, {workers} worker(s): boot {info.boot_seconds}s, peak "
-                f"memory {', '.join(f'{n} {_mib(b)} MiB' for n, b in nodes.items())}")
+            found[shape]["boot"].append(info.boot_seconds)
+            found[shape]["down"].append(round(time.monotonic() - started, 2))
+            found[shape]["memory"].append(nodes)
+            say(f"round {index + 1}, shape {shape}: boot {info.boot_seconds}s, peak memory "
+                f"{', '.join(f'{n} {_mib(b)} MiB' for n, b in nodes.items())}")
     out = {}
-    for workers, seen in found.items():
+    for shape, seen in found.items():
         names = list(seen["memory"][0])
-        out[f"workers={workers}"] = {
+        out[shape] = {
             "boot_median_s": round(statistics.median(seen["boot"]), 2),
             "boot_all_s": seen["boot"],
             "teardown_median_s": round(statistics.median(seen["down"]), 2),
