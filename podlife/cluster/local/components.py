@@ -69,7 +69,6 @@ def etcd_args(bins: Path, lay: Layout) -> list[str]:
     """etcd answers TLS only, and only clients (and peers) with a certificate from its own
     CA, which signs nothing but the API server's etcd client: a process on the node's
     network (a hostNetwork pod) cannot read or write the cluster's data."""
-    etcd = lay.etcd_pki
     return [
         str(bins / "etcd"), "--name", "podlife", "--data-dir", str(lay.state / "etcd"),
         "--listen-client-urls", "https://127.0.0.1:2379",
@@ -77,6 +76,14 @@ def etcd_args(bins: Path, lay: Layout) -> list[str]:
         "--listen-peer-urls", "https://127.0.0.1:2380",
         "--initial-advertise-peer-urls", "https://127.0.0.1:2380",
         "--initial-cluster", "podlife=https://127.0.0.1:2380",
+        *_etcd_common(lay),
+    ]
+
+
+def _etcd_common(lay: Layout) -> list[str]:
+    """TLS both ways with etcd's own CA, metrics on loopback, and no fsync."""
+    etcd = lay.etcd_pki
+    return [
         "--cert-file", str(etcd / "server.crt"), "--key-file", str(etcd / "server.key"),
         "--client-cert-auth", "--trusted-ca-file", str(etcd / "ca.crt"),
         "--peer-cert-file", str(etcd / "server.crt"), "--peer-key-file", str(etcd / "server.key"),
@@ -92,7 +99,6 @@ def etcd_member_args(bins: Path, lay: Layout, data_dir: Path, name: str, ip: str
     """One member of a several-member etcd (several control planes): peers talk TLS on each
     member's node IP, clients (its own API server) on loopback; the same certificate and
     CA checks as etcd_args."""
-    etcd = lay.etcd_pki
     cluster = ",".join(f"{member}=https://{address}:2380" for member, address in members.items())
     return [
         str(bins / "etcd"), "--name", name, "--data-dir", str(data_dir),
@@ -101,12 +107,7 @@ def etcd_member_args(bins: Path, lay: Layout, data_dir: Path, name: str, ip: str
         "--listen-peer-urls", f"https://{ip}:2380",
         "--initial-advertise-peer-urls", f"https://{ip}:2380",
         "--initial-cluster", cluster, "--initial-cluster-state", "new",
-        "--cert-file", str(etcd / "server.crt"), "--key-file", str(etcd / "server.key"),
-        "--client-cert-auth", "--trusted-ca-file", str(etcd / "ca.crt"),
-        "--peer-cert-file", str(etcd / "server.crt"), "--peer-key-file", str(etcd / "server.key"),
-        "--peer-client-cert-auth", "--peer-trusted-ca-file", str(etcd / "ca.crt"),
-        "--listen-metrics-urls", "http://127.0.0.1:2381",
-        "--unsafe-no-fsync", "--log-level", "warn",
+        *_etcd_common(lay),
     ]
 
 

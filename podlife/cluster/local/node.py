@@ -182,6 +182,30 @@ def _alive(pid: int) -> bool:
     return False
 
 
+#: The second half of every node's setup, after its addresses and routes: forwarding,
+#: then private mounts. Fixed host paths the components write to (the kubelet's
+#: device-plugin and pod-resources sockets under /var/lib/kubelet, CNI's results cache under
+#: /var/lib/cni, containerd's /opt/containerd, the kubelet's /usr/libexec/kubernetes plugin
+#: dir) are seen through an overlay whose writes land in the node's own state dir.
+NODE_SETUP = """sysctl -qw net.ipv4.ip_forward=1
+sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
+mount --make-rprivate /
+mount -t tmpfs -o mode=755 podlife-run /run
+for dir in /var/lib /opt /usr/libexec; do
+  mkdir -p "$state/host$dir/upper" "$state/host$dir/work"
+  mount -t overlay podlife-host \
+    -o "lowerdir=$dir,upperdir=$state/host$dir/upper,workdir=$state/host$dir/work" "$dir"
+done
+mkdir -p "$state/var-log"
+mount --bind "$state/var-log" /var/log
+mkdir -p "$state/kubelet"
+mount --bind "$state/kubelet" "$state/kubelet"
+mount --make-rshared "$state/kubelet"
+echo ready > "$state/namespace.ready"
+exec sleep infinity
+"""
+
+
 def setup_script(net: Network) -> str:
     """Shell run inside the fresh namespaces: addresses, routes, sysctls and private mounts.
 
@@ -199,27 +223,7 @@ ip link set podlife1 up
 ip link set podlife0 up
 # Service IPs are answered here (kube-proxy rewrites them); nothing else has a route.
 ip route add {net.service_cidr} dev podlife0
-sysctl -qw net.ipv4.ip_forward=1
-sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
-mount --make-rprivate /
-mount -t tmpfs -o mode=755 podlife-run /run
-# Fixed host paths the components write to (the kubelet's device-plugin and pod-resources
-# sockets under /var/lib/kubelet, CNI's results cache under /var/lib/cni, containerd's
-# /opt/containerd, the kubelet's /usr/libexec/kubernetes plugin dir): each cluster sees the
-# host's directories through an overlay whose writes land in its own state dir.
-for dir in /var/lib /opt /usr/libexec; do
-  mkdir -p "$state/host$dir/upper" "$state/host$dir/work"
-  mount -t overlay podlife-host \
-    -o "lowerdir=$dir,upperdir=$state/host$dir/upper,workdir=$state/host$dir/work" "$dir"
-done
-mkdir -p "$state/var-log"
-mount --bind "$state/var-log" /var/log
-mkdir -p "$state/kubelet"
-mount --bind "$state/kubelet" "$state/kubelet"
-mount --make-rshared "$state/kubelet"
-echo ready > "$state/namespace.ready"
-exec sleep infinity
-"""
+{NODE_SETUP}"""
 
 
 class NodeSandbox:

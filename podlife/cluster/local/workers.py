@@ -21,7 +21,7 @@ from pathlib import Path
 from podlife.cluster.local import components as comp
 from podlife.cluster.local.configure import STATE_SUBDIRS, write_node_files
 from podlife.cluster.local.launch import Launcher
-from podlife.cluster.local.node import CgroupTree, Network, NodeSandbox
+from podlife.cluster.local.node import NODE_SETUP, CgroupTree, Network, NodeSandbox
 from podlife.cluster.local.pki import CertificateAuthority, write_kubeconfig
 from podlife.cluster.local.supervise import Supervisor
 from podlife.core.errors import PodlifeError
@@ -167,23 +167,7 @@ ip route add {GATEWAY} dev eth0 scope link
 ip route add 10.200.0.0/16 via {GATEWAY} dev eth0
 ip route add {control_plane.pod_cidr} via {GATEWAY} dev eth0
 ip route add {net.service_cidr} via {GATEWAY} dev eth0
-sysctl -qw net.ipv4.ip_forward=1
-sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
-mount --make-rprivate /
-mount -t tmpfs -o mode=755 podlife-run /run
-for dir in /var/lib /opt /usr/libexec; do
-  mkdir -p "$state/host$dir/upper" "$state/host$dir/work"
-  mount -t overlay podlife-host \\
-    -o "lowerdir=$dir,upperdir=$state/host$dir/upper,workdir=$state/host$dir/work" "$dir"
-done
-mkdir -p "$state/var-log"
-mount --bind "$state/var-log" /var/log
-mkdir -p "$state/kubelet"
-mount --bind "$state/kubelet" "$state/kubelet"
-mount --make-rshared "$state/kubelet"
-echo ready > "$state/namespace.ready"
-exec sleep infinity
-"""
+{NODE_SETUP}"""
 
 
 def wiring_script(worker: WorkerNode, holder_pid: int) -> str:
