@@ -111,7 +111,9 @@ def test_podlife_can_work_in_the_namespaces_it_creates(cluster, podlife_api) -> 
             ("create", "pods", "", ""), ("create", "pods", "exec", ""),
             ("get", "pods", "log", ""), ("get", "secrets", "", ""),
             ("create", "deployments", "", "apps"), ("create", "jobs", "", "batch"),
-            ("list", "endpointslices", "", "discovery.k8s.io")]:
+            ("list", "endpointslices", "", "discovery.k8s.io"),
+            ("create", "pods", "eviction", ""),
+            ("create", "poddisruptionbudgets", "", "policy")]:
         assert can(cluster, verb, resource, ns, sub=sub, group=group), (verb, resource, sub)
     assert can(cluster, "delete", "namespaces", ns, name=ns)
     k8s.CoreV1Api(podlife_api).delete_namespace(ns)
@@ -128,12 +130,16 @@ def test_podlife_can_work_in_the_namespaces_it_creates(cluster, podlife_api) -> 
     ("create", "pods", "default", "exec", ""),
     ("create", "pods", "kube-system", "", ""),
     ("create", "pods", "default", "", ""),
+    ("create", "pods", "kube-system", "eviction", ""),
+    ("create", "pods", "default", "eviction", ""),
+    ("create", "poddisruptionbudgets", "default", "", ""),
     ("patch", "nodes", "", "status", ""),
     ("create", "clusterrolebindings", "", "", ""),
 ])
 def test_podlife_cannot_act_outside_its_namespaces(cluster, podlife_api, verb, resource,
                                                    namespace, sub, name) -> None:
-    group = "rbac.authorization.k8s.io" if "binding" in resource else ""
+    group = ("rbac.authorization.k8s.io" if "binding" in resource
+             else "policy" if resource == "poddisruptionbudgets" else "")
     assert not can(cluster, verb, resource, namespace, sub=sub, name=name, group=group)
 
 
