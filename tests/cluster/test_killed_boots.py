@@ -42,11 +42,11 @@ def host_values() -> Iterator[dict[str, str]]:
     host.write_tunables(before)
 
 
-def killed_up(after: float) -> None:
-    """`podlife cluster up` in a session of its own, SIGKILLed `after` seconds in; what it
-    started keeps running, as it would after `kill -9`."""
+def killed_up(after: float, *shape: str) -> None:
+    """`podlife cluster up [shape options]` in a session of its own, SIGKILLed `after`
+    seconds in; what it started keeps running, as it would after `kill -9`."""
     proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "cluster", "up", "--name",
-                             NAME], start_new_session=True, stdout=subprocess.DEVNULL,
+                             NAME, *shape], start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     time.sleep(after)
     os.kill(proc.pid, signal.SIGKILL)
@@ -149,6 +149,25 @@ def test_the_next_command_removes_the_cluster_of_a_run_killed_with_sigkill() -> 
     assert status.returncode == 0, status
     assert f"removed cluster {run_cluster_name(run_id)}" in status.stderr, status.stderr
     assert not left, f"left after the next command: {left}"
+
+
+@pytest.mark.parametrize("after", [4, 7])
+def test_sigkill_during_a_multi_node_up_then_down_leaves_nothing(after: float) -> None:
+    """Killed while the control planes' or the workers' namespaces, etcd members and
+    kubelets start: `down` stops every process of every node (one cgroup tree), and no
+    state dir, cgroup or network device of the cluster is left."""
+    links_before = subprocess.run(["ip", "-o", "link"], capture_output=True,
+                                  text=True).stdout.count("\n")
+    killed_up(after, "--workers", "2", "--control-planes", "3")
+    try:
+        assert podlife("cluster", "down", "--name", NAME, timeout=300).returncode == 0
+        assert not paths.cluster_dir(NAME).exists()
+        assert not [d for d in CgroupTree(NAME).dirs() if d.exists()]
+        links_after = subprocess.run(["ip", "-o", "link"], capture_output=True,
+                                     text=True).stdout.count("\n")
+        assert links_after == links_before
+    finally:
+        podlife("cluster", "down", "--name", NAME)
 
 
 def test_a_failed_boots_error_names_a_log_that_exists() -> None:
