@@ -77,6 +77,11 @@ def tags(pod: GenPod) -> frozenset[str]:
             found.add("stop:sidecars-in-reverse")
         if _serving(pod, "sidecar") and _serving(pod, "app"):
             found.add("stop:sidecar-after-app")
+            if any(c.behaviour.on_term in (1.0, "ignore") for c in pod.of_kind("app")
+                   if c.behaviour.exits_with is None):
+                # An app still stopping a while after its SIGTERM: a sidecar signalled
+                # with it (not after it) shows as signalled before the app has exited.
+                found.add("stop:sidecar-after-slow-app")
         if _serving(pod, "sidecar", hooked=True) and _serving(pod, "app", hooked=True):
             found.add("stop:hooked-sidecar-and-app")
         if any(c.behaviour.on_term == "ignore" for c in pod.containers
