@@ -82,12 +82,13 @@ def tags(pod: GenPod) -> frozenset[str]:
             found.add("stop:sidecars-in-reverse")
         if _serving(pod, "sidecar") and _serving(pod, "app"):
             found.add("stop:sidecar-after-app")
-            if pod.grace_s >= 2 and any(c.behaviour.on_term == 1.0 and not c.behaviour.prestop
+            if pod.grace_s >= 4 and any(c.behaviour.on_term == 1.0
                                         for c in pod.of_kind("app")
                                         if c.behaviour.exits_with is None):
-                # An app that works on for 1 s after its SIGTERM and reports its exit
-                # within the grace period: a sidecar signalled with it (not after it)
-                # shows as signalled before the app's logged exit.
+                # An app that works on for 1 s after its SIGTERM and reports its exit,
+                # in a grace period long enough for the rules to judge the order (they
+                # stop GRACE_MARGIN_S, 2 s, before its end): a sidecar signalled with the
+                # app, not after it, shows as signalled before the app's logged exit.
                 found.add("stop:sidecar-after-slow-app")
         if _serving(pod, "sidecar", hooked=True) and _serving(pod, "app", hooked=True):
             found.add("stop:hooked-sidecar-and-app")
