@@ -180,11 +180,14 @@ def test_status_calls_an_unfinished_boot_a_dead_half_boot(tmp_path: Path) -> Non
 
 
 def test_termination_signals_raise_keyboard_interrupt_once() -> None:
-    """SIGTERM becomes KeyboardInterrupt; a second signal during cleanup is ignored."""
+    """SIGTERM becomes KeyboardInterrupt; a second signal during cleanup is ignored; the
+    handler that was there before comes back (here pytest's own, set by
+    podlife.plugin.termination)."""
     import signal
 
     from podlife.core.signals import interrupt_on_termination
 
+    before = signal.getsignal(signal.SIGTERM)
     cleaned = False
     with pytest.raises(KeyboardInterrupt), interrupt_on_termination():
         try:
@@ -195,4 +198,4 @@ def test_termination_signals_raise_keyboard_interrupt_once() -> None:
             cleaned = True
             raise
     assert cleaned
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGTERM) == before
