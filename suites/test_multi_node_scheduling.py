@@ -17,11 +17,10 @@ import pytest
 
 from podlife.check.framework import Framework
 from podlife.check.nodes import usable_nodes
-from podlife.check.pod_state import scheduled
 from podlife.check.widgets import advertised, runtime_class
 from podlife.model.requests import effective_request
 
-from .test_resource_scheduling import CAPACITY, CASES, POD, Case, widget_pod
+from .test_resource_scheduling import CAPACITY, CASES, POD, Case, wait_scheduled, widget_pod
 
 #: The cases where one term of the effective request decides (all fit exactly CAPACITY).
 DECIDING = ("app-sum-fits", "two-sidecars-plus-app-fits", "init-after-sidecar-fits",
@@ -57,14 +56,8 @@ def test_scheduler_picks_the_one_node_where_the_effective_request_fits(
         pod = _prefer(widget_pod(f, resource, case), preferred)
         assert effective_request(pod, resource) == CAPACITY
         f.create(pod)
-        try:
-            seen = f.wait_pod(POD, scheduled, timeout=60,
-                              what=f"PodScheduled=True with effective request {CAPACITY} "
-                                   f"{resource}, room on {target} only")
-        except AssertionError as exc:
-            said = [e.get("message") for e in f.events_for(POD)
-                    if e.get("reason") == "FailedScheduling"]
-            raise AssertionError(f"{exc}; scheduler said: {said}") from None
+        seen = wait_scheduled(f, f"PodScheduled=True with effective request {CAPACITY} "
+                                 f"{resource}, room on {target} only")
         bound = seen["spec"].get("nodeName")
         assert bound == target, (
             f"scheduled on {bound}, which advertises {CAPACITY - 1} {resource} for an "

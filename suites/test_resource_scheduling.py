@@ -117,6 +117,16 @@ def widget_pod(f: Framework, resource: str, case: Case) -> dict:
     return instrument(pod, scripts, f.images)
 
 
+def wait_scheduled(f: Framework, what: str) -> dict:
+    """The pod once bound; a timeout says what the scheduler said (FailedScheduling)."""
+    try:
+        return f.wait_pod(POD, scheduled, timeout=60, what=what)
+    except AssertionError as exc:
+        said = [e.get("message") for e in f.events_for(POD)
+                if e.get("reason") == "FailedScheduling"]
+        raise AssertionError(f"{exc}; scheduler said: {said}") from None
+
+
 def tutorial_formula(case: Case) -> int:
     """What the tutorial's two-line rule (sidecars and overhead unknown) would say."""
     return max(sum(case.apps), case.setup, *case.sidecars)
@@ -144,14 +154,8 @@ def test_effective_request_decides_scheduling(f: Framework, case: Case) -> None:
             str(case.overhead) if case.overhead else None), (
             f"the API stored overhead {stored['spec'].get('overhead')}")
         if case.fits:
-            try:
-                seen = f.wait_pod(POD, scheduled, timeout=60,
-                                  what=f"PodScheduled=True with effective request {computed} "
-                                       f"of {CAPACITY} {resource}")
-            except AssertionError as exc:
-                said = [e.get("message") for e in f.events_for(POD)
-                        if e.get("reason") == "FailedScheduling"]
-                raise AssertionError(f"{exc}; scheduler said: {said}") from None
+            seen = wait_scheduled(f, f"PodScheduled=True with effective request {computed} "
+                                     f"of {CAPACITY} {resource}")
             assert seen["spec"].get("nodeName") == node, (
                 f"scheduled on {seen['spec'].get('nodeName')}, the only node with "
                 f"{resource} is {node}")
