@@ -27,7 +27,7 @@ def cmd_selftest(args: argparse.Namespace, extra: list[str]) -> int:
         return prove.prove_all(chosen, version, step=step_printer())
     from podlife.cluster.local.workers import check_count
 
-    check_count(args.worker_nodes)
+    check_count(args.worker_nodes, "--worker-nodes")
     preflight()
     results = []
     with build_progress() as progress:

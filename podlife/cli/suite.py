@@ -91,7 +91,9 @@ def cmd_matrix(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
+    from podlife.cluster.local.control_planes import check_count as check_control_planes
     from podlife.cluster.local.preflight import preflight
+    from podlife.cluster.local.workers import check_count
     from podlife.results.report.compare import parse_allowed
     from podlife.results.report.upgrade import format_text, write_reports
     from podlife.run.runner import build_versions, render_all
@@ -99,6 +101,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
     from_v, to_v = versions.resolve(args.from_version), versions.resolve(args.to_version)
     hops = skew.hops(from_v, to_v, skip_minors=args.skip_minors)  # refused here, in one line
+    check_count(args.worker_nodes, "--worker-nodes")
+    check_control_planes(args.control_planes)
     allow = parse_allowed(args.allow)
     preflight()
     with build_progress() as progress:
@@ -106,7 +110,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     report = run_chain(from_v, to_v, name=args.name, workers=args.workers, step=step_printer(),
                        allow=allow, skip_minors=args.skip_minors,
                        suite_args=["-k", args.k] if args.k else [], timeout=args.timeout,
-                       drain=not args.no_drain)
+                       drain=not args.no_drain, worker_nodes=args.worker_nodes,
+                       control_planes=args.control_planes)
     report.hazards_allowed = args.allow_hazards
     written = write_reports(report)
     render_all()  # the matrix gains the skew-window columns and their hazards
@@ -168,6 +173,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="swap the kubelet under running containers instead of draining the "
                     "node first (not supported upstream across minors: the 1.31 kubelet "
                     "restarts every container; default: off, the node is drained)")
+    up.add_argument("--worker-nodes", type=int, default=0, metavar="N",
+                    help="worker nodes beside the control plane's node, 0-5; each is drained "
+                    "and upgraded in turn while probers measure availability (default: 0)")
+    up.add_argument("--control-planes", type=int, default=1, metavar="M",
+                    help="control-plane instances, 1 or 3; upgraded one at a time behind "
+                    "the balanced API address (default: 1)")
     up.add_argument("--allow-hazards", action="store_true",
                     help="report checks that fail only in a skew window (hazards) without "
                     "failing the run, once you know them (default: off, a hazard exits 1)")

@@ -49,6 +49,42 @@ class Window:
 
 
 @dataclass
+class Availability:
+    """What the probers saw during one step (podlife.run.probe_api, probe_workload)."""
+
+    #: The steady client loop: requests sent, how many failed, the longest time without
+    #: an answer (from the step's start to its end, between answers).
+    api_requests: int = 0
+    api_failed: int = 0
+    api_longest_gap_s: float = 0.0
+    #: The probes of the Service from every node; 0 probes: no workload was probed.
+    probes: int = 0
+    probes_failed: int = 0
+    #: The fewest ready replicas of the probed Deployment any answer showed (-1: none read),
+    #: and the PodDisruptionBudget's minimum it must never go below.
+    fewest_ready: int = -1
+    budget_min: int = 0
+
+
+@dataclass
+class RollStep:
+    """One step of a rolling upgrade: one control-plane instance, or one node."""
+
+    kind: str  # "control plane" or "node"
+    name: str
+    seconds: float
+    #: Cordon, evictions, pods gone (a node step); 0 for an instance.
+    drain_s: float = 0.0
+    evicted: list[str] = field(default_factory=list)
+    #: After the step: each API server's release and each node's kubelet release, by name.
+    apiservers: dict[str, str] = field(default_factory=dict)
+    kubelets: dict[str, str] = field(default_factory=dict)
+    availability: Availability = field(default_factory=Availability)
+    #: What broke an availability promise (below the budget), naming the step.
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Hop:
     """One minor: control plane, then node, each followed by a workload check and a run."""
 
@@ -70,10 +106,13 @@ class Hop:
     hazards: list[dict[str, Any]] = field(default_factory=list)
     #: The drain before the node step (cordon, evictions, pods gone); 0 with --no-drain.
     drain_s: float = 0.0
+    #: Each instance, then each node, in the order they were upgraded.
+    steps: list[RollStep] = field(default_factory=list)
 
     @property
     def survived(self) -> bool:
-        return self.skew_survival.survived and self.node_survival.survived
+        return (self.skew_survival.survived and self.node_survival.survived
+                and not any(s.problems for s in self.steps))
 
 
 @dataclass
@@ -93,6 +132,9 @@ class ChainReport:
     notes: list[str] = field(default_factory=list)
     #: Set when the chain stopped early: what stopped it.
     aborted: str = ""
+    #: The cluster's shape: control-plane instances + worker nodes.
+    control_planes: int = 1
+    worker_nodes: int = 0
 
     @property
     def survived(self) -> bool:

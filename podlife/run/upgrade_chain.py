@@ -24,7 +24,7 @@ from podlife.core import skew
 from podlife.core.images import ImageMap
 from podlife.core.versions import KubeVersion
 from podlife.results.upgrade_records import ChainReport, Hop, Window
-from podlife.run.drain import drain, set_schedulable
+from podlife.run import probe_workload, upgrade_roll
 from podlife.run.upgrade_workloads import (
     NAMESPACE,
     SIDECAR_POD,
@@ -35,7 +35,6 @@ from podlife.run.upgrade_workloads import (
     start_job,
     start_sidecar_pod,
     start_webapp,
-    wait_back,
     wait_job_running,
 )
 
@@ -106,16 +105,23 @@ def _namespace(f: Framework, name: str) -> None:
 def run_chain(from_v: KubeVersion, to_v: KubeVersion, *, name: str, workers: int, step: Step,
               allow: frozenset[str] = frozenset(), skip_minors: bool = False,
               suite_args: list[str] | None = None, timeout: float = 300.0,
-              drain: bool = True) -> ChainReport:
-    """The whole flow; the cluster is torn down at the end whatever happens."""
+              drain: bool = True, worker_nodes: int = 0,
+              control_planes: int = 1) -> ChainReport:
+    """The whole flow, on a cluster of `control_planes` instances and `worker_nodes`
+    workers beside the first node; the cluster is torn down at the end whatever happens."""
     targets = skew.hops(from_v, to_v, skip_minors=skip_minors)
     chain = Chain(name, workers=workers, suite_args=suite_args or [], step=step, allow=allow,
                   drain=drain)
-    report = ChainReport(from_v.tag, to_v.tag, skip_minors, chain.suite_args, drain)
+    report = ChainReport(from_v.tag, to_v.tag, skip_minors, chain.suite_args, drain,
+                         control_planes=control_planes, worker_nodes=worker_nodes)
     started = time.monotonic()
     chain.cluster.down()
-    step(f"booting {from_v}; then {' -> '.join(t.tag for t in targets)}")
-    chain.cluster.up(from_v, step=step, timeout=timeout)
+    shape = (f" ({control_planes} control planes + {worker_nodes} workers)"
+             if worker_nodes or control_planes > 1 else "")
+    step(f"booting {from_v}{shape}; then {' -> '.join(t.tag for t in targets)}")
+    chain.cluster.up(from_v, step=step, timeout=timeout, workers=worker_nodes,
+                     control_planes=control_planes)
+    probers: upgrade_roll.Probers | None = None
     try:
         f = chain.framework()
         _namespace(f, NAMESPACE)
@@ -124,18 +130,23 @@ def run_chain(from_v: KubeVersion, to_v: KubeVersion, *, name: str, workers: int
         start_webapp(f)
         _start_sidecar_pod(chain, f, report.notes, from_v.tag)
         f.wait_deployment_available("webapp", 3, timeout=timeout)
+        _namespace(f, probe_workload.NAMESPACE)
+        probers = upgrade_roll.Probers(chain, timeout=timeout)
         step(f"running the suite on {from_v}")
         report.baseline = chain.previous = chain.suite(f"upgrade-{from_v.tag}")
         current = from_v
         for index, target in enumerate(targets, start=1):
             hop = Hop(current.tag, target.tag, job=f"in-flight-{index}")
             report.hops.append(hop)
-            _hop(chain, hop, current, target, timeout=timeout, skip_minors=skip_minors)
+            _hop(chain, hop, current, target, probers, timeout=timeout,
+                 skip_minors=skip_minors)
             current = target
     except Exception as exc:
         report.aborted = f"{type(exc).__name__}: {exc}"
         step(f"the chain stopped: {report.aborted}")
     finally:
+        if probers is not None:
+            probers.stop()
         report.total_s = round(time.monotonic() - started, 1)
         chain.cluster.down()
     return report
@@ -156,38 +167,28 @@ def _start_sidecar_pod(chain: Chain, f: Framework, notes: list[str], where: str)
     return True
 
 
-def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
-         timeout: float, skip_minors: bool) -> None:
-    from podlife.cluster.local.state import ClusterInfo
-
+def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion,
+         probers: upgrade_roll.Probers, *, timeout: float, skip_minors: bool) -> None:
     step, f = chain.step, chain.framework()
     started = time.monotonic()
     native = chain.native_sidecars() == "supported"
     start_job(f, hop.job, native_sidecar=native)
     wait_job_running(f, hop.job)
     before, since = snapshot(f), time.time()
-    hop.control_plane_s = round(chain.cluster.upgrade_control_plane(
-        target, step=step, timeout=timeout, skip_minors=skip_minors), 1)
+    upgrade_roll.control_plane(chain, hop, target, probers, timeout=timeout,
+                               skip_minors=skip_minors)
     f = chain.framework()
-    step(f"checking the workloads (control plane {target}, kubelet {current})")
+    step(f"checking the workloads (control plane {target}, kubelets {current})")
     hop.skew_survival = check_step(f, before, sidecar_pod=chain.sidecar_pod, since=since)
     hop.native_sidecars["skew"] = chain.native_sidecars()
     hop.skew = chain.suite(f"upgrade-{target.tag}-kubelet-{current.tag}")
     recheck(chain.framework(), hop.skew_survival, sidecar_pod=chain.sidecar_pod, since=since)
     before, since = snapshot(f), time.time()
-    node = ClusterInfo.load(chain.name).node_name
-    drained = drain(f.api, node, timeout=timeout, step=step) if chain.drain else None
-    hop.node_s = round(chain.cluster.upgrade_node(target, step=step, timeout=timeout), 1)
+    evicted, back = upgrade_roll.nodes(chain, hop, target, probers, timeout=timeout)
     f = chain.framework()
-    back: list[str] = []
-    if drained:
-        hop.drain_s = drained.seconds
-        set_schedulable(f.api, node, True)
-        step(f"uncordoned {node}; waiting for the workloads to come back")
-        back = wait_back(f, sidecar_pod=chain.sidecar_pod, job=hop.job, timeout=timeout)
-    step(f"checking the workloads (kubelet {target}); releasing Job {hop.job}")
+    step(f"checking the workloads (kubelets {target}); releasing Job {hop.job}")
     hop.node_survival = check_step(f, before, sidecar_pod=chain.sidecar_pod, since=since,
-                                   evicted=drained.evicted if drained else ())
+                                   evicted=evicted)
     hop.node_survival.problems[:0] = back
     finish_job(f, hop.job, hop.node_survival)
     hop.native_sidecars["after"] = chain.native_sidecars()
@@ -199,5 +200,6 @@ def _hop(chain: Chain, hop: Hop, current: KubeVersion, target: KubeVersion, *,
     hop.hazards = _hazards(chain.previous, hop.skew, hop.after)
     chain.previous = hop.after
     hop.seconds = round(time.monotonic() - started, 1)
-    for problem in hop.skew_survival.problems + hop.node_survival.problems:
+    for problem in (hop.skew_survival.problems + hop.node_survival.problems
+                    + [p for s in hop.steps for p in s.problems]):
         step(f"  survival problem: {problem}")

@@ -23,6 +23,7 @@ EXPECTED_FRAGMENTS = 2
 
 # Objects the patterns refer to but the tutorial never defines, and where they live.
 SUPPORT_FILES = {
+    "availability",
     "postgres",
     "config-server",
     "cache-service",
@@ -44,6 +45,8 @@ PART_OF = ("app.kubernetes.io/part-of", "podlife")
 # Field names Kubernetes knows at each level, limited to those podlife's files may use.
 # A key outside these sets means a line was nested under the wrong parent.
 POD_SPEC_KEYS = {
+    "affinity",
+    "tolerations",
     "initContainers",
     "containers",
     "volumes",

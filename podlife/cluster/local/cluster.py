@@ -138,13 +138,15 @@ class LocalCluster:
         """API server, then controllers, to `version`; the kubelet keeps its release (the
         skew window of a real upgrade). Refused, before anything stops, when
         podlife.core.skew does not allow it. Returns the seconds taken (the build excluded).
-        Keywords: step, progress, timeout, skip_minors (podlife.cluster.local.upgrade)."""
+        Keywords: step, progress, timeout, skip_minors, instance (one instance only)
+        (podlife.cluster.local.upgrade)."""
         return upgrade_steps.control_plane(self, version, **step)
 
     def upgrade_node(self, version: KubeVersion, **step: Any) -> float:
         """kubelet and kube-proxy to `version` (within skew of the API server); containerd
         keeps running, and so does every container not drained first. Returns the seconds.
-        Keywords: step, progress, timeout (podlife.cluster.local.upgrade)."""
+        Keywords: step, progress, timeout, node_name (one node only)
+        (podlife.cluster.local.upgrade)."""
         return upgrade_steps.node(self, version, **step)
 
     def down(self, *, keep_logs: bool = False) -> Path | None:

@@ -49,6 +49,9 @@ class ClusterInfo:
     worker_versions: list[str] = field(default_factory=list)
     #: The control-plane instances (the node's namespace first); empty in older records.
     control_planes: list[str] = field(default_factory=list)
+    #: Instances already on a newer API server release while the others are still on
+    #: `version` (a rolling control-plane upgrade, podlife.cluster.local.upgrade).
+    instance_versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def node_version(self) -> str:

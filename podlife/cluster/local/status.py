@@ -95,6 +95,8 @@ def describe_nodes(record: dict) -> str:
     releases = record.get("worker_versions") or [kubelet] * len(workers)
     nodes = [(record.get("node_name", "?"), "control plane", kubelet)]
     nodes += [(name, "worker", release) for name, release in zip(workers, releases, strict=False)]
-    nodes += [(name, "control-plane instance", str(record.get("version", "?")))
+    # An instance's API server release: its own while a rolling upgrade is half done.
+    moved = record.get("instance_versions") or {}
+    nodes += [(name, "control-plane instance", str(moved.get(name, record.get("version", "?"))))
               for name in (record.get("control_planes") or [])[1:]]
     return "; ".join(f"{name} ({role}, {release})" for name, role, release in nodes)

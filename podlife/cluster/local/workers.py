@@ -33,9 +33,9 @@ MAX_WORKERS = 5
 GATEWAY = "169.254.1.1"
 
 
-def check_count(workers: int) -> None:
+def check_count(workers: int, flag: str = "--workers") -> None:
     if not 0 <= workers <= MAX_WORKERS:
-        raise PodlifeError(f"--workers {workers} is outside 0-{MAX_WORKERS}",
+        raise PodlifeError(f"{flag} {workers} is outside 0-{MAX_WORKERS}",
                            f"give 0 (one node, the default) to {MAX_WORKERS} worker nodes")
 
 

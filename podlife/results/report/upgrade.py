@@ -14,7 +14,7 @@ from typing import Any
 from podlife.core.safe_text import printable
 from podlife.results.hazards import ADVICE
 from podlife.results.report.summary import headline
-from podlife.results.upgrade_records import ChainReport, Hop, Window, report_path
+from podlife.results.upgrade_records import ChainReport, Hop, RollStep, Window, report_path
 
 
 def _counts(window: Window) -> str:
@@ -45,12 +45,39 @@ def _window_lines(title: str, window: Window | None, problems: list[str],
     return lines
 
 
+def _releases(step: RollStep) -> str:
+    """E.g. "API c-node v1.37.2, c-cp2 v1.36.5; kubelet c-node v1.36.5"."""
+    api = ", ".join(f"{n} {v}" for n, v in step.apiservers.items())
+    kubelet = ", ".join(f"{n} {v}" for n, v in step.kubelets.items())
+    return f"API {api}; kubelet {kubelet}"
+
+
+def step_lines(hop: Hop) -> list[str]:
+    """One line per rolling step: time, drain, the API's and the workload's figures."""
+    lines = []
+    for step in hop.steps:
+        a = step.availability
+        drained = f", drain {step.drain_s:.1f}s ({len(step.evicted)} evicted)" if (
+            step.evicted) else ""
+        workload = (f"; workload {a.probes_failed}/{a.probes} probes failed, fewest ready "
+                    f"{a.fewest_ready} (budget {a.budget_min})" if a.probes else "")
+        lines.append(f"    {step.kind} {step.name}: {step.seconds:.1f}s{drained}; API "
+                     f"{a.api_failed}/{a.api_requests} requests failed, longest gap "
+                     f"{a.api_longest_gap_s:.2f}s{workload}")
+        lines.append(f"      then: {_releases(step)}")
+        lines += [f"      PROBLEM: {p}" for p in step.problems]
+    return lines
+
+
 def hop_lines(hop: Hop) -> list[str]:
     evicted = hop.node_survival.evicted
     drained = (f"drain {hop.drain_s:.1f}s ({len(evicted)} pods evicted), " if evicted
                else "")
     lines = [f"hop {hop.from_version} -> {hop.to_version}: {hop.seconds:.0f}s (control plane "
              f"{hop.control_plane_s:.1f}s, {drained}node {hop.node_s:.1f}s; Job {hop.job})"]
+    if hop.steps:
+        lines.append("  rolling steps:")
+        lines += step_lines(hop)
     lines += _window_lines("skew window", hop.skew, hop.skew_survival.problems,
                            hop.skew_survival.causes, hop.native_sidecars.get("skew", ""))
     lines += _window_lines("after", hop.after, hop.node_survival.problems,
@@ -67,7 +94,9 @@ def format_text(report: ChainReport) -> str:
     if report.ok and report.hazards:
         verdict += f" ({len(report.hazards)} hazards allowed by --allow-hazards)"
     lines = [f"podlife upgrade {report.from_version} -> {report.to_version}: "
-             f"{len(report.hops)} hop(s), {report.total_s:.0f}s in all: {verdict}"]
+             f"{len(report.hops)} hop(s), {report.total_s:.0f}s in all: {verdict}",
+             f"cluster: {report.control_planes} control-plane instance(s) + "
+             f"{report.worker_nodes} worker node(s)"]
     if report.suite_args:
         lines.append(f"checks limited by: {' '.join(report.suite_args)}")
     lines.append("node step: " + ("drained, then the kubelet swapped (upstream's procedure)"
@@ -98,6 +127,7 @@ def html_view(report: ChainReport) -> dict[str, Any]:
 
     return {"r": report, "baseline": window(report.baseline), "advice": ADVICE,
             "hops": [{"hop": h, "skew": window(h.skew), "after": window(h.after),
+                      "releases": [_releases(step) for step in h.steps],
                       "hazards": [{**z, "headline": headline(z["reason"])} for z in h.hazards]}
                      for h in report.hops]}
 
