@@ -53,6 +53,28 @@ class Probers:
         self.api.stop()
 
 
+def problems(kind: str, name: str, figures: Availability, *, several_apiservers: bool,
+             probed: bool) -> list[str]:
+    """What a step broke: the probed workload below its budget, a failed probe of its
+    Service, or no probe read at all (missing evidence is not availability); and, with
+    several API servers behind the balanced address, a failed API request. A single API
+    server is down while it restarts: its gap is a figure, not a problem."""
+    found = []
+    if probed and figures.probes == 0:
+        found.append(f"{kind} {name}: no probe of the workload was read for this step")
+    if figures.probes_failed:
+        found.append(f"{kind} {name}: {figures.probes_failed} of {figures.probes} probes of "
+                     "the workload's Service failed")
+    if figures.budget_min and 0 <= figures.fewest_ready < figures.budget_min:
+        found.append(f"{kind} {name}: the probed workload had {figures.fewest_ready} ready "
+                     f"replicas, below its PodDisruptionBudget's minimum of "
+                     f"{figures.budget_min}")
+    if several_apiservers and figures.api_failed:
+        found.append(f"{kind} {name}: {figures.api_failed} of {figures.api_requests} API "
+                     "requests failed behind the balanced address")
+    return found
+
+
 def _record(chain: Chain, probers: Probers, kind: str, name: str, began: float,
             since: float) -> RollStep:
     info = ClusterInfo.load(chain.name)
@@ -62,10 +84,8 @@ def _record(chain: Chain, probers: Probers, kind: str, name: str, began: float,
     step.kubelets = {info.node_name: info.node_version,
                      **dict(zip(info.workers, info.worker_versions, strict=True))}
     step.availability = figures = probers.measure(since, time.time())
-    if figures.budget_min and 0 <= figures.fewest_ready < figures.budget_min:
-        step.problems.append(
-            f"{kind} {name}: the probed workload had {figures.fewest_ready} ready replicas, "
-            f"below its PodDisruptionBudget's minimum of {figures.budget_min}")
+    step.problems = problems(kind, name, figures, several_apiservers=len(step.apiservers) > 1,
+                             probed=probers.workload is not None)
     chain.step(f"{kind} {name} done in {step.seconds:.1f}s: API {figures.api_failed}/"
                f"{figures.api_requests} requests failed, longest gap "
                f"{figures.api_longest_gap_s:.2f}s; workload {figures.probes_failed}/"

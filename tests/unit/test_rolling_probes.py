@@ -69,3 +69,20 @@ def test_each_rolling_step_is_one_line_with_its_figures_and_releases() -> None:
     assert "kubelet c-node v1.37.2, c-worker1 v1.37.2" in lines[1]
     assert lines[2].startswith("      PROBLEM: node c-worker1")
     assert not hop.survived
+
+
+def test_a_step_is_a_problem_when_the_workload_or_a_balanced_api_failed_it() -> None:
+    from podlife.run.upgrade_roll import problems
+
+    clean = Availability(api_requests=90, probes=200, fewest_ready=2, budget_min=2)
+    assert problems("node", "w1", clean, several_apiservers=True, probed=True) == []
+    broken = Availability(api_requests=90, api_failed=4, probes=200, probes_failed=7,
+                          fewest_ready=1, budget_min=2)
+    found = problems("node", "w1", broken, several_apiservers=True, probed=True)
+    assert [p.split(": ", 1)[1].split(" ")[0] for p in found] == ["7", "the", "4"]
+    assert all(p.startswith("node w1: ") for p in found)
+    # One API server restarting is a gap, not a problem; no probe read is missing evidence.
+    alone = Availability(api_requests=90, api_failed=40)
+    assert problems("control plane", "n", alone, several_apiservers=False, probed=True) == [
+        "control plane n: no probe of the workload was read for this step"]
+    assert problems("control plane", "n", alone, several_apiservers=False, probed=False) == []

@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from podlife.cluster.local.cluster import LocalCluster
 
 
+#: How long an API server being replaced gets after SIGTERM. Its in-flight requests end
+#: within a second; then it waits for open watch connections (kubelets', kube-proxy's,
+#: CoreDNS') that nobody closes, up to a minute (on v1.37.2 it had not exited 40 s after
+#: SIGTERM), so it is killed once this passes.
+APISERVER_STOP_GRACE_S = 5.0
+
+
 def _unknown(cluster: str, kind: str, name: str, known: list[str]) -> PodlifeError:
     return PodlifeError(f"'{cluster}' has no {kind} named '{name}'",
                         f"give one of {', '.join(known)}")
@@ -71,8 +78,12 @@ def control_plane(cluster: LocalCluster, version: KubeVersion, *, step: Step | N
                 ip = others[name].net.node_ip
             else:
                 own, ip = cluster.supervisor, cluster.net.node_ip
-            for component in ("kube-scheduler", "kube-controller-manager", "kube-apiserver"):
+            stopping = time.monotonic()
+            for component in ("kube-scheduler", "kube-controller-manager"):
                 own.stop(component)
+            own.stop("kube-apiserver", grace=APISERVER_STOP_GRACE_S)
+            step(f"  {name}: old API server and controllers stopped in "
+                 f"{time.monotonic() - stopping:.1f}s; starting {version.tag}")
             own.start("kube-apiserver", comp.apiserver_args(
                 bins["kube-apiserver"], cluster.layout, others[name].net if name in others
                 else cluster.net, info.gates_for("kube-apiserver")))
