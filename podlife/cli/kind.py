@@ -32,8 +32,10 @@ def cmd_kind_image(args: argparse.Namespace) -> int:
 
 def cmd_kind_up(args: argparse.Namespace) -> int:
     from podlife.cluster.kind import cluster
+    from podlife.cluster.local.workers import check_count
 
-    boot = cluster.up(args.name, versions.resolve(args.version), _say)
+    check_count(args.workers)
+    boot = cluster.up(args.name, versions.resolve(args.version), _say, workers=args.workers)
     console.print(json.dumps({"name": args.name, "kubeconfig": str(cluster.kubeconfig(args.name)),
                               **boot.__dict__}))
     return 0
@@ -59,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     up = ksub.add_parser("up", help="create a kind cluster; prints its boot times")
     up.add_argument("--version", default=None, help="Kubernetes release "
                     f"(default: {versions.DEFAULT_VERSION})")
+    up.add_argument("--workers", type=int, default=0, metavar="N",
+                    help="worker nodes beside the control plane, 0-5, their pod network "
+                    "wired by podlife (no kindnetd offline) (default: 0)")
     up.add_argument("--name", default=DEFAULT_NAME,
                     help=f"the kind cluster's name (default: {DEFAULT_NAME})")
     up.set_defaults(func=cmd_kind_up)

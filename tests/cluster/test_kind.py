@@ -3,8 +3,10 @@ Docker engine, a slice of the suite on it, and the host left exactly as found.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,63 @@ def test_kind_boot_is_timed_with_the_uplink_closed() -> None:
     finally:
         cluster.delete(NAME)
     assert not engine.running()
+
+
+def _reach(core, pod: str, url: str) -> str:
+    from kubernetes.stream import stream
+
+    return stream(core.connect_get_namespaced_pod_exec, pod, "default",
+                  command=["sh", "-c", f"timeout 5 wget -q -O - {url}"], stderr=True,
+                  stdout=True, stdin=False, tty=False).strip()
+
+
+def test_kind_with_worker_nodes_wires_pods_across_nodes_and_runs_the_multi_node_checks(
+        tmp_path: Path) -> None:
+    """kind with two workers (no kindnetd offline: podlife gives each node its pod range and
+    routes): a pod on one worker reaches a pod on the other and a Service by its DNS name,
+    the multi-node checks pass there, and the host is as before once it is deleted."""
+    from kubernetes import client, config
+
+    from podlife.core.images import IMAGES
+
+    cluster.delete(NAME)
+    before = kind_snapshot()
+    try:
+        cluster.up(NAME, versions.resolve(None), workers=2)
+        core = client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig(NAME))))
+        nodes = sorted(n.metadata.name for n in core.list_node().items)
+        assert nodes == [f"{NAME}-control-plane", f"{NAME}-worker", f"{NAME}-worker2"]
+        for name, node, script in (
+                ("srv", f"{NAME}-worker", "mkdir -p /tmp/w && echo hello > /tmp/w/i && "
+                 "exec httpd -f -p 8080 -h /tmp/w"),
+                ("cli", f"{NAME}-worker2", "exec sleep 600")):
+            core.create_namespaced_pod("default", {
+                "metadata": {"name": name, "labels": {"app": name}},
+                "spec": {"nodeName": node, "terminationGracePeriodSeconds": 0,
+                         "containers": [{"name": "c", "image": IMAGES["busybox"].local,
+                                         "imagePullPolicy": "Never",
+                                         "command": ["sh", "-c", script]}]}})
+        core.create_namespaced_service("default", {"metadata": {"name": "srv"}, "spec": {
+            "selector": {"app": "srv"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+        deadline = time.monotonic() + 120
+        while not all(core.read_namespaced_pod(n, "default").status.phase == "Running"
+                      for n in ("srv", "cli")):
+            assert time.monotonic() < deadline, "the two pods did not start"
+            time.sleep(1)
+        ip = core.read_namespaced_pod("srv", "default").status.pod_ip
+        assert _reach(core, "cli", f"http://{ip}:8080/i") == "hello"
+        assert _reach(core, "cli", "http://srv.default.svc.cluster.local/i") == "hello"
+        proc = subprocess.run([sys.executable, "-m", "podlife.cli", "run", "--provider",
+                               "kind", "--reuse-cluster", NAME, "--no-render", "--results",
+                               str(tmp_path / "results.json"), "--", "-k", "multi_node"],
+                              capture_output=True, text=True, timeout=1800)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        verdicts = {c["verdict"] for c in json.loads(
+            (tmp_path / "results.json").read_text())["checks"]}
+        assert verdicts == {"pass"}, "the multi-node checks must run, not be unsupported"
+    finally:
+        cluster.delete(NAME)
+    assert not engine.running()
+    after = kind_snapshot()
+    for key in before:
+        assert after[key] == before[key], f"{key} changed"

@@ -30,17 +30,19 @@ def _poll(check: Callable[[], bool], deadline: float, what: str) -> float:
 
 def wait_ready_and_dns(kubeconfig: str, started: float, timeout: float,
                        image: str = IMAGES["busybox"].local) -> tuple[float, float]:
-    """Seconds from `started` to a Ready node, and to a pod resolving the API's service."""
+    """Seconds from `started` to every node Ready, and to a pod resolving the API's
+    service."""
     from kubernetes import client, config
 
     deadline = started + timeout
     core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
 
-    def node_ready() -> bool:
-        return any(c.type == "Ready" and c.status == "True"
-                   for n in core.list_node().items for c in n.status.conditions or [])
+    def nodes_ready() -> bool:
+        nodes = core.list_node().items
+        return bool(nodes) and all(any(c.type == "Ready" and c.status == "True"
+                                       for c in n.status.conditions or []) for n in nodes)
 
-    ready = _poll(node_ready, deadline, "Ready node") - started
+    ready = _poll(nodes_ready, deadline, "every node Ready") - started
     _poll(lambda: bool(core.read_namespaced_service_account("default", "default")),
           deadline, "default ServiceAccount")
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": PROBE},

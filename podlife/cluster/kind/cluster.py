@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from podlife.cluster.kind import binary, boot, config, engine, node_image
+from podlife.cluster.kind import binary, boot, config, engine, network, node_image
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 from podlife.core.versions import KubeVersion
@@ -49,14 +49,15 @@ def _kind_cluster(name: str):
 
 
 def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
-       timeout: float = 600.0) -> KindBoot:
-    """Create the cluster and wait for a Ready node, the default ServiceAccount and DNS."""
+       timeout: float = 600.0, workers: int = 0) -> KindBoot:
+    """Create the cluster (with `workers` worker nodes, wired by podlife.cluster.kind.network)
+    and wait for every node Ready, the default ServiceAccount and DNS."""
     with engine.locked():
         engine.start()
         image = node_image.ensure(version, say)
         cluster = _kind_cluster(name)
         cfg = cluster_dir(name) / "kind-config.yaml"
-        cfg.write_text(config.kind_config(image, version))
+        cfg.write_text(config.kind_config(image, version, workers))
         say(f"kind create cluster {name} ({image})")
         started = time.monotonic()
         try:
@@ -67,6 +68,12 @@ def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
                                "read kind's output above; 'podlife kind-image --force' "
                                "rebuilds the node image") from None
     created = time.monotonic() - started
+    if workers:
+        try:
+            network.wire(str(kubeconfig(name)), say)
+        except BaseException:
+            delete(name)
+            raise
     ready, dns = boot.wait_ready_and_dns(str(kubeconfig(name)), started, timeout)
     say(f"node Ready after {ready:.1f}s, DNS answered from a pod after {dns:.1f}s")
     return KindBoot(round(created, 1), ready, dns)

@@ -8,9 +8,10 @@ from podlife.core.versions import KubeVersion
 FAIL_CGROUP_V1_FIELD_FROM = (1, 31)
 
 
-def kind_config(image: str, version: KubeVersion) -> str:
-    """One control-plane node, no kindnetd (the node image carries a ptp CNI config), the
-    API server on loopback only."""
+def kind_config(image: str, version: KubeVersion, workers: int = 0) -> str:
+    """One control-plane node and `workers` worker nodes, no kindnetd (the node image
+    carries a ptp CNI config; with workers, podlife.cluster.kind.network gives each node its
+    own range and routes), the API server on loopback only."""
     patches = ""
     if (version.major, version.minor) >= FAIL_CGROUP_V1_FIELD_FROM:
         patches = ("kubeadmConfigPatches:\n"
@@ -24,4 +25,5 @@ def kind_config(image: str, version: KubeVersion) -> str:
             "  apiServerAddress: 127.0.0.1\n"
             "nodes:\n"
             "- role: control-plane\n"
-            f"  image: {image}\n" + patches)
+            f"  image: {image}\n"
+            + f"- role: worker\n  image: {image}\n" * workers + patches)

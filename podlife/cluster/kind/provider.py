@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podlife.cluster.options import local_only_given
+from podlife.cluster.options import local_only_given, worker_count
 from podlife.cluster.provider import ClusterHandle, ProgressFactory
 from podlife.core import versions
 from podlife.core.errors import PodlifeError
@@ -24,7 +24,10 @@ class KindProvider:
     def preflight(self, opts: ProviderOptions, progress: ProgressFactory) -> str:
         from podlife.cluster.kind import engine, node_image
 
-        refused = local_only_given(opts)
+        # kind runs worker nodes (podlife wires their pod network); several control planes
+        # need kind's load-balancer image, which cannot be had offline.
+        refused = [flag for flag in local_only_given(opts) if flag != "--worker-nodes"]
+        worker_count(opts)  # a bad count is one line here, before anything starts
         if refused:
             raise PodlifeError(f"{', '.join(refused)}: for a local cluster the run boots",
                                "drop them, or use --provider local")
@@ -51,7 +54,7 @@ class KindProvider:
             return ClusterHandle(opts.reuse_cluster, self.name, str(path),
                                  may_change_nodes=True, image_set="local")
         name = f"podlife-t{run_id[:8]}"
-        kind_cluster.up(name, versions.resolve(opts.kube_version))
+        kind_cluster.up(name, versions.resolve(opts.kube_version), workers=worker_count(opts))
         return ClusterHandle(name, self.name, str(kind_cluster.kubeconfig(name)),
                              may_change_nodes=True, created_by_run=True, image_set="local")
 
