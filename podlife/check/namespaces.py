@@ -17,6 +17,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 
 from podlife.check import pod_state, pods
 from podlife.check.logs import LogFollower
+from podlife.check.waits import watch_until
 from podlife.core.errors import PodlifeError
 from podlife.core.timeline import Timeline, spans_from_status
 
@@ -29,6 +30,9 @@ POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline"}
 #: it binds to itself in each namespace it creates.
 WORKER_ROLE = "podlife-namespace-worker"
 WORKER_SUBJECT = {"kind": "ServiceAccount", "name": "podlife", "namespace": "podlife-system"}
+#: The controller manager makes a namespace's `default` ServiceAccount (upstream's e2e
+#: framework gives it 2 minutes too).
+DEFAULT_SA_TIMEOUT_S = 120.0
 #: Holds a deleted pod in the API until podlife has read its containers' final statuses.
 HOLD_FINALIZER = "podlife.dev/hold"
 
@@ -40,7 +44,20 @@ def new_namespace(core: k8s.CoreV1Api, prefix: str, run_id: str) -> str:
     core.create_namespace({"metadata": {"name": name, "labels": {
         **MANAGED_BY, **POD_SECURITY, "podlife.dev/run": run_id}}})
     _bind_worker_role(core.api_client, name)
+    wait_default_service_account(core, name)
     return name
+
+
+def wait_default_service_account(core: k8s.CoreV1Api, namespace: str,
+                                 timeout: float = DEFAULT_SA_TIMEOUT_S) -> None:
+    """Until the controller manager has made the namespace's `default` ServiceAccount:
+    admission refuses every pod before that. Usually at once; longer while a new leader of
+    the controller managers takes over (a rolling control-plane upgrade waits out the old
+    leader's lease)."""
+    watch_until(core.list_namespaced_service_account, api=core.api_client,
+                namespace=namespace, name="default", until=lambda _sa: True, timeout=timeout,
+                what=f"the ServiceAccount 'default' of {namespace} (made by the controller "
+                     "manager's serviceaccount controller)")
 
 
 def _can_create_pods(api: Any, namespace: str) -> bool:
