@@ -50,11 +50,17 @@ class Launcher:
             f"UNIX-CONNECT:{sock}"], inside=False)
 
     def containerd(self) -> None:
-        """The node's container runtime (its shims find their binary on PATH)."""
+        """The node's container runtime (its shims find their binary on PATH). Its temporary
+        files stay in the node's state dir: each exec (a probe, a hook, `kubectl exec`)
+        hands runc its process spec in a file made in $XDG_RUNTIME_DIR, else $TMPDIR, else
+        the host's /tmp, and a shim killed at teardown never removes it."""
         bins = self.bins
+        tmp = self.lay.state / "containerd" / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
         self.sup.start("containerd", [str(bins["containerd"] / "containerd"), "--config",
                                       str(self.lay.state / "containerd" / "config.toml")],
-                       env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}"})
+                       env={"PATH": f"{bins['containerd']}:{os.environ.get('PATH', '')}",
+                            "TMPDIR": str(tmp), "XDG_RUNTIME_DIR": str(tmp)})
 
     def apiserver(self, gates: dict[str, bool]) -> None:
         self.sup.start("kube-apiserver", comp.apiserver_args(self.bins["kube-apiserver"],
