@@ -61,6 +61,8 @@ def snapshot() -> dict[str, object]:
         "sysctls": read_tunables() | {"net/ipv4/ip_forward": Path(
             "/proc/sys/net/ipv4/ip_forward").read_text().strip()},
         "files": {top: files_under(top) for top in HOST_PATHS},
+        # runc's exec specs: a node's containerd keeps them in its state dir, never here.
+        "tmp": sorted(str(p) for p in Path("/tmp").glob("runc-process*")),
         "cgroups": [c for c in cgroups if not others(c)],
         "mounts": mounts,
         "iptables": re.sub(r"^#.*$", "", rules, flags=re.M),
