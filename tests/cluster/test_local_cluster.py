@@ -7,6 +7,7 @@ than through the suites' `cluster` fixture.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -466,6 +467,35 @@ def test_sigkill_during_up_is_a_dead_half_boot_that_up_and_down_clear() -> None:
     finally:
         podlife("cluster", "down", "--name", "ci-kill9")
     assert leftovers("ci-kill9") == []
+
+
+def test_a_cluster_whose_processes_all_died_is_cleared_by_the_next_up_of_its_name() -> None:
+    """Every process of a booted cluster killed at once (as when the machine's session
+    ends): its state would block the name for ever. The next `up` of the name keeps its
+    logs, removes the rest, says so, and boots."""
+    boot = podlife("cluster", "up", "--name", "ci-dead")
+    assert boot.returncode == 0, boot.stderr
+    try:
+        tree = CgroupTree("ci-dead")
+        for _ in range(20):
+            pids = tree.pids()
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
+        assert not tree.pids(), "every process of the cluster should be gone"
+        again = podlife("cluster", "up", "--name", "ci-dead")
+        assert again.returncode == 0, again.stderr
+        said = again.stdout + again.stderr
+        assert "removed what was left of 'ci-dead'" in said, said
+        assert (paths.state_root() / "failed-boots" / "ci-dead" / "kubelet.log").exists()
+        health = LocalCluster("ci-dead").health()
+        assert health and all(health.values()), health
+    finally:
+        podlife("cluster", "down", "--name", "ci-dead")
+    assert leftovers("ci-dead") == []
 
 
 def test_ctrl_c_during_up_leaves_nothing_and_next_run_works() -> None:

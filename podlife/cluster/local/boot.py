@@ -98,6 +98,10 @@ def boot(cluster: LocalCluster, version: KubeVersion, *, api_port: int | None,
     if cluster.half_booted():
         step(f"removing a dead half-boot of '{cluster.name}' (its up was killed)")
         cluster.teardown(keep_logs=False)
+    elif cluster.dead():
+        kept = cluster.teardown(keep_logs=True)
+        step(f"removed what was left of '{cluster.name}': none of its processes ran any "
+             f"more (its logs: {kept})")
     if not cluster.state.exists() and cluster.cgroups.exists():
         raise cluster.foreign_cgroup()
     if (cluster.state / "cluster.json").exists() or cluster.cgroups.exists():

@@ -177,6 +177,13 @@ class LocalCluster:
         except (PodlifeError, ValueError, TypeError, OSError):
             return True
 
+    def dead(self) -> bool:
+        """Booted once, but not one process of it runs any more (the machine restarted, or
+        everything it ran was killed at once): nothing of it can serve again, and its state
+        only blocks the name. Only meaningful while holding the lock."""
+        return (self.state.exists() and not self.half_booted()
+                and not self.cgroups.pids())
+
     def made_by_podlife(self) -> bool:
         """podlife's state records this cluster: only then does `down` touch its cgroups."""
         return self.state.is_dir()
