@@ -107,6 +107,13 @@ def _first_exit(pod: dict, name: str) -> int | None:
     return pod_state.exit_code(pod, name)
 
 
+def _held_back(pod: dict, name: str) -> bool:
+    """The kubelet holds the container's next restart back (waiting in CrashLoopBackOff),
+    or it has started a third time (whether that waited, the back-off rule judges)."""
+    waiting = (pod_state.container_status(pod, name).get("state") or {}).get("waiting") or {}
+    return waiting.get("reason") == "CrashLoopBackOff" or pod_state.restarts(pod, name) >= 2
+
+
 def settled(prediction: Prediction) -> Callable[[dict], bool]:
     """The condition the pod settles on, by the prediction; it also holds as soon as the
     pod contradicts the prediction in a way no later state can undo."""
@@ -115,6 +122,8 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
             return bool(_node(pod)) or _unschedulable(pod)
         if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
             return True
+        if not all(_held_back(pod, name) for name in prediction.backs_off):
+            return False
         if prediction.phase is None:
             return all(_ran(pod, name) for name in prediction.starts) and all(
                 pod_state.restarts(pod, name) >= 1 for name in prediction.crashing_gates)

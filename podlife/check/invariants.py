@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from podlife.check import logs, pods
+from podlife.check.kubelet_backoff import backoff_of
 from podlife.check.ordering import describe
 from podlife.core.timeline import Timeline
 from podlife.model.judge import judge
@@ -59,7 +60,7 @@ def judge_namespace(api: Any, namespace: str, finished: dict[str, tuple[dict, Ti
     while they stopped) and every pod still in its namespace."""
     result = NamespaceJudgement()
     for pod, timeline in finished.values():
-        _add(result, pod, timeline, minor)
+        _add(result, pod, timeline, minor, api)
     for listed in k8s.CoreV1Api(api).list_namespaced_pod(namespace).items:
         name = listed.metadata.name
         if name in finished:
@@ -72,11 +73,13 @@ def judge_namespace(api: Any, namespace: str, finished: dict[str, tuple[dict, Ti
                 raise
             result.judgements.append(Judgement(name, not_judged=["gone before it was read"]))
             continue
-        _add(result, pod, timeline, minor)
+        _add(result, pod, timeline, minor, api)
     return result
 
 
-def _add(result: NamespaceJudgement, pod: dict, timeline: Timeline, minor: int | None) -> None:
-    judgement = judge(pod, timeline, minor)
+def _add(result: NamespaceJudgement, pod: dict, timeline: Timeline, minor: int | None,
+         api: Any = None) -> None:
+    node = (pod.get("spec") or {}).get("nodeName")
+    judgement = judge(pod, timeline, minor, None if api is None else backoff_of(api, node, minor))
     result.judgements.append(judgement)
     result.timelines[judgement.pod] = timeline

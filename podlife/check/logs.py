@@ -51,6 +51,16 @@ def pod_timeline(api: Any, namespace: str, name: str) -> Timeline:
     return timeline
 
 
+def previous_logs(api: Any, namespace: str, name: str) -> list[str]:
+    """Each instrumented container's previous instance's log ("" where there is none, or
+    the runtime no longer has it)."""
+    found = []
+    for container in instrument.containers(pods.read(api, namespace, name)):
+        text = read_log(api, namespace, name, container["name"], previous=True)
+        found.append("" if text.startswith(UNRETRIEVABLE) else text)
+    return found
+
+
 def wait_log(api: Any, namespace: str, pod: str, container: str,
              condition: Callable[[str], bool], *, timeout: float, what: str) -> str:
     """Follow a container's log until condition(log so far) holds; returns that log.

@@ -16,7 +16,7 @@ from kubernetes.client.rest import ApiException
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from podlife.check import pod_state, pods
-from podlife.check.logs import LogFollower
+from podlife.check.logs import LogFollower, previous_logs
 from podlife.check.waits import watch_until
 from podlife.core.errors import PodlifeError
 from podlife.core.timeline import Timeline, spans_from_status
@@ -144,6 +144,9 @@ def delete_pod_final(api: Any, namespace: str, name: str, *, grace: int | None =
     """
     core = k8s.CoreV1Api(api)
     core.patch_namespaced_pod(name, namespace, {"metadata": {"finalizers": [HOLD_FINALIZER]}})
+    # The earlier instances' logs first: the follower streams only the current ones, and
+    # a restart's back-off is judged from the instance before it.
+    earlier = previous_logs(api, namespace, name)
     follower = LogFollower(api, namespace, name).start()
     core.delete_namespaced_pod(name, namespace,
                                body=k8s.V1DeleteOptions(grace_period_seconds=grace))
@@ -153,7 +156,7 @@ def delete_pod_final(api: Any, namespace: str, name: str, *, grace: int | None =
                             what="every container to terminate after deletion")
         follower.join(timeout=15)
         timeline = Timeline(name, containers=spans_from_status(pod))
-        for text in follower.texts():
+        for text in [*earlier, *follower.texts()]:
             timeline.add_log(text)
         return timeline, pod
     finally:

@@ -85,6 +85,10 @@ class ContainerSpan:
         )
 
 
+def _identity(event: Event) -> tuple[str, str, str, int]:
+    return (event.container, event.event, event.detail, event.sort_key())
+
+
 _SPAN_FIELDS = ("name", "kind", "started", "finished", "exit_code", "restarts")
 
 
@@ -100,8 +104,12 @@ class Timeline:
     unreadable: list[str] = field(default_factory=list)
 
     def add_log(self, log_text: str) -> None:
-        """Add the events found in one container log read with timestamps=True."""
-        self.events.extend(parse_log(log_text))
+        """Add the events found in one container log read with timestamps=True. A line
+        already in the timeline (the same container's event at the same ns) is not added
+        again: a container waiting to be restarted serves its last instance's log both as
+        its current and as its previous one."""
+        seen = {_identity(e) for e in self.events}
+        self.events.extend(e for e in parse_log(log_text) if _identity(e) not in seen)
         # Stable sort on the exact time: lines stamped in the same instant keep log order.
         self.events.sort(key=Event.sort_key)
 

@@ -136,6 +136,11 @@ class Prediction:
     #: With a crashing gate: an app serves and no regular init container can fail the pod
     #: (none fails, or the policy retries it), so it never reaches a terminal phase.
     stays: bool = False
+    #: Containers that exit on their own again after their first restart, so the kubelet
+    #: must hold their next restart back (rules.RESTART_WAITS_FOR_BACKOFF): the pod
+    #: settles only once each is seen held back (waiting, CrashLoopBackOff) or started a
+    #: third time (which the rule then judges).
+    backs_off: tuple[str, ...] = ()
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int | None]]) -> tuple[str, ...]:
@@ -178,13 +183,15 @@ def predict(pod: GenPod) -> Prediction:
                 pod.containers.index(container) + 1:] if c.kind != "sidecar"]
             return Prediction(None, tuple(started), (), tuple(exits),
                               _runs_once(pod, [*exits, *later]),
-                              crashing_gates=(container.name,), stays=serves and not fails)
+                              crashing_gates=(container.name,), stays=serves and not fails,
+                              backs_off=(container.name,))
         if container.kind == "init" and code not in (None, 0):
             later = tuple(c.name for c in pod.containers[index + 1:])
             exits.append((container.name, code))
             phase = "Failed" if pod.restart_policy == "Never" else "Pending"
+            retried = () if pod.restart_policy == "Never" else (container.name,)
             return Prediction(phase, tuple(started), later, tuple(exits),
-                              _runs_once(pod, exits))
+                              _runs_once(pod, exits), backs_off=retried)
         if container.kind == "init":
             exits.append((container.name, 0))
     apps = pod.of_kind("app")
@@ -199,4 +206,8 @@ def predict(pod: GenPod) -> Prediction:
         phase = "Running"  # the failed ones are restarted, with back-off, for ever
     else:
         phase = "Failed" if failed else "Succeeded"
-    return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits))
+    retried = tuple(a.name for a in apps if a.behaviour.exits_with is not None and (
+        pod.restart_policy == "Always"
+        or (pod.restart_policy == "OnFailure" and a.behaviour.exits_with != 0)))
+    return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits),
+                      backs_off=retried)

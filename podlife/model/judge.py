@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from podlife.core.timeline import Timeline
 from podlife.model import ordering, rules, status
+from podlife.model.backoff import BackOff
 from podlife.model.pod import Pod, from_api
 from podlife.model.rules import Rule
 from podlife.model.verdict import Judgement, Violation
@@ -29,13 +30,18 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.SIDECAR_STARTUP_GATES_LATER,), ordering.sidecar_startup_gates_later, True),
     ((rules.SIDECAR_PRESTOP_AT_TERMINATION,), ordering.sidecar_prestop_at_termination, True),
     ((rules.DELETION_WITHIN_GRACE,), status.deletion_within_grace, False),
+    ((rules.RESTART_WAITS_FOR_BACKOFF,), ordering.restarts_wait_for_backoff, True),
 )
+#: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
+NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})
 
 
-def judge(pod: dict, timeline: Timeline, minor: int | None) -> Judgement:
+def judge(pod: dict, timeline: Timeline, minor: int | None,
+          backoff: BackOff | None = None) -> Judgement:
     """Every rule that holds for Kubernetes 1.<minor> applied to the pod (a dict as the API
-    returned it, read after its timeline) and its timeline."""
-    model = from_api(pod, timeline)
+    returned it, read after its timeline) and its timeline; `backoff` is the crash-loop
+    back-off of the kubelet that ran it, when known."""
+    model = from_api(pod, timeline, backoff)
     result = Judgement(model.name)
     unobserved = [c for c in model.containers if not model.observed(c)]
     for container in unobserved:
@@ -47,6 +53,8 @@ def judge(pod: dict, timeline: Timeline, minor: int | None) -> Judgement:
     observed = _only_observed(model, unobserved)
     for applied, check, reads_timeline in CHECKS:
         if not any(rule.holds_for(minor) for rule in applied):
+            continue
+        if backoff is None and any(rule.id in NEEDS_BACKOFF for rule in applied):
             continue
         found = [v for v in check(observed if reads_timeline else model)
                  if v.rule.holds_for(minor)]
@@ -63,7 +71,7 @@ def _only_observed(model: Pod, unobserved: list) -> Pod:
     return Pod(model.name, model.restart_policy, model.grace_s,
                [c for c in model.containers if c.name not in names], model.status,
                {k: v for k, v in model.runs.items() if k not in names}, model.unreadable,
-               model.deletion, model.deletion_grace_s)
+               model.deletion, model.deletion_grace_s, model.backoff)
 
 
 def judge_status(pod: dict, minor: int | None) -> list[Violation]:

@@ -11,6 +11,11 @@ from podlife.model import rules
 from podlife.model.pod import STARTUP_READY, Container, Pod, Run
 from podlife.model.verdict import Violation
 
+#: Seconds a restart may come earlier than its back-off allows, as measured: the exit is
+#: the script's `exiting` line, written before the runtime's finishedAt the kubelet counts
+#: from, and the start its `starting` line, written after the start; the margin covers
+#: the log timestamps of one host clock, never the back-off itself.
+BACKOFF_MARGIN_S = 0.5
 #: Seconds before the grace period's end from which a kubelet may stop waiting for the
 #: termination order (its timers and the signal's delivery; measured spread well under 1 s).
 GRACE_MARGIN_S = 2.0
@@ -225,3 +230,26 @@ def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
                                     f"exiting 0 (at {_at(before.exited, origin)})",
                                     f"it started again at {_at(after.started, origin)}")
                     break
+
+
+def restarts_wait_for_backoff(pod: Pod) -> Iterator[Violation]:
+    """Each restart that follows an exit the container reported comes no sooner than its
+    back-off allows (judged only where the kubelet's back-off is known)."""
+    if pod.backoff is None:
+        return
+    origin = _origin(pod)
+    for container in pod.containers:
+        runs, offset = pod.runs[container.name], pod.run_offset(container)
+        for index, (before, after) in enumerate(itertools.pairwise(runs), start=offset + 1):
+            exited = before.exited
+            if exited is None:
+                continue  # killed, or its exit unseen: when it ended is not known
+            wait = pod.backoff.before_run(index)
+            gap = (after.started.sort_key() - exited.sort_key()) / 1e9
+            if gap < wait - BACKOFF_MARGIN_S:
+                yield Violation(rules.RESTART_WAITS_FOR_BACKOFF, pod.name,
+                                f"run {index + 1} of {container.name} to start {wait:g} s or "
+                                f"more after run {index} exited (at {_at(exited, origin)}; "
+                                f"back-off {pod.backoff.describe()})",
+                                f"it started at {_at(after.started, origin)}, {gap:.2f} s "
+                                "after that exit")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from podlife.core.timeline import MARKER, Event, Timeline, parse_timestamp
+from podlife.model.backoff import BackOff
 
 #: The default terminationGracePeriodSeconds (the API server fills it in when absent).
 DEFAULT_GRACE_S = 30
@@ -73,6 +74,9 @@ class Pod:
     deletion: str | None = None
     #: metadata.deletionGracePeriodSeconds, if deleted.
     deletion_grace_s: int | None = None
+    #: The crash-loop back-off of the kubelet that ran it (None: its configuration could
+    #: not be read, so the back-off rule does not judge it).
+    backoff: BackOff | None = None
 
     def deletion_requested(self) -> float | None:
         """When the deletion was requested (whole seconds: the API keeps no finer time)."""
@@ -107,6 +111,23 @@ class Pod:
         status = self.container_status(container.name) or {}
         return len(self.runs[container.name]) >= int(status.get("restartCount") or 0) + 1
 
+    def run_offset(self, container: Container) -> int:
+        """How many runs of the container came before the first one in the timeline: 0 when
+        its first run was seen; else counted back from the status (restartCount is the
+        number of the instance the status shows), when the last run seen is that instance
+        (it started in the same second); else 0, which only undercounts."""
+        runs = self.runs[container.name]
+        if not runs or self.first_run_seen(container):
+            return 0
+        status = self.container_status(container.name) or {}
+        state, last = status.get("state") or {}, status.get("lastState") or {}
+        shown = state.get("running") or state.get("terminated") or (
+            last.get("terminated") if "waiting" in state else None)
+        started = (shown or {}).get("startedAt")
+        if not started or not 0 <= runs[-1].started.t - parse_timestamp(str(started)) < 1.0:
+            return 0
+        return max(0, int(status.get("restartCount") or 0) - (len(runs) - 1))
+
     def observed(self, container: Container) -> bool:
         """Its runs can be read: instrumented, and no log of it was unreadable."""
         return container.instrumented and not any(
@@ -131,8 +152,9 @@ def _reports_startup(container: dict) -> bool:
         f"ev {STARTUP_READY}" in part for part in container.get("command") or [])
 
 
-def from_api(pod: dict, timeline: Timeline) -> Pod:
-    """The model's view of a pod (a dict as the API returns it) and its timeline."""
+def from_api(pod: dict, timeline: Timeline, backoff: BackOff | None = None) -> Pod:
+    """The model's view of a pod (a dict as the API returns it) and its timeline, with the
+    crash-loop back-off of the kubelet that ran it when that is known."""
     spec = pod.get("spec") or {}
     containers: list[Container] = []
     for c in spec.get("initContainers") or []:
@@ -161,6 +183,7 @@ def from_api(pod: dict, timeline: Timeline) -> Pod:
         unreadable=list(timeline.unreadable),
         deletion=(pod.get("metadata") or {}).get("deletionTimestamp"),
         deletion_grace_s=(pod.get("metadata") or {}).get("deletionGracePeriodSeconds"),
+        backoff=backoff,
     )
 
 

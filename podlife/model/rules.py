@@ -127,10 +127,23 @@ SCHEDULED_ONLY_IF_FITS = Rule(
     "resource/helpers.go (v0.35.8 to v0.37.2); sidecars count from 1.29, where the "
     "feature is on by default (generated pods have none on a cluster without it)")
 
+RESTART_WAITS_FOR_BACKOFF = Rule(
+    "restart-waits-for-backoff",
+    "a container that exited on its own is started again no sooner than the kubelet's "
+    "crash-loop back-off allows: its first restart at once, the next after the initial "
+    "back-off (10 s by default), each later one after twice the one before, up to the "
+    "maximum (300 s by default), all counted from its exit",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Container restarts'; kubelet: "
+    "kuberuntime_manager.go doBackOff (back-off from the last instance's finishedAt) and "
+    "kubelet.go newCrashLoopBackOff (v1.28.15 to v1.37.2); client-go "
+    "util/flowcontrol/backoff.go IsInBackOffSince and Next; the kubelet's own /configz "
+    "for its maxContainerRestartPeriod and gates")
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
     EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
+    RESTART_WAITS_FOR_BACKOFF,
 )

@@ -109,6 +109,18 @@ def test_timeline_orders_events_across_containers() -> None:
         ("init", "late")]
 
 
+def test_the_same_instance_read_twice_counts_once() -> None:
+    """A container waiting in back-off serves its last instance's log as both its current
+    and its previous one: read twice, that instance is still one run."""
+    run = "\n".join([line("100000001", "app", "starting"),
+                     line("400000001", "app", "exiting", "1")])
+    timeline = Timeline("p")
+    timeline.add_log(run)
+    timeline.add_log(run)
+    assert [(e.container, e.event) for e in timeline.events] == [
+        ("app", "starting"), ("app", "exiting")]
+
+
 def test_timeline_keeps_log_order_within_a_microsecond() -> None:
     """Lines the runtime stamped less than a microsecond apart keep their order.
 
