@@ -31,6 +31,8 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.SIDECAR_PRESTOP_AT_TERMINATION,), ordering.sidecar_prestop_at_termination, True),
     ((rules.DELETION_WITHIN_GRACE,), status.deletion_within_grace, False),
     ((rules.RESTART_WAITS_FOR_BACKOFF,), ordering.restarts_wait_for_backoff, True),
+    ((rules.SANDBOX_READY_WHILE_RUNNING, rules.SANDBOX_CONDITION_REPORTED),
+     status.sandbox_ready_while_running, False),
 )
 #: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
 NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})

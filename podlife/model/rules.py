@@ -139,11 +139,27 @@ RESTART_WAITS_FOR_BACKOFF = Rule(
     "util/flowcontrol/backoff.go IsInBackOffSince and Next; the kubelet's own /configz "
     "for its maxContainerRestartPeriod and gates")
 
+SANDBOX_READY_WHILE_RUNNING = Rule(
+    "sandbox-ready-while-running",
+    "while a container of the pod runs, its PodReadyToStartContainers condition, where the "
+    "kubelet reports it, is True (the sandbox and its network exist)",
+    "KEP-3085 'Pod readiness to start containers'; docs: concepts/workloads/pods/"
+    "pod-lifecycle, 'Pod has sandbox and networking'; kubelet: status/generate.go "
+    "GeneratePodReadyToStartContainersCondition (True unless a new sandbox is needed) and "
+    "kubelet_pods.go generateAPIPodStatus (v1.29.15 to v1.37.2; beta and on by default "
+    "from 1.29, alpha before)", since=29)
+SANDBOX_CONDITION_REPORTED = Rule(
+    "sandbox-condition-reported",
+    "a pod with a running container reports the PodReadyToStartContainers condition",
+    "kubelet: pkg/features/kube_features.go PodReadyToStartContainersCondition (GA and "
+    "locked on from 1.37; from 1.29 to 1.36 the gate may be turned off) and kubelet_pods.go "
+    "generateAPIPodStatus (v1.37.2)", since=37)
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
     EXIT_CODE_AS_REPORTED, SUCCEEDED_MEANS_APPS_SUCCEEDED, READY_MEANS_CONTAINERS_READY,
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
-    RESTART_WAITS_FOR_BACKOFF,
+    RESTART_WAITS_FOR_BACKOFF, SANDBOX_READY_WHILE_RUNNING, SANDBOX_CONDITION_REPORTED,
 )

@@ -114,3 +114,25 @@ def deletion_within_grace(pod: Pod) -> Iterator[Violation]:
                             f"+ {MINIMUM_TURN_S:g} s + {DELETION_MARGIN_S:g} s margin",
                             f"{container.name} finished at {finished}, {late:.0f} s after "
                             "the deletionTimestamp")
+
+
+def _running(pod: Pod) -> list[str]:
+    status = pod.status or {}
+    return [entry.get("name", "") for entry in (status.get("initContainerStatuses") or [])
+            + (status.get("containerStatuses") or [])
+            if "running" in (entry.get("state") or {})]
+
+
+def sandbox_ready_while_running(pod: Pod) -> Iterator[Violation]:
+    """PodReadyToStartContainers, where reported, is True in a snapshot with a container
+    running (the kubelet writes both from one read of the runtime)."""
+    running = _running(pod)
+    condition = pod.condition("PodReadyToStartContainers")
+    if running and condition is not None and condition != "True":
+        yield Violation(rules.SANDBOX_READY_WHILE_RUNNING, pod.name,
+                        f"PodReadyToStartContainers True ({', '.join(running)} running)",
+                        f"PodReadyToStartContainers {condition}")
+    if running and condition is None:
+        yield Violation(rules.SANDBOX_CONDITION_REPORTED, pod.name,
+                        f"a PodReadyToStartContainers condition ({', '.join(running)} "
+                        "running)", "no such condition in the pod's status")

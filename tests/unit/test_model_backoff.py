@@ -18,7 +18,9 @@ def crashing_pod(restarts: int, started_at: str = "1970-01-01T00:00:00Z") -> dic
     return {"metadata": {"name": "p"},
             "spec": {"containers": [{"name": "app", "command": SCRIPT}],
                      "restartPolicy": "Always"},
-            "status": {"phase": "Running", "containerStatuses": [
+            "status": {"phase": "Running",
+                       "conditions": [{"type": "PodReadyToStartContainers", "status": "True"}],
+                       "containerStatuses": [
                 {"name": "app", "restartCount": restarts,
                  "state": {"running": {"startedAt": started_at}}}]}}
 
