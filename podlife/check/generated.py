@@ -19,7 +19,7 @@ from podlife.core.timeline import MARKER
 from podlife.model import rules
 from podlife.model.generated import GenContainer, GenPod, Prediction, predict
 from podlife.model.judge import judge_status
-from podlife.model.pod import STARTUP_READY
+from podlife.model.pod import READY_FILE, READY_FILE_MADE, STARTUP_READY
 from podlife.model.verdict import Violation
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ def script(pod: GenPod, name: str) -> Script:
     if behaviour.startup_s is not None:
         steps += [f"sleep {behaviour.startup_s:g}", f"ev {STARTUP_READY}",
                   f"touch {STARTED_FILE}"]
+    if isinstance(behaviour.readiness, float):
+        # Reported just before the file exists: no readinessProbe can pass before it.
+        steps += [f"sleep {behaviour.readiness:g}", f"ev {READY_FILE_MADE}",
+                  f"touch {READY_FILE}"]
     body = "; ".join(steps)
     if behaviour.exits_with is None:
         return Script(body=body, serve=True, on_term=behaviour.on_term)
@@ -79,6 +83,9 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
         if c.behaviour.startup_s is not None:
             out["startupProbe"] = {"exec": {"command": ["test", "-f", STARTED_FILE]},
                                    "periodSeconds": 1, "failureThreshold": 60}
+        if c.behaviour.readiness is not None:
+            out["readinessProbe"] = {"exec": {"command": ["test", "-f", READY_FILE]},
+                                     "periodSeconds": 1, "failureThreshold": 1}
         return out
 
     spec = {"restartPolicy": pod.restart_policy,
@@ -123,6 +130,9 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
         if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
             return True
         if not all(_held_back(pod, name) for name in prediction.backs_off):
+            return False
+        if not all(pod_state.container_status(pod, name).get("ready") is True
+                   for name in prediction.ready):
             return False
         if prediction.phase is None:
             return all(_ran(pod, name) for name in prediction.starts) and all(
@@ -180,6 +190,16 @@ def disagreements(prediction: Prediction, pod: dict, model: GenPod) -> list[str]
     for name in _restarted(prediction, pod):
         found.append(f"{name}: expected to run once, observed restartCount "
                      f"{pod_state.restarts(pod, name)}")
+    if prediction.phase == "Running" and prediction.ready and not prediction.never_ready:
+        apps_sidecars = {c.name for c in model.containers if c.kind != "init"}
+        ready = pod_state.condition(pod, "Ready").get("status")
+        if apps_sidecars <= set(prediction.ready) and ready != "True":
+            found.append(f"Ready: expected True (every app and sidecar serves and is ready), "
+                         f"observed {ready}")
+    for name in prediction.never_ready:
+        if pod_state.container_status(pod, name).get("ready") is True:
+            found.append(f"{name}: expected never ready (its readinessProbe never passes), "
+                         "observed ready")
     return found
 
 

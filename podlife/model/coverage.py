@@ -44,6 +44,12 @@ def tags(pod: GenPod) -> frozenset[str]:
         found.add("widgets-fit" + ("-with-overhead" if pod.overhead else ""))
     if any(c.behaviour.startup_s is not None for c in pod.of_kind("sidecar")):
         found.add("sidecar-startup-probe")
+    if prediction.never_ready and pod.delete_after_s is None:
+        found.add("readiness-never-passes")
+    if pod.delete_after_s is None and any(
+            isinstance(c.behaviour.readiness, float) for c in pod.containers
+            if c.name in prediction.ready):
+        found.add("readiness-passes-late")
     if pod.delete_after_s is not None:
         found.add("deleted-while-starting")
     elif prediction.phase is None:

@@ -12,6 +12,8 @@ from podlife.model.requests import effective_request
 WIDGET = "widgets"
 #: What a serving container does on SIGTERM: exit 0, exit 143, ignore it, or work on (s).
 ON_TERM = ("exit", "fail", "ignore", 1.0)
+#: A readinessProbe that can never pass (its file is never made).
+NEVER = "never"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class Behaviour:
     startup_s: float | None = None
     #: A serving container has a preStop hook that reports `prestop` and works 1 s.
     prestop: bool = False
+    #: A serving container's readinessProbe passes this many seconds after its start (and
+    #: startup), or NEVER; None: it has no readinessProbe.
+    readiness: float | str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,9 @@ class GenPod:
             does = "serves" if b.exits_with is None else f"exits {b.exits_with}"
             probe = "" if b.startup_s is None else f", startupProbe passes after {b.startup_s:g}s"
             probe += ", preStop hook" if b.prestop else ""
+            if b.readiness is not None:
+                probe += (", readinessProbe never passes" if b.readiness == NEVER
+                          else f", readinessProbe passes after {b.readiness:g}s")
             widgets = "" if self.capacity is None else f", {c.widgets} widgets"
             parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
                          f"on SIGTERM {b.on_term}{widgets})")
@@ -136,11 +144,19 @@ class Prediction:
     #: With a crashing gate: an app serves and no regular init container can fail the pod
     #: (none fails, or the policy retries it), so it never reaches a terminal phase.
     stays: bool = False
-    #: Containers that exit on their own again after their first restart, so the kubelet
-    #: must hold their next restart back (rules.RESTART_WAITS_FOR_BACKOFF): the pod
-    #: settles only once each is seen held back (waiting, CrashLoopBackOff) or started a
-    #: third time (which the rule then judges).
+    #: App containers that exit on their own again after their first restart (which is
+    #: not held back), so the kubelet must hold the next one back
+    #: (rules.RESTART_WAITS_FOR_BACKOFF): the pod settles only once each is seen held back
+    #: (waiting, CrashLoopBackOff) or started a third time (which the rule then judges).
+    #: Not sidecars: one held back shows only as terminated (seen on v1.37.2), so telling
+    #: it from one about to be restarted at once would take a wait; nor init containers:
+    #: the pod worker retries their pod only on its next sync, about 10 s later.
     backs_off: tuple[str, ...] = ()
+    #: Serving containers that are ready once the pod settles (their readinessProbe, if
+    #: any, passes), and those never ready (a readinessProbe that never passes); the pod
+    #: is Ready only when every app and sidecar is among the first.
+    ready: tuple[str, ...] = ()
+    never_ready: tuple[str, ...] = ()
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int | None]]) -> tuple[str, ...]:
@@ -183,15 +199,14 @@ def predict(pod: GenPod) -> Prediction:
                 pod.containers.index(container) + 1:] if c.kind != "sidecar"]
             return Prediction(None, tuple(started), (), tuple(exits),
                               _runs_once(pod, [*exits, *later]),
-                              crashing_gates=(container.name,), stays=serves and not fails,
-                              backs_off=(container.name,))
+                              crashing_gates=(container.name,), stays=serves and not fails)
         if container.kind == "init" and code not in (None, 0):
             later = tuple(c.name for c in pod.containers[index + 1:])
             exits.append((container.name, code))
             phase = "Failed" if pod.restart_policy == "Never" else "Pending"
-            retried = () if pod.restart_policy == "Never" else (container.name,)
+            # Retried too, but not waited for (see Prediction.backs_off).
             return Prediction(phase, tuple(started), later, tuple(exits),
-                              _runs_once(pod, exits), backs_off=retried)
+                              _runs_once(pod, exits))
         if container.kind == "init":
             exits.append((container.name, 0))
     apps = pod.of_kind("app")
@@ -209,5 +224,13 @@ def predict(pod: GenPod) -> Prediction:
     retried = tuple(a.name for a in apps if a.behaviour.exits_with is not None and (
         pod.restart_policy == "Always"
         or (pod.restart_policy == "OnFailure" and a.behaviour.exits_with != 0)))
+    # Serving containers of a pod that stays Running: ready as their readiness
+    # probes say (docs: pod-lifecycle, 'Container probes'; kubelet: prober_manager.go
+    # UpdatePodStatus, ready only on a readiness result of Success, or with no probe).
+    servers = [c for c in pod.containers if phase == "Running"
+               and c.kind != "init" and c.behaviour.exits_with is None]
     return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits),
-                      backs_off=retried)
+                      backs_off=retried,
+                      ready=tuple(c.name for c in servers if c.behaviour.readiness != NEVER),
+                      never_ready=tuple(c.name for c in servers
+                                        if c.behaviour.readiness == NEVER))

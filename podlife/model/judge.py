@@ -33,6 +33,8 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.RESTART_WAITS_FOR_BACKOFF,), ordering.restarts_wait_for_backoff, True),
     ((rules.SANDBOX_READY_WHILE_RUNNING, rules.SANDBOX_CONDITION_REPORTED),
      status.sandbox_ready_while_running, False),
+    ((rules.READY_ONLY_ONCE_PROBE_PASSES,), status.never_ready_without_its_file, False),
+    ((rules.READY_ONLY_ONCE_PROBE_PASSES,), ordering.ready_only_after_its_file, True),
 )
 #: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
 NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})
@@ -61,8 +63,10 @@ def judge(pod: dict, timeline: Timeline, minor: int | None,
         found = [v for v in check(observed if reads_timeline else model)
                  if v.rule.holds_for(minor)]
         result.violations += found
-        broken = {v.rule.id for v in found}
-        result.held += [r.id for r in applied if r.holds_for(minor) and r.id not in broken]
+        result.held += [r.id for r in applied if r.holds_for(minor)]
+    # A rule applied by two checks (the status and the timeline) held if neither broke it.
+    broken = {v.rule.id for v in result.violations}
+    result.held = [r for r in dict.fromkeys(result.held) if r not in broken]
     return result
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from podlife.core.timeline import Event
+from podlife.core.timeline import Event, parse_timestamp
 from podlife.model import rules
-from podlife.model.pod import STARTUP_READY, Container, Pod, Run
+from podlife.model.pod import READY_FILE_MADE, STARTUP_READY, Container, Pod, Run
 from podlife.model.verdict import Violation
 
 #: Seconds a restart may come earlier than its back-off allows, as measured: the exit is
@@ -253,3 +253,25 @@ def restarts_wait_for_backoff(pod: Pod) -> Iterator[Violation]:
                                 f"back-off {pod.backoff.describe()})",
                                 f"it started at {_at(after.started, origin)}, {gap:.2f} s "
                                 "after that exit")
+
+
+def ready_only_after_its_file(pod: Pod) -> Iterator[Violation]:
+    """A container whose readinessProbe can pass, shown ready, reported making the probe's
+    file in the run the status shows (its last run seen, started in the same second)."""
+    for container in pod.containers:
+        if not (container.readiness_probe and container.reports_readiness):
+            continue
+        status = pod.container_status(container.name) or {}
+        running = (status.get("state") or {}).get("running") or {}
+        runs = pod.runs[container.name]
+        if status.get("ready") is not True or not runs or not running.get("startedAt"):
+            continue
+        started = parse_timestamp(str(running["startedAt"]))
+        if not 0 <= runs[-1].started.t - started < 1.0:
+            continue  # the status's run is not the last one seen
+        if runs[-1].first(READY_FILE_MADE) is None:
+            yield Violation(rules.READY_ONLY_ONCE_PROBE_PASSES, pod.name,
+                            f"{container.name} ready only after its script made the file "
+                            "its readinessProbe tests", f"{container.name} ready=True, its "
+                            f"run started at {_at(runs[-1].started, _origin(pod))} reported "
+                            f"no {READY_FILE_MADE}")

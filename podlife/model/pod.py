@@ -29,6 +29,10 @@ class Container:
     reports_startup: bool = False
     #: Has a preStop hook that reports `prestop` into the container's log as it starts.
     reports_prestop: bool = False
+    #: Has podlife's readinessProbe (READY_FILE exists), and whether its script can make
+    #: that file (reporting READY_FILE_MADE just before): if not, it is never ready.
+    readiness_probe: bool = False
+    reports_readiness: bool = False
 
 
 @dataclass
@@ -136,6 +140,19 @@ class Pod:
 
 #: The event a podlife script reports just before its startupProbe can first succeed.
 STARTUP_READY = "startup-ready"
+#: The file podlife's readinessProbes test, and the event a script reports just before it
+#: makes it (a script without that event never makes it: its probe never passes).
+READY_FILE = "/tmp/podlife-ready"
+READY_FILE_MADE = "ready-file"
+
+
+def _readiness_probe(container: dict) -> bool:
+    probe = (container.get("readinessProbe") or {}).get("exec") or {}
+    return probe.get("command") == ["test", "-f", READY_FILE]
+
+
+def _reports_readiness(container: dict) -> bool:
+    return any(f"ev {READY_FILE_MADE}" in part for part in container.get("command") or [])
 
 
 def _instrumented(container: dict) -> bool:
@@ -164,14 +181,18 @@ def from_api(pod: dict, timeline: Timeline, backoff: BackOff | None = None) -> P
                                     own_restart_policy=own,
                                     startup_probe=bool(c.get("startupProbe")),
                                     reports_startup=_reports_startup(c),
-                                    reports_prestop=_reports_prestop(c)))
+                                    reports_prestop=_reports_prestop(c),
+                                    readiness_probe=_readiness_probe(c),
+                                    reports_readiness=_reports_readiness(c)))
     for c in spec.get("containers") or []:
         containers.append(Container(c["name"], len(containers), "app", _instrumented(c),
                                     own_restart_policy=bool(c.get("restartPolicy")
                                                             or c.get("restartPolicyRules")),
                                     startup_probe=bool(c.get("startupProbe")),
                                     reports_startup=_reports_startup(c),
-                                    reports_prestop=_reports_prestop(c)))
+                                    reports_prestop=_reports_prestop(c),
+                                    readiness_probe=_readiness_probe(c),
+                                    reports_readiness=_reports_readiness(c)))
     grace = spec.get("terminationGracePeriodSeconds")
     return Pod(
         name=(pod.get("metadata") or {}).get("name", timeline.pod),

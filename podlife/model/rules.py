@@ -155,6 +155,16 @@ SANDBOX_CONDITION_REPORTED = Rule(
     "locked on from 1.37; from 1.29 to 1.36 the gate may be turned off) and kubelet_pods.go "
     "generateAPIPodStatus (v1.37.2)", since=37)
 
+READY_ONLY_ONCE_PROBE_PASSES = Rule(
+    "ready-only-once-probe-passes",
+    "a container with a readinessProbe is ready only once the probe can have passed in its "
+    "current run: never, when the probe can never pass (podlife's probe tests a file its "
+    "script never makes); else only after the script reported making the file",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Container probes' (readinessProbe: "
+    "Failure until the first success); kubelet: prober/prober_manager.go UpdatePodStatus "
+    "(ready on a readiness result of Success, or with no probe) and prober/worker.go "
+    "(a readiness worker's initial result is Failure) (v1.28.15 to v1.37.2)")
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
@@ -162,4 +172,5 @@ RULES: tuple[Rule, ...] = (
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
     RESTART_WAITS_FOR_BACKOFF, SANDBOX_READY_WHILE_RUNNING, SANDBOX_CONDITION_REPORTED,
+    READY_ONLY_ONCE_PROBE_PASSES,
 )

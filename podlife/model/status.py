@@ -136,3 +136,15 @@ def sandbox_ready_while_running(pod: Pod) -> Iterator[Violation]:
         yield Violation(rules.SANDBOX_CONDITION_REPORTED, pod.name,
                         f"a PodReadyToStartContainers condition ({', '.join(running)} "
                         "running)", "no such condition in the pod's status")
+
+
+def never_ready_without_its_file(pod: Pod) -> Iterator[Violation]:
+    """In any snapshot: a container whose readinessProbe can never pass is not ready."""
+    for container in pod.containers:
+        if not container.readiness_probe or container.reports_readiness:
+            continue
+        status = pod.container_status(container.name) or {}
+        if status.get("ready") is True:
+            yield Violation(rules.READY_ONLY_ONCE_PROBE_PASSES, pod.name,
+                            f"{container.name} never ready (its readinessProbe tests a file "
+                            "its script never makes)", f"{container.name} ready=True")
