@@ -29,7 +29,8 @@ def test_the_fixed_set_covers_every_tagged_behaviour(tmp_path: Path,
                 "unschedulable-by-init-after-sidecars",
                 "succeeded-with-a-sidecar-stopping-non-0", "failed-although-one-exited-0",
                 "job:Failed:PodFailurePolicy:Never", "job-pod-replaced",
-                "job:Failed:BackoffLimitExceeded:OnFailure", "job-with-sidecars:Complete"):
+                "job:Failed:BackoffLimitExceeded:OnFailure", "job-with-sidecars:Complete",
+                "readiness-never-passes", "readiness-passes-late", "stop:sidecars-in-reverse"):
         assert tag in covered
 
 
