@@ -5,6 +5,10 @@ terminal would otherwise end Python at once and leave the cluster's processes ru
 Once the first signal has arrived, later ones are ignored until the command has cleaned up:
 a second Ctrl-C must not cut the teardown short and leave a half-removed cluster.
 
+A teardown under way when the first signal comes (a normal one, in a `finally`) runs in
+`shielded()`: the interrupt waits until it has finished, and is raised then; cut short, it
+would leave the cluster's state and cgroups behind with nothing left to remove them.
+
 Python drops (prints "Exception ignored") an exception raised inside a fork hook, and
 logging registers one that runs in the parent at every subprocess start. A signal landing
 there would be lost, so the interrupt is then re-sent to the main thread and raised at its
@@ -21,6 +25,8 @@ from collections.abc import Iterator
 from types import FrameType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: How many shielded blocks the main thread is in, and the signal that waits for them.
+_shield = {"depth": 0, "pending": 0}
 
 
 @contextlib.contextmanager
@@ -37,6 +43,9 @@ def interrupt_on_termination() -> Iterator[None]:
             threading.Timer(0.05, _thread.interrupt_main, args=(signum,)).start()
             return
         fired = True
+        if _shield["depth"]:
+            _shield["pending"] = signum  # raised once the shielded teardown has finished
+            return
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, handler) for sig in HANDLED}
@@ -45,6 +54,20 @@ def interrupt_on_termination() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Within the block an interrupt waits; it is raised as the outermost block ends."""
+    _shield["depth"] += 1
+    try:
+        yield
+    finally:
+        _shield["depth"] -= 1
+        pending = _shield["pending"]
+        if pending and not _shield["depth"]:
+            _shield["pending"] = 0
+            raise KeyboardInterrupt(signal.Signals(pending).name)
 
 
 #: The functions logging runs around every fork (Python 3.11 and 3.12+ names).

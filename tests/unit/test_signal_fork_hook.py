@@ -42,3 +42,15 @@ def test_a_signal_elsewhere_is_raised_at_once() -> None:
     with signals.interrupt_on_termination(), pytest.raises(KeyboardInterrupt, match="SIGTERM"):
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)
+
+
+def test_a_signal_during_a_shielded_teardown_waits_until_it_has_finished() -> None:
+    """SIGTERM while a teardown runs: the teardown finishes, then the interrupt comes."""
+    done = []
+    with signals.interrupt_on_termination(), pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        with signals.shielded():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # a handler that raised would have cut this short
+            done.append("teardown finished")
+        done.append("never: the interrupt is raised as the block ends")
+    assert done == ["teardown finished"]

@@ -48,6 +48,7 @@ from podlife.cluster.local.workers import (
 from podlife.cluster.local.workers import check_count as check_worker_count
 from podlife.core import paths, skew
 from podlife.core.errors import PodlifeError
+from podlife.core.signals import shielded
 from podlife.core.versions import KubeVersion
 
 # Imported from here by the CLI, providers, upgrade, bench and tests.
@@ -162,10 +163,12 @@ class LocalCluster:
             return kept
 
     def teardown(self, *, keep_logs: bool) -> Path | None:
-        """down's work, for a caller that holds the lock already (a failed boot)."""
-        self.supervisor.stop_everything()
-        restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
-        return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
+        """down's work, for a caller that holds the lock already (a failed boot). A signal
+        that comes meanwhile waits until it is done (signals.shielded)."""
+        with shielded():
+            self.supervisor.stop_everything()
+            restore_stale()  # a killed `up` may have left the kubelet's sysctls on the host
+            return remove_state(self.name, self.state, self.layout.logs, keep_logs=keep_logs)
 
     def half_booted(self) -> bool:
         """Left by an `up` that was killed (SIGKILL, power loss): something of the cluster
