@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from podlife.core.timeline import Event, parse_timestamp
+from podlife.core.timeline import Event
 from podlife.model import rules
 from podlife.model.pod import READY_FILE_MADE, STARTUP_READY, Container, Pod, Run
 from podlife.model.verdict import Violation
@@ -266,8 +266,7 @@ def ready_only_after_its_file(pod: Pod) -> Iterator[Violation]:
         runs = pod.runs[container.name]
         if status.get("ready") is not True or not runs or not running.get("startedAt"):
             continue
-        started = parse_timestamp(str(running["startedAt"]))
-        if not 0 <= runs[-1].started.t - started < 1.0:
+        if not runs[-1].started_in(str(running["startedAt"])):
             continue  # the status's run is not the last one seen
         if runs[-1].first(READY_FILE_MADE) is None:
             yield Violation(rules.READY_ONLY_ONCE_PROBE_PASSES, pod.name,

@@ -48,6 +48,11 @@ class Run:
     def started(self) -> Event:
         return self.events[0]
 
+    def started_in(self, started_at: str) -> bool:
+        """It is the instance a status's `startedAt` (whole seconds) names: it reported its
+        start within that second."""
+        return 0 <= self.started.t - parse_timestamp(started_at) < 1.0
+
     @property
     def exited(self) -> Event | None:
         """The script's `exiting N` report, if it got that far."""
@@ -128,7 +133,7 @@ class Pod:
         shown = state.get("running") or state.get("terminated") or (
             last.get("terminated") if "waiting" in state else None)
         started = (shown or {}).get("startedAt")
-        if not started or not 0 <= runs[-1].started.t - parse_timestamp(str(started)) < 1.0:
+        if not started or not runs[-1].started_in(str(started)):
             return 0
         return max(0, int(status.get("restartCount") or 0) - (len(runs) - 1))
 

@@ -74,8 +74,7 @@ def exit_code_as_reported(pod: Pod) -> Iterator[Violation]:
         terminated = (status.get("state") or {}).get("terminated")
         if terminated is None or not terminated.get("startedAt"):
             continue
-        started = parse_timestamp(str(terminated["startedAt"]))
-        same = [run for run in runs if 0 <= run.started.t - started < 1.0]
+        same = [run for run in runs if run.started_in(str(terminated["startedAt"]))]
         if len(same) != 1 or same[0].exit_code is None:
             continue  # not the status's run, or it did not say how it exits
         if terminated.get("exitCode") != same[0].exit_code:
