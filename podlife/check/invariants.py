@@ -78,8 +78,9 @@ def judge_namespace(api: Any, namespace: str, finished: dict[str, tuple[dict, Ti
 
 
 def _add(result: NamespaceJudgement, pod: dict, timeline: Timeline, minor: int | None,
-         api: Any = None) -> None:
+         api: Any) -> None:
+    """Judge one pod, with the back-off of the kubelet on its node."""
     node = (pod.get("spec") or {}).get("nodeName")
-    judgement = judge(pod, timeline, minor, None if api is None else backoff_of(api, node, minor))
+    judgement = judge(pod, timeline, minor, backoff_of(api, node, minor))
     result.judgements.append(judgement)
     result.timelines[judgement.pod] = timeline
