@@ -115,8 +115,12 @@ REAPING = {"cluster", "kind", "run", "matrix", "upgrade", "soak", "explore", "se
 
 
 def reap_abandoned_runs() -> None:
-    """A run killed with SIGKILL could not release its cluster; do it now, saying so."""
+    """A run killed with SIGKILL could not release its cluster (nor its API client's key
+    files); do it now, saying so."""
+    from podlife.cluster.kubeclient import reap_key_dirs
     from podlife.cluster.providers import reap_abandoned
+
+    reap_key_dirs()
 
     for line in reap_abandoned():
         print(f"podlife: {line}", file=sys.stderr)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from podlife.cluster import kubeclient
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 
@@ -71,7 +72,7 @@ NODE_CHANGES: tuple[Permission, ...] = (
 
 def load_client(kubeconfig: str | Path | None, context: str | None = None) -> Any:
     """An API client from a kubeconfig file, failing with what is wrong with the file."""
-    from kubernetes import client, config
+    from kubernetes import client
 
     if not kubeconfig:
         raise PodlifeError("no kubeconfig was given",
@@ -83,8 +84,7 @@ def load_client(kubeconfig: str | Path | None, context: str | None = None) -> An
     settings = client.Configuration()
     settings.retries = 0  # one attempt: an unreachable server is reported, not retried
     try:
-        return config.new_client_from_config(str(path), context=context,
-                                             client_configuration=settings)
+        return kubeclient.new_client(path, context=context, configuration=settings)
     except Exception as exc:  # the client raises many types for a bad file; all mean the same
         raise PodlifeError(f"kubeconfig {path} cannot be used: {_first_line(exc)}",
                            "check it with `kubectl --kubeconfig FILE config view`, or pass "

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from podlife.cluster import kubeclient
 from podlife.core import versions
 from podlife.core.images import ImageMap
 
@@ -47,9 +48,8 @@ class ClusterHandle:
         return ImageMap(self.image_set or self.provider, self.image_registry)
 
     def api_client(self):
-        from kubernetes import config
 
-        return config.new_client_from_config(self.kubeconfig)
+        return kubeclient.new_client(self.kubeconfig)
 
     def server_version(self) -> str:
         from kubernetes import client

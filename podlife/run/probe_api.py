@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from podlife.cluster import kubeclient
 from podlife.results.upgrade_records import Availability
 
 INTERVAL_S = 0.1
@@ -72,9 +73,8 @@ class ApiProber:
 
     def _loop(self) -> None:
         import kubernetes.client as k8s
-        from kubernetes import config
 
-        api = config.new_client_from_config(config_file=str(self.kubeconfig))
+        api = kubeclient.new_client(self.kubeconfig)
         core = k8s.CoreV1Api(api)
         while not self._stop.is_set():
             began = time.monotonic()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from podlife.cluster import kubeclient
 from podlife.cluster.kind import cluster, engine
 from podlife.core import versions
 from tests.snapshot import snapshot
@@ -84,7 +85,7 @@ def test_kind_with_worker_nodes_wires_pods_across_nodes_and_runs_the_multi_node_
     """kind with two workers (no kindnetd offline: podlife gives each node its pod range and
     routes): a pod on one worker reaches a pod on the other and a Service by its DNS name,
     the multi-node checks pass there, and the host is as before once it is deleted."""
-    from kubernetes import client, config
+    from kubernetes import client
 
     from podlife.core.images import IMAGES
 
@@ -92,7 +93,7 @@ def test_kind_with_worker_nodes_wires_pods_across_nodes_and_runs_the_multi_node_
     before = kind_snapshot()
     try:
         cluster.up(NAME, versions.resolve(None), workers=2)
-        core = client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig(NAME))))
+        core = client.CoreV1Api(kubeclient.new_client(cluster.kubeconfig(NAME)))
         nodes = sorted(n.metadata.name for n in core.list_node().items)
         assert nodes == [f"{NAME}-control-plane", f"{NAME}-worker", f"{NAME}-worker2"]
         for name, node, script in (

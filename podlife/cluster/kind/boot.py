@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from podlife.cluster import kubeclient
 from podlife.core.errors import PodlifeError
 from podlife.core.images import IMAGES
 
@@ -32,10 +33,10 @@ def wait_ready_and_dns(kubeconfig: str, started: float, timeout: float,
                        image: str = IMAGES["busybox"].local) -> tuple[float, float]:
     """Seconds from `started` to every node Ready, and to a pod resolving the API's
     service."""
-    from kubernetes import client, config
+    from kubernetes import client
 
     deadline = started + timeout
-    core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
+    core = client.CoreV1Api(kubeclient.new_client(kubeconfig))
 
     def nodes_ready() -> bool:
         nodes = core.list_node().items

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from podlife.cluster import kubeclient
 from podlife.cluster.kind import engine
 from podlife.cluster.kind.base_image import CNI_CONFIG
 from podlife.core.errors import PodlifeError
@@ -67,9 +68,9 @@ def nodes_with_ranges(core, timeout: float) -> list[KindNode]:
 
 def wire(kubeconfig: str, say: Callable[[str], None], timeout: float = 120.0) -> list[KindNode]:
     """Give every node its own range and routes to the others; restart early pods."""
-    from kubernetes import client, config
+    from kubernetes import client
 
-    core = client.CoreV1Api(config.new_client_from_config(kubeconfig))
+    core = client.CoreV1Api(kubeclient.new_client(kubeconfig))
     nodes = nodes_with_ranges(core, timeout)
     for node in nodes:
         engine.docker("exec", "-i", node.name, "sh", "-c", f"cat > {CONFIG_PATH}",

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from podlife.cluster import kubeclient
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
 
@@ -95,9 +96,8 @@ def list_clusters() -> list[ClusterInfo]:
 
 
 def api_client(kubeconfig: Path):
-    from kubernetes import config
 
-    return config.new_client_from_config(str(kubeconfig))
+    return kubeclient.new_client(kubeconfig)
 
 
 def kubeconfig_yaml(info: ClusterInfo) -> dict:

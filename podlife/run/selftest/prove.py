@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -53,9 +54,12 @@ def go_test(package: str, spec: build.GoBuild, *, shadow: bool) -> dict[str, str
     # "package -run REGEX" in a mutant's header narrows a large package to the tests of the
     # patched function (pkg/kubelet's whole test run takes many minutes).
     package, *narrow = package.split()
-    proc = subprocess.run(["go", "test", "-trimpath", "-json", "-count=1", *narrow, package],
-                          cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+    # Upstream's tests leave dirs in TMPDIR (test-kuberc*): a dir of podlife's own takes them.
+    with tempfile.TemporaryDirectory(prefix="go-test-", dir=paths.cache_dir() / "work",
+                                     ignore_cleanup_errors=True) as tmp:
+        proc = subprocess.run(["go", "test", "-trimpath", "-json", "-count=1", *narrow, package],
+                              cwd=workdir, env={**env, "TMPDIR": tmp}, capture_output=True,
+                              text=True, timeout=_TIMEOUT_S, check=False)
     outcomes: dict[str, str] = {}
     for line in proc.stdout.splitlines():
         try:
