@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from podlife.core.timeline import Timeline
-from podlife.model import ordering, rules, status
+from podlife.model import causes, ordering, rules, status
 from podlife.model.backoff import BackOff
 from podlife.model.pod import Pod, from_api
 from podlife.model.rules import Rule
@@ -35,6 +35,7 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
      status.sandbox_ready_while_running, False),
     ((rules.READY_ONLY_ONCE_PROBE_PASSES,), status.never_ready_without_its_file, False),
     ((rules.READY_ONLY_ONCE_PROBE_PASSES,), ordering.ready_only_after_its_file, True),
+    ((rules.SIGTERM_ONLY_WITH_A_CAUSE,), causes.sigterm_has_a_cause, True),
 )
 #: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
 NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})

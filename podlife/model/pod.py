@@ -33,6 +33,10 @@ class Container:
     #: that file (reporting READY_FILE_MADE just before): if not, it is never ready.
     readiness_probe: bool = False
     reports_readiness: bool = False
+    #: Has a livenessProbe, and whether it is podlife's (it fails only once the script has
+    #: reported LIVENESS_FAILS and made NOT_LIVE_FILE): another one may fail at any time.
+    liveness_probe: bool = False
+    podlife_liveness: bool = False
 
 
 @dataclass
@@ -151,6 +155,18 @@ READY_FILE = "/tmp/podlife-ready"
 READY_FILE_MADE = "ready-file"
 
 
+#: The file whose presence fails podlife's livenessProbes, and the event a script reports
+#: just before it makes it (so no liveness failure can come before that event).
+NOT_LIVE_FILE = "/tmp/podlife-not-live"
+LIVENESS_FAILS = "liveness-fails"
+LIVENESS_COMMAND = ["test", "!", "-f", NOT_LIVE_FILE]
+
+
+def _podlife_liveness(container: dict) -> bool:
+    probe = (container.get("livenessProbe") or {}).get("exec") or {}
+    return probe.get("command") == LIVENESS_COMMAND
+
+
 def _readiness_probe(container: dict) -> bool:
     probe = (container.get("readinessProbe") or {}).get("exec") or {}
     return probe.get("command") == ["test", "-f", READY_FILE]
@@ -174,6 +190,18 @@ def _reports_startup(container: dict) -> bool:
         f"ev {STARTUP_READY}" in part for part in container.get("command") or [])
 
 
+def _container(c: dict, index: int, kind: str, own_restart_policy: bool) -> Container:
+    return Container(c["name"], index, kind, _instrumented(c),
+                     own_restart_policy=own_restart_policy,
+                     startup_probe=bool(c.get("startupProbe")),
+                     reports_startup=_reports_startup(c),
+                     reports_prestop=_reports_prestop(c),
+                     readiness_probe=_readiness_probe(c),
+                     reports_readiness=_reports_readiness(c),
+                     liveness_probe=bool(c.get("livenessProbe")),
+                     podlife_liveness=_podlife_liveness(c))
+
+
 def from_api(pod: dict, timeline: Timeline, backoff: BackOff | None = None) -> Pod:
     """The model's view of a pod (a dict as the API returns it) and its timeline, with the
     crash-loop back-off of the kubelet that ran it when that is known."""
@@ -182,22 +210,10 @@ def from_api(pod: dict, timeline: Timeline, backoff: BackOff | None = None) -> P
     for c in spec.get("initContainers") or []:
         kind = "sidecar" if c.get("restartPolicy") == "Always" else "init"
         own = bool(c.get("restartPolicyRules")) or c.get("restartPolicy") not in (None, "Always")
-        containers.append(Container(c["name"], len(containers), kind, _instrumented(c),
-                                    own_restart_policy=own,
-                                    startup_probe=bool(c.get("startupProbe")),
-                                    reports_startup=_reports_startup(c),
-                                    reports_prestop=_reports_prestop(c),
-                                    readiness_probe=_readiness_probe(c),
-                                    reports_readiness=_reports_readiness(c)))
+        containers.append(_container(c, len(containers), kind, own))
     for c in spec.get("containers") or []:
-        containers.append(Container(c["name"], len(containers), "app", _instrumented(c),
-                                    own_restart_policy=bool(c.get("restartPolicy")
-                                                            or c.get("restartPolicyRules")),
-                                    startup_probe=bool(c.get("startupProbe")),
-                                    reports_startup=_reports_startup(c),
-                                    reports_prestop=_reports_prestop(c),
-                                    readiness_probe=_readiness_probe(c),
-                                    reports_readiness=_reports_readiness(c)))
+        own = bool(c.get("restartPolicy") or c.get("restartPolicyRules"))
+        containers.append(_container(c, len(containers), "app", own))
     grace = spec.get("terminationGracePeriodSeconds")
     return Pod(
         name=(pod.get("metadata") or {}).get("name", timeline.pod),

@@ -165,6 +165,21 @@ READY_ONLY_ONCE_PROBE_PASSES = Rule(
     "(ready on a readiness result of Success, or with no probe) and prober/worker.go "
     "(a readiness worker's initial result is Failure) (v1.28.15 to v1.37.2)")
 
+SIGTERM_ONLY_WITH_A_CAUSE = Rule(
+    "sigterm-only-with-a-cause",
+    "a running container gets SIGTERM only when the pod is being deleted, when the pod has "
+    "ended (a native sidecar once the apps are done for good: every one exited under "
+    "Never, exited 0 under OnFailure; or a regular init container failed under Never), "
+    "when the kubelet ended the pod itself (status.reason set: evicted, deadline), or when "
+    "its own liveness or startup probe failed (podlife's liveness probe fails only after "
+    "its script reported making the probe fail)",
+    "docs: concepts/workloads/pods/pod-lifecycle, 'Container probes' and 'Termination of "
+    "Pods'; concepts/workloads/pods/sidecar-containers; kubelet: kuberuntime_manager.go "
+    "computePodActions (a running app is killed only when its definition changed, its "
+    "liveness or startup probe failed, a resize needs a restart, or no app is kept or "
+    "restarted: KillPod) and kuberuntime_container.go computeInitContainerActions (the "
+    "same for restartable init containers) (v1.28.15 to v1.37.2)")
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
@@ -172,5 +187,5 @@ RULES: tuple[Rule, ...] = (
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
     RESTART_WAITS_FOR_BACKOFF, SANDBOX_READY_WHILE_RUNNING, SANDBOX_CONDITION_REPORTED,
-    READY_ONLY_ONCE_PROBE_PASSES,
+    READY_ONLY_ONCE_PROBE_PASSES, SIGTERM_ONLY_WITH_A_CAUSE,
 )

@@ -18,10 +18,15 @@ def container(name: str, **kw) -> dict:
 
 
 def pod(*, init=(), sidecars_at=(), apps=("app",), policy="Always", grace=30,
-        phase="Running", conditions=None, statuses=None) -> dict:
+        phase="Running", conditions=None, statuses=None, deleted_at=None) -> dict:
+    """A pod as the API returns it; `deleted_at`: the second its deletion was requested."""
     inits = [container(n, **({"restartPolicy": "Always"} if n in sidecars_at else {}))
              for n in init]
-    return {"metadata": {"name": "p"},
+    deletion = {} if deleted_at is None else {
+        "deletionTimestamp": f"1970-01-01T00:{(deleted_at + grace) // 60:02d}:"
+                             f"{(deleted_at + grace) % 60:02d}Z",
+        "deletionGracePeriodSeconds": grace}
+    return {"metadata": {"name": "p", **deletion},
             "spec": {"initContainers": inits, "containers": [container(a) for a in apps],
                      "restartPolicy": policy, "terminationGracePeriodSeconds": grace},
             "status": {"phase": phase, "conditions": (conditions or []) + SANDBOX,
@@ -118,35 +123,37 @@ def terminating(sidecar_signal: float, *, later_signal: float = 2.0,
 
 
 SIDECARS = {"init": ("first", "second"), "sidecars_at": ("first", "second")}
+#: The same, deleted at 10 s (the termination the `terminating` timelines show).
+DELETED = {**SIDECARS, "deleted_at": 10}
 
 
 def test_sidecars_stop_after_the_app_in_reverse_order() -> None:
     """TestTerminationOrderingSidecarStopAfterMain and
     TestTerminationOrderingSidecarsInReverseOrder: main containers first, then sidecars,
     the last started first."""
-    assert broken(judge(pod(**SIDECARS), terminating(3.0), 37)) == []
+    assert broken(judge(pod(**DELETED), terminating(3.0), 37)) == []
 
 
 def test_a_sidecar_signalled_with_the_app_breaks_the_order() -> None:
-    result = judge(pod(**SIDECARS), terminating(0.2, later_signal=0.1, later_exit=0.3), 37)
+    result = judge(pod(**DELETED), terminating(0.2, later_signal=0.1, later_exit=0.3), 37)
     assert broken(result) == ["sidecar-stops-after-apps", "sidecars-stop-in-reverse"]
 
 
 def test_sidecars_signalled_together_break_the_reverse_order() -> None:
-    result = judge(pod(**SIDECARS), terminating(2.0, later_signal=2.0, later_exit=2.5), 37)
+    result = judge(pod(**DELETED), terminating(2.0, later_signal=2.0, later_exit=2.5), 37)
     assert broken(result) == ["sidecars-stop-in-reverse"]
 
 
 def test_once_the_grace_period_runs_out_the_order_is_not_required() -> None:
     """waitForTurn: a container waits for its turn only until the grace period expires."""
-    late = judge(pod(grace=3, **SIDECARS), terminating(2.0, later_signal=2.0,
+    late = judge(pod(grace=3, **DELETED), terminating(2.0, later_signal=2.0,
                                                        later_exit=2.5), 37)
     assert broken(late) == []
 
 
 def test_termination_order_is_not_claimed_before_1_29() -> None:
     """kuberuntime_termination_order.go appeared in v1.29 (v1.28.15 has none)."""
-    result = judge(pod(**SIDECARS), terminating(2.0, later_signal=2.0, later_exit=2.5), 28)
+    result = judge(pod(**DELETED), terminating(2.0, later_signal=2.0, later_exit=2.5), 28)
     assert broken(result) == []
     assert "sidecars-stop-in-reverse" not in result.held
 
@@ -164,12 +171,12 @@ def test_a_later_sidecar_ignoring_sigterm_is_waited_for_until_the_grace_period_e
 
     killed = [status("first", exit_code=0), status("second", exit_code=137),
               status("app", exit_code=0)]
-    spec = pod(grace=5, statuses=killed, **SIDECARS)
+    spec = pod(grace=5, statuses=killed, deleted_at=10, **SIDECARS)
     assert broken(judge(spec, stopping(15.1), 37)) == []  # after the grace period: right
     assert broken(judge(spec, stopping(10.3), 37)) == ["sidecars-stop-in-reverse"]
     # Without the status's word that it was killed, its end is not known: not judged.
     unknown = pod(grace=5, statuses=[status("first", exit_code=0), status("app", exit_code=0)],
-                  **SIDECARS)
+                  deleted_at=10, **SIDECARS)
     assert broken(judge(unknown, stopping(10.3), 37)) == []
 
 
@@ -177,7 +184,9 @@ def test_a_liveness_kill_before_the_deletion_is_not_a_termination_order_fault() 
     events = timeline((0, "first", "starting", ""), (1, "app", "starting", ""),
                       (5, "first", "sigterm", ""), (9, "app", "sigterm", ""),
                       (9.5, "app", "exiting", "0"))
-    assert broken(judge(pod(init=("first",), sidecars_at=("first",)), events, 37)) == []
+    manifest = pod(init=("first",), sidecars_at=("first",), deleted_at=9)
+    manifest["spec"]["initContainers"][0]["livenessProbe"] = {"httpGet": {"port": 80}}
+    assert broken(judge(manifest, events, 37)) == []
 
 
 def test_restart_policies() -> None:
@@ -261,7 +270,7 @@ def test_an_unreadable_log_is_missing_evidence() -> None:
 
 def test_every_rule_has_a_source_and_a_release() -> None:
     ids = [r.id for r in rules.RULES]
-    assert len(ids) == len(set(ids)) == 19
+    assert len(ids) == len(set(ids)) == 20
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
 
@@ -395,7 +404,7 @@ def _hooked(name: str) -> dict:
 def test_a_sidecars_prestop_hook_starts_with_the_termination() -> None:
     """kubelet killContainer (1.29+): the preStop hook runs first, then the container waits
     for its turn; the app's SIGTERM comes after its own hook."""
-    manifest = pod(init=("s",), sidecars_at=("s",))
+    manifest = pod(init=("s",), sidecars_at=("s",), deleted_at=5)
     manifest["spec"]["initContainers"][0]["lifecycle"] = _hooked("s")
     manifest["spec"]["containers"][0]["lifecycle"] = _hooked("app")
     healthy = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
@@ -415,7 +424,7 @@ def test_a_sidecars_skipped_prestop_hook_is_a_violation_once_its_log_shows_sigte
     """The hook run only at the sidecar's turn is skipped when no grace is left: the log,
     read past the sidecar's own SIGTERM, has no `prestop`. A log that stops before that
     SIGTERM says nothing (missing evidence is not absence)."""
-    manifest = pod(init=("s",), sidecars_at=("s",))
+    manifest = pod(init=("s",), sidecars_at=("s",), deleted_at=5)
     manifest["spec"]["initContainers"][0]["lifecycle"] = _hooked("s")
     manifest["spec"]["containers"][0]["lifecycle"] = _hooked("app")
     skipped = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
@@ -445,9 +454,9 @@ def test_a_sidecar_signalled_with_the_app_on_deletion_breaks_the_order() -> None
     to exit; signalled at the same moment as a draining app (even a hair before it), the
     order is broken. A SIGTERM before the deletion (a liveness kill) is not the deletion's."""
     def deleted(requested: int) -> dict:
-        manifest = pod(init=("s",), sidecars_at=("s",))
-        manifest["metadata"]["deletionTimestamp"] = f"1970-01-01T00:00:{requested + 30:02d}Z"
-        manifest["metadata"]["deletionGracePeriodSeconds"] = 30
+        manifest = pod(init=("s",), sidecars_at=("s",), deleted_at=requested)
+        for entry in manifest["spec"]["initContainers"] + manifest["spec"]["containers"]:
+            entry["livenessProbe"] = {"httpGet": {"port": 80}}  # may fail at any time
         return manifest
     events = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
                       (10.000, "s", "sigterm", ""), (10.001, "app", "sigterm", ""),
