@@ -19,7 +19,14 @@ from podlife.core.timeline import MARKER
 from podlife.model import rules
 from podlife.model.generated import GenContainer, GenPod, Prediction, predict
 from podlife.model.judge import judge_status
-from podlife.model.pod import READY_FILE, READY_FILE_MADE, STARTUP_READY
+from podlife.model.pod import (
+    LIVENESS_COMMAND,
+    LIVENESS_FAILS,
+    NOT_LIVE_FILE,
+    READY_FILE,
+    READY_FILE_MADE,
+    STARTUP_READY,
+)
 from podlife.model.verdict import Violation
 
 if TYPE_CHECKING:
@@ -38,7 +45,13 @@ STARTED_FILE = "/tmp/podlife-started"
 
 def script(pod: GenPod, name: str) -> Script:
     behaviour = next(c.behaviour for c in pod.containers if c.name == name)
-    steps = [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
+    steps = []
+    if behaviour.fails_liveness:
+        # In the background, timed from the start; reported just before the file that
+        # fails the probe exists, so no liveness failure can come before the event.
+        steps.append(f"(sleep {behaviour.liveness:g}; ev {LIVENESS_FAILS}; "
+                     f"touch {NOT_LIVE_FILE}) &")
+    steps += [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
     if behaviour.startup_s is not None:
         steps += [f"sleep {behaviour.startup_s:g}", f"ev {STARTUP_READY}",
                   f"touch {STARTED_FILE}"]
@@ -86,6 +99,9 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
         if c.behaviour.readiness is not None:
             out["readinessProbe"] = {"exec": {"command": ["test", "-f", READY_FILE]},
                                      "periodSeconds": 1, "failureThreshold": 1}
+        if c.behaviour.liveness is not None:
+            out["livenessProbe"] = {"exec": {"command": LIVENESS_COMMAND},
+                                    "periodSeconds": 1, "failureThreshold": 1}
         return out
 
     spec = {"restartPolicy": pod.restart_policy,
@@ -130,6 +146,9 @@ def settled(prediction: Prediction) -> Callable[[dict], bool]:
         if pod_state.phase(pod) in ("Succeeded", "Failed") or _restarted(prediction, pod):
             return True
         if not all(_held_back(pod, name) for name in prediction.backs_off):
+            return False
+        if not all(pod_state.restarts(pod, name) >= 1
+                   for name in prediction.killed_by_liveness):
             return False
         if not all(pod_state.container_status(pod, name).get("ready") is True
                    for name in prediction.ready):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from podlife.model.generated import GenPod, predict
+from podlife.model.generated import LIVES, GenPod, predict
 from podlife.model.jobs import predict_job
 
 #: How many fixed pods each tag should have, where the draws offer that many.
@@ -50,6 +50,11 @@ def tags(pod: GenPod) -> frozenset[str]:
             isinstance(c.behaviour.readiness, float) for c in pod.containers
             if c.name in prediction.ready):
         found.add("readiness-passes-late")
+    kinds = {c.name: c.kind for c in pod.containers}
+    found |= {f"liveness-fails:{kinds[name]}" for name in prediction.killed_by_liveness}
+    if prediction.phase == "Running" and any(c.behaviour.liveness == LIVES
+                                             for c in pod.containers):
+        found.add("liveness-passes")
     if pod.delete_after_s is not None:
         found.add("deleted-while-starting")
     elif prediction.phase is None:
@@ -82,6 +87,7 @@ def tags(pod: GenPod) -> frozenset[str]:
     # deleted: a Pending pod's apps never started, and a pod deleted at its random point
     # may be deleted before they do.
     running = (pod.delete_after_s is None and prediction.phase == "Running"
+               and not prediction.killed_by_liveness
                and all(a.behaviour.exits_with is None for a in pod.of_kind("app")))
     if running and prediction.starts:
         if len(_serving(pod, "sidecar")) >= 2:

@@ -14,6 +14,8 @@ WIDGET = "widgets"
 ON_TERM = ("exit", "fail", "ignore", 1.0)
 #: A readinessProbe that can never pass (its file is never made).
 NEVER = "never"
+#: A livenessProbe that always passes (its script never makes it fail).
+LIVES = "lives"
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ class Behaviour:
     #: A serving container's readinessProbe passes this many seconds after its start (and
     #: startup), or NEVER; None: it has no readinessProbe.
     readiness: float | str | None = None
+    #: A serving container's livenessProbe: LIVES (it always passes), a number of seconds
+    #: after its start at which its script makes it fail (the kubelet then kills it, and
+    #: restarts it as the policy says), or None: it has no livenessProbe.
+    liveness: float | str | None = None
+
+    @property
+    def fails_liveness(self) -> bool:
+        return isinstance(self.liveness, float)
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,9 @@ class GenPod:
             if b.readiness is not None:
                 probe += (", readinessProbe never passes" if b.readiness == NEVER
                           else f", readinessProbe passes after {b.readiness:g}s")
+            if b.liveness is not None:
+                probe += (", livenessProbe passes" if b.liveness == LIVES
+                          else f", livenessProbe fails after {b.liveness:g}s")
             widgets = "" if self.capacity is None else f", {c.widgets} widgets"
             parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
                          f"on SIGTERM {b.on_term}{widgets})")
@@ -157,6 +170,12 @@ class Prediction:
     #: is Ready only when every app and sidecar is among the first.
     ready: tuple[str, ...] = ()
     never_ready: tuple[str, ...] = ()
+    #: Serving containers whose livenessProbe fails (in a pod that stays): the kubelet
+    #: kills and restarts each (a sidecar whatever the policy; an app under Always or
+    #: OnFailure), so the pod settles only once each was restarted, and none is counted
+    #: ready or never ready (docs: pod-lifecycle, 'Container probes'; kubelet:
+    #: computePodActions, a liveness Failure kills, restarting unless the policy is Never).
+    killed_by_liveness: tuple[str, ...] = ()
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int | None]]) -> tuple[str, ...]:
@@ -229,8 +248,11 @@ def predict(pod: GenPod) -> Prediction:
     # UpdatePodStatus, ready only on a readiness result of Success, or with no probe).
     servers = [c for c in pod.containers if phase == "Running"
                and c.kind != "init" and c.behaviour.exits_with is None]
+    killed = tuple(c.name for c in servers if c.behaviour.fails_liveness)
+    steady = [c for c in servers if c.name not in killed]
     return Prediction(phase, tuple(started), (), tuple(exits), _runs_once(pod, exits),
                       backs_off=retried,
-                      ready=tuple(c.name for c in servers if c.behaviour.readiness != NEVER),
-                      never_ready=tuple(c.name for c in servers
-                                        if c.behaviour.readiness == NEVER))
+                      ready=tuple(c.name for c in steady if c.behaviour.readiness != NEVER),
+                      never_ready=tuple(c.name for c in steady
+                                        if c.behaviour.readiness == NEVER),
+                      killed_by_liveness=killed)

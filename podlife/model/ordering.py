@@ -244,6 +244,11 @@ def restarts_wait_for_backoff(pod: Pod) -> Iterator[Violation]:
             exited = before.exited
             if exited is None:
                 continue  # killed, or its exit unseen: when it ended is not known
+            if before.first("sigterm") is not None:
+                # Stopped, not exited on its own: a liveness kill restarts it in the same
+                # sync, with the back-off counted from the instance before (doBackOff
+                # finds the last *exited* one, and this one was running when it looked).
+                continue
             wait = pod.backoff.before_run(index)
             gap = (after.started.sort_key() - exited.sort_key()) / 1e9
             if gap < wait - BACKOFF_MARGIN_S:

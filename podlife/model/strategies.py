@@ -2,7 +2,9 @@
 with 0-3 native sidecars anywhere among them, 1-3 app containers, each restart policy,
 exit codes 0, 1 or 3 after a short time or serving until SIGTERM, every SIGTERM reaction,
 a reporting preStop hook or none, serving containers with no readinessProbe, one that
-passes after a delay, or one that never does, sidecars with or without a startupProbe
+passes after a delay, or one that never does, and no livenessProbe, one that always
+passes, or one that fails after a delay (on sidecars, and on apps the policy restarts, in
+pods left to settle, without a preStop hook), sidecars with or without a startupProbe
 that passes after a delay, or that exit on their own, small CPU requests, a grace period of 1-4 s
 (short, so the suite stays quick), and left alone until the pod settles or deleted at a
 random point. One pod in five is a Job's template instead (OnFailure or Never, apps that
@@ -18,7 +20,15 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from podlife.model.generated import NEVER, ON_TERM, Behaviour, GenContainer, GenPod, JobSpec
+from podlife.model.generated import (
+    LIVES,
+    NEVER,
+    ON_TERM,
+    Behaviour,
+    GenContainer,
+    GenPod,
+    JobSpec,
+)
 
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 #: A Job's pods may not restart Always.
@@ -33,6 +43,9 @@ SPREAD = 50
 short = st.sampled_from((0.0, 0.3, 1.0))
 #: A serving container's readinessProbe: none (mostly), passing after a delay, or never.
 READINESS = (None, None, None, 0.5, 1.0, NEVER)
+#: A serving container's livenessProbe: none (mostly), one that passes, or one its script
+#: makes fail after a delay (see _liveness_that_can_fail for where that is kept).
+LIVENESS = (None, None, None, LIVES, 0.5, 1.0)
 #: Seconds after the first container's start at which a pod is deleted (None: not before
 #: it settles); three in five pods are left to settle, as the phase predictions need.
 DELETE_AFTER = (None, None, None, 0.5, 2.0)
@@ -43,12 +56,13 @@ def behaviours(kind: str, job: bool = False) -> st.SearchStrategy[Behaviour]:
     serve (a Job waits for its apps; a crashing sidecar's restarts count against its
     backoffLimit, which the model does not predict)."""
     readiness = st.none() if job else st.sampled_from(READINESS)
+    liveness = st.none() if job else st.sampled_from(LIVENESS)
     serve = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
-                      prestop=st.booleans(), readiness=readiness)
+                      prestop=st.booleans(), readiness=readiness, liveness=liveness)
     if kind == "sidecar":
         serving = st.builds(Behaviour, st.none(), short, st.sampled_from(ON_TERM),
                             st.sampled_from((None, None, 1.0, 2.0)), st.booleans(),
-                            readiness)
+                            readiness, liveness)
         if job:
             return serving
         # One sidecar in four exits on its own (0 or 1) and must be started again.
@@ -56,6 +70,21 @@ def behaviours(kind: str, job: bool = False) -> st.SearchStrategy[Behaviour]:
         return st.one_of(serving, serving, serving, crashing)
     exits = st.builds(Behaviour, st.sampled_from((0, 0, 0, 1, 3)), short)
     return exits if kind == "init" or job else st.one_of(exits, serve)
+
+
+def _liveness_that_can_fail(pod: GenPod) -> GenPod:
+    """A failing livenessProbe is kept only where the model predicts what follows: on a
+    sidecar, or an app the policy restarts (not under Never), in a pod left to settle (a
+    kill racing the deletion would blur which signal was the deletion's), and without a
+    preStop hook (the hook runs on a liveness kill too, which the termination rules would
+    read as the pod's); elsewhere it becomes one that passes."""
+    def kept(c: GenContainer) -> bool:
+        return (pod.delete_after_s is None and not c.behaviour.prestop
+                and (c.kind == "sidecar" or pod.restart_policy != "Never"))
+    return replace(pod, containers=tuple(
+        c if not c.behaviour.fails_liveness or kept(c)
+        else replace(c, behaviour=replace(c.behaviour, liveness=LIVES))
+        for c in pod.containers))
 
 
 def job_specs(restart_policy: str) -> st.SearchStrategy[JobSpec]:
@@ -85,8 +114,9 @@ def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True,
         policy = draw(st.sampled_from(JOB_RESTART_POLICIES))
         return GenPod(containers, policy, draw(st.integers(1, 3)),
                       job=draw(job_specs(policy)))
-    pod = GenPod(containers, draw(st.sampled_from(RESTART_POLICIES)),
-                 draw(st.sampled_from(GRACE_S)), draw(st.sampled_from(DELETE_AFTER)))
+    pod = _liveness_that_can_fail(GenPod(
+        containers, draw(st.sampled_from(RESTART_POLICIES)), draw(st.sampled_from(GRACE_S)),
+        draw(st.sampled_from(DELETE_AFTER))))
     if not asks:
         return pod
     pod = replace(pod, overhead=draw(st.sampled_from((0, 0, 1, 2))))

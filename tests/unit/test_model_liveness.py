@@ -1,0 +1,59 @@
+"""Liveness probes in the grammar and the model: where a failing one is drawn, what the
+model predicts of it, and the back-off rule's reading of a killed run. The facts are
+upstream's: TestComputePodActions ('Kill and recreate the container if the liveness check
+has failed'; under Never, killed and not restarted) and doBackOff (the back-off counts
+from the last exited instance)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from podlife.model.backoff import BackOff
+from podlife.model.generated import LIVES, Behaviour, GenContainer, GenPod, predict
+from podlife.model.judge import judge
+from podlife.model.strategies import gen_pods
+from tests.unit.test_model import broken, container, status, timeline
+
+
+def test_a_failing_liveness_probe_is_predicted_to_kill_and_is_never_counted_ready() -> None:
+    sidecar = GenContainer("s0", "sidecar", Behaviour(None, 0.0, liveness=0.5, readiness=1.0))
+    app = GenContainer("a1", "app", Behaviour(None, 0.0, liveness=LIVES))
+    for policy in ("Always", "OnFailure", "Never"):
+        prediction = predict(GenPod((sidecar, app), policy, 1))
+        assert prediction.killed_by_liveness == ("s0",)
+        assert prediction.ready == ("a1",) and "s0" not in prediction.never_ready
+
+
+def test_a_passing_liveness_probe_changes_nothing_predicted() -> None:
+    plain = GenPod((GenContainer("a0", "app", Behaviour(None, 0.0)),), "Always", 1)
+    probed = GenPod((GenContainer("a0", "app", Behaviour(None, 0.0, liveness=LIVES)),),
+                    "Always", 1)
+    assert predict(plain) == predict(probed)
+
+
+@settings(max_examples=300, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(gen_pods())
+def test_a_failing_liveness_probe_is_drawn_only_where_the_model_predicts_it(pod) -> None:
+    for c in pod.containers:
+        if not c.behaviour.fails_liveness:
+            continue
+        assert pod.job is None and pod.delete_after_s is None and not c.behaviour.prestop
+        assert c.kind == "sidecar" or pod.restart_policy != "Never"
+
+
+def test_a_restart_after_a_kill_is_not_judged_by_the_back_off() -> None:
+    """doBackOff looks for the last exited instance: at a liveness kill the killed one was
+    still running, so the restart in that same sync counts from the one before it."""
+    probe = {"livenessProbe": {"exec": {"command": ["true"]}}}
+    manifest = {"metadata": {"name": "p"},
+                "spec": {"containers": [container("app", **probe)], "restartPolicy": "Always"},
+                "status": {"phase": "Running", "containerStatuses": [status("app", restarts=3)]}}
+    killed = timeline(*[event for run in range(4) for event in (
+        (run * 3.0, "app", "starting", ""), (run * 3.0 + 2, "app", "sigterm", ""),
+        (run * 3.0 + 2.1, "app", "exiting", "0"))])
+    assert "restart-waits-for-backoff" not in broken(judge(manifest, killed, 37,
+                                                           BackOff()))
+    exited = timeline(*[event for run in range(4) for event in (
+        (run * 3.0, "app", "starting", ""), (run * 3.0 + 2.1, "app", "exiting", "0"))])
+    assert "restart-waits-for-backoff" in broken(judge(manifest, exited, 37, BackOff()))
