@@ -224,7 +224,9 @@ def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
                             f"{_at(runs[1].started, origin)}")
         elif pod.restart_policy == "OnFailure":
             for before, after in itertools.pairwise(runs):
-                if before.exit_code == 0:
+                # A run stopped by its failed probe is restarted whatever its exit code
+                # (computePodActions: restart unless the policy is Never).
+                if before.exit_code == 0 and before.first("sigterm") is None:
                     yield Violation(rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
                                     pod.name, f"{container.name} not to start again after "
                                     f"exiting 0 (at {_at(before.exited, origin)})",

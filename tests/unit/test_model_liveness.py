@@ -12,7 +12,7 @@ from podlife.model.backoff import BackOff
 from podlife.model.generated import LIVES, Behaviour, GenContainer, GenPod, predict
 from podlife.model.judge import judge
 from podlife.model.strategies import gen_pods
-from tests.unit.test_model import broken, container, status, timeline
+from tests.unit.test_model import SANDBOX, broken, container, status, timeline
 
 
 def test_a_failing_liveness_probe_is_predicted_to_kill_and_is_never_counted_ready() -> None:
@@ -57,3 +57,20 @@ def test_a_restart_after_a_kill_is_not_judged_by_the_back_off() -> None:
     exited = timeline(*[event for run in range(4) for event in (
         (run * 3.0, "app", "starting", ""), (run * 3.0 + 2.1, "app", "exiting", "0"))])
     assert "restart-waits-for-backoff" in broken(judge(manifest, exited, 37, BackOff()))
+
+
+def test_under_onfailure_a_container_killed_by_its_probe_is_restarted_whatever_its_code() -> None:
+    """computePodActions: a liveness kill restarts the container unless the pod's policy is
+    Never, even when it then exits 0 (TestComputePodActions, 'Kill and recreate the
+    container if the liveness check has failed')."""
+    probe = {"livenessProbe": {"exec": {"command": ["true"]}}}
+    manifest = {"metadata": {"name": "p"},
+                "spec": {"containers": [container("app", **probe)],
+                         "restartPolicy": "OnFailure"},
+                "status": {"phase": "Running", "conditions": SANDBOX,
+                           "containerStatuses": [status("app", restarts=1)]}}
+    killed = timeline((0, "app", "starting", ""), (2, "app", "sigterm", ""),
+                      (2.1, "app", "exiting", "0"), (2.5, "app", "starting", ""))
+    assert broken(judge(manifest, killed, 37)) == []
+    manifest["spec"]["restartPolicy"] = "Never"
+    assert "no-restart-under-never" in broken(judge(manifest, killed, 37))
