@@ -45,13 +45,12 @@ STARTED_FILE = "/tmp/podlife-started"
 
 def script(pod: GenPod, name: str) -> Script:
     behaviour = next(c.behaviour for c in pod.containers if c.name == name)
-    steps = []
-    if behaviour.fails_liveness:
-        # In the background, timed from the start; reported just before the file that
-        # fails the probe exists, so no liveness failure can come before the event.
-        steps.append(f"(sleep {behaviour.liveness:g}; ev {LIVENESS_FAILS}; "
-                     f"touch {NOT_LIVE_FILE}) &")
-    steps += [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
+    # In the background, timed from the start ("&" ends that command: no ";" after it);
+    # reported just before the file that fails the probe exists, so no liveness failure
+    # can come before the event.
+    background = (f"(sleep {behaviour.liveness:g}; ev {LIVENESS_FAILS}; "
+                  f"touch {NOT_LIVE_FILE}) & " if behaviour.fails_liveness else "")
+    steps = [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
     if behaviour.startup_s is not None:
         steps += [f"sleep {behaviour.startup_s:g}", f"ev {STARTUP_READY}",
                   f"touch {STARTED_FILE}"]
@@ -59,7 +58,7 @@ def script(pod: GenPod, name: str) -> Script:
         # Reported just before the file exists: no readinessProbe can pass before it.
         steps += [f"sleep {behaviour.readiness:g}", f"ev {READY_FILE_MADE}",
                   f"touch {READY_FILE}"]
-    body = "; ".join(steps)
+    body = (background + "; ".join(steps)).strip()
     if behaviour.exits_with is None:
         return Script(body=body, serve=True, on_term=behaviour.on_term)
     return Script(body=body, exit_code=behaviour.exits_with)

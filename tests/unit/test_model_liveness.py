@@ -74,3 +74,20 @@ def test_under_onfailure_a_container_killed_by_its_probe_is_restarted_whatever_i
     assert broken(judge(manifest, killed, 37)) == []
     manifest["spec"]["restartPolicy"] = "Never"
     assert "no-restart-under-never" in broken(judge(manifest, killed, 37))
+
+
+@settings(max_examples=150, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(gen_pods())
+def test_every_generated_script_is_valid_shell(pod) -> None:
+    """A syntax error would make a container exit 2 at once, which the model would read
+    as the kubelet's doing (a first version ran `( ... ) &; sleep 1`)."""
+    import shutil
+    import subprocess
+
+    from podlife.check.generated import script
+
+    shell = [shutil.which("busybox"), "sh"] if shutil.which("busybox") else ["sh"]
+    for c in pod.containers:
+        text = script(pod, c.name).render(c.name)
+        assert subprocess.run([*shell, "-n", "-c", text]).returncode == 0, text
