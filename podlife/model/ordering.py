@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 from podlife.core.timeline import Event
 from podlife.model import rules
-from podlife.model.pod import READY_FILE_MADE, STARTUP_READY, Container, Pod, Run
+from podlife.model.pod import (
+    LIVENESS_FAILS,
+    READY_FILE_MADE,
+    STARTUP_READY,
+    Container,
+    Pod,
+    Run,
+)
 from podlife.model.verdict import Violation
 
 #: Seconds a restart may come earlier than its back-off allows, as measured: the exit is
@@ -100,11 +107,29 @@ def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
                             f"{later.name} started at {_at(runs[0].started, origin)}")
 
 
+def _probe_kill(container: Container, run: Run, signal: Event) -> bool:
+    """The signal may be its own failed liveness probe's: podlife's probe, made to fail in
+    this run before the signal (a kill just before the deletion is not told apart from the
+    deletion's by the API's whole seconds, so the run is not read as the termination's)."""
+    fails = run.first(LIVENESS_FAILS)
+    return (container.podlife_liveness and fails is not None
+            and fails.sort_key() < signal.sort_key())
+
+
+def _termination_signal(pod: Pod, container: Container) -> Event | None:
+    """The last run's SIGTERM, unless it may be the container's own probe's."""
+    runs = pod.runs.get(container.name) or []
+    signal = runs[-1].first("sigterm") if runs else None
+    if signal is None or _probe_kill(container, runs[-1], signal):
+        return None
+    return signal
+
+
 def _termination(pod: Pod) -> int | None:
-    """When the pod's termination began: the earliest SIGTERM of any container's last run."""
-    signals = [run.first("sigterm") for runs in pod.runs.values() if runs
-               for run in runs[-1:]]
-    found = [s.sort_key() for s in signals if s is not None]
+    """When the pod's termination began: the earliest termination SIGTERM of any
+    container's last run."""
+    found = [s.sort_key() for c in pod.containers
+             if (s := _termination_signal(pod, c)) is not None]
     return min(found, default=None)
 
 
@@ -115,7 +140,7 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
     waiter_runs, other_runs = pod.runs[waiter.name], pod.runs[other.name]
     if not waiter_runs or not other_runs:
         return None
-    signal = waiter_runs[-1].first("sigterm")
+    signal = _termination_signal(pod, waiter)
     other_signal, other_exit = other_runs[-1].first("sigterm"), other_runs[-1].exited
     if signal is None:
         return None
@@ -161,7 +186,7 @@ def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
     for index, sidecar in enumerate(sidecars):
         for app in pod.of_kind("app"):
             found = _signalled_while_stopping(pod, sidecar, app, deadline)
-            if found and pod.runs[app.name][-1].first("sigterm") is not None:
+            if found and _termination_signal(pod, app) is not None:
                 yield Violation(rules.SIDECAR_STOPS_AFTER_APPS, pod.name,
                                 f"sidecar {sidecar.name} to get SIGTERM after {app.name} "
                                 f"stopped (it got SIGTERM or exited at "

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from podlife.model.backoff import BackOff
 from podlife.model.generated import LIVES, Behaviour, GenContainer, GenPod, predict
 from podlife.model.judge import judge
+from podlife.model.pod import LIVENESS_COMMAND, LIVENESS_FAILS
 from podlife.model.strategies import gen_pods
 from tests.unit.test_model import SANDBOX, broken, container, status, timeline
 
@@ -91,3 +92,22 @@ def test_every_generated_script_is_valid_shell(pod) -> None:
     for c in pod.containers:
         text = script(pod, c.name).render(c.name)
         assert subprocess.run([*shell, "-n", "-c", text]).returncode == 0, text
+
+
+def test_a_liveness_kill_just_before_the_deletion_is_not_read_as_the_termination() -> None:
+    """Seen on v1.37.2: a sidecar whose podlife livenessProbe failed got SIGTERM 0.8 s
+    before the deletion was requested (whole seconds), while the later sidecar stopped
+    later: that signal was its probe's, not a break of the reverse order."""
+    from tests.unit.test_model import pod
+
+    manifest = pod(init=("s0", "s1"), sidecars_at=("s0", "s1"), deleted_at=8, grace=4)
+    manifest["spec"]["initContainers"][0]["livenessProbe"] = {
+        "exec": {"command": LIVENESS_COMMAND}}
+    events = timeline((5.0, "s0", "starting", ""), (5.5, "s0", LIVENESS_FAILS, ""),
+                      (5.1, "s1", "starting", ""), (5.2, "app", "starting", ""),
+                      (7.23, "s0", "sigterm", ""), (7.3, "s0", "exiting", "143"),
+                      (8.3, "app", "sigterm", ""), (8.31, "app", "exiting", "0"),
+                      (9.35, "s1", "sigterm", ""), (9.4, "s1", "exiting", "0"))
+    assert broken(judge(manifest, events, 37)) == []
+    del manifest["spec"]["initContainers"][0]["livenessProbe"]
+    assert "sidecars-stop-in-reverse" in broken(judge(manifest, events, 37))
