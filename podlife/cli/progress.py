@@ -69,7 +69,9 @@ class LineProgress:
                 task = self.tasks[label] = _Task(started=now, last_line=now)
                 self.write(f"build {label}: started" + (f", {total} packages" if total else ""))
             task.done, task.total, task.updated = done, total, now
-            if now - task.last_line >= self.heartbeat_s:
+            if total and done >= total:
+                self._end(label, task, now)  # the build says it is done
+            elif now - task.last_line >= self.heartbeat_s:
                 self._heartbeat(label, task, now)
 
     def tick(self) -> None:

@@ -287,6 +287,9 @@ def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None)
                 raise PodlifeError(f"building {spec.key} failed (go build exit {code})",
                                    "read the log, fix the toolchain or version, and retry",
                                    log=str(log_path))
+    if progress:
+        # Done: go reports only what it recompiles, so a warm cache never reaches total.
+        progress(spec.key, total, total)
 
 
 #: A binary asked its version answers at once; one that does not is not a kubelet.

@@ -42,6 +42,22 @@ def test_a_build_says_when_it_starts_beats_and_ends() -> None:
     ]
 
 
+def test_a_build_that_reports_every_package_done_has_ended() -> None:
+    """A patched build with a warm cache recompiles 3 of 1,799 packages, then says it is
+    done; no heartbeat may follow (one used to, every 30 s, with a growing ETA)."""
+    lines: list[str] = []
+    clock = Clock()
+    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    progress("kubernetes-v1.37.2+m", 3, 1799)
+    clock.now = 20
+    progress("kubernetes-v1.37.2+m", 1799, 1799)
+    clock.now = 100
+    progress.tick()
+    progress.finish()
+    assert lines == ["build kubernetes-v1.37.2+m: started, 1799 packages",
+                     "build kubernetes-v1.37.2+m: done in 20.0s"]
+
+
 def test_builds_one_after_another_each_end_when_the_next_starts() -> None:
     """A finished build stops beating: the next one starting ends it, at its last report."""
     lines: list[str] = []
