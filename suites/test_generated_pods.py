@@ -22,6 +22,7 @@ from podlife.check.fixed_set import fixed_examples
 from podlife.check.framework import Framework
 from podlife.check.generated import manifest, run_example
 from podlife.check.generated_job import delete_job, job_manifest
+from podlife.check.restart_rules_support import container_restart_rules_support
 from podlife.model.generated import GenPod
 from podlife.model.strategies import gen_pods
 from podlife.results.recorder import EXPLORED_PROPERTY
@@ -34,6 +35,8 @@ def _param(index: int, pod: GenPod):
     marks = [pytest.mark.needs("native-sidecars")] if pod.of_kind("sidecar") else []
     if pod.capacity is not None:
         marks.append(pytest.mark.needs("node-changes"))
+    if any(c.restart_policy is not None for c in pod.of_kind("app")):
+        marks.append(pytest.mark.needs("container-restart-rules"))
     return pytest.param(pod, id=f"ex{index:02d}", marks=marks)
 
 
@@ -58,7 +61,9 @@ def test_explore(f: Framework, shard: int, request: pytest.FixtureRequest) -> No
     # The grammar follows the cluster: no native sidecars where it lacks them (a
     # documented absence), no widgets without leave to change a node.
     sidecars = native_sidecar_support(f).verdict == "supported"
-    grammar = gen_pods(sidecars=sidecars, widgets=f.may_change_nodes)
+    own_policies = container_restart_rules_support(f).verdict == "supported"
+    grammar = gen_pods(sidecars=sidecars, widgets=f.may_change_nodes,
+                       container_restarts=own_policies)
 
     @seed(base_seed + shard)
     @settings(max_examples=options.getoption("podlife_explore_examples"), deadline=None,

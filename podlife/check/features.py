@@ -31,6 +31,7 @@ from kubernetes.client.rest import ApiException
 from podlife.check import sidecar_probe
 from podlife.check.framework import Framework
 from podlife.check.outcomes import unsupported
+from podlife.check.restart_rules_support import require_container_restart_rules
 from podlife.check.support import GA_MINOR, GATE, SUPPORTED, Support, minor_of
 
 _PROBE_POD = {
@@ -173,4 +174,5 @@ NEEDS: dict[str, Callable[[Framework], None]] = {
     "node-changes": require_node_changes,
     "several-nodes": require_several_nodes,
     "native-sidecars": require_native_sidecars,
+    "container-restart-rules": require_container_restart_rules,
 }

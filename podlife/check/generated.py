@@ -88,6 +88,11 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
                "resources": resources}
         if c.kind == "sidecar":
             out["restartPolicy"] = "Always"
+        elif c.restart_policy is not None:
+            out["restartPolicy"] = c.restart_policy
+            if c.restart_on:
+                out["restartPolicyRules"] = [{"action": "Restart", "exitCodes": {
+                    "operator": "In", "values": list(c.restart_on)}}]
         if c.behaviour.prestop:
             # The hook reports into the container's log as it starts, and works for 1 s.
             report = f"echo {MARKER} {c.name} prestop > /proc/1/fd/1; sleep 1"
@@ -99,8 +104,11 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
             out["readinessProbe"] = {"exec": {"command": ["test", "-f", READY_FILE]},
                                      "periodSeconds": 1, "failureThreshold": 1}
         if c.behaviour.liveness is not None:
+            # initialDelaySeconds 1: until the first probe the kubelet holds its initial
+            # result (Success), which a correct kubelet must not act on.
             out["livenessProbe"] = {"exec": {"command": LIVENESS_COMMAND},
-                                    "periodSeconds": 1, "failureThreshold": 1}
+                                    "initialDelaySeconds": 1, "periodSeconds": 1,
+                                    "failureThreshold": 1}
         return out
 
     spec = {"restartPolicy": pod.restart_policy,

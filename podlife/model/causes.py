@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from podlife.core.timeline import Event
 from podlife.model import rules
+from podlife.model.ordering import at_offset, first_start
 from podlife.model.pod import LIVENESS_FAILS, STARTUP_READY, Container, Pod, Run
 from podlife.model.verdict import Violation
 
@@ -99,17 +100,15 @@ def sigterm_has_a_cause(pod: Pod) -> Iterator[Violation]:
     observed; a pod the kubelet ended itself says so in status.reason and is not judged)."""
     if (pod.status or {}).get("reason"):
         return
-    starts = [run.started.sort_key() for runs in pod.runs.values() for run in runs]
-    origin = min(starts, default=0)
+    origin = first_start(pod)
     for container in pod.containers:
         for run in pod.runs.get(container.name) or []:
             signal = run.first("sigterm")
             if signal is None or cause_of(pod, container, run, signal) is not None:
                 continue
-            at = f"{(signal.sort_key() - origin) / 1e9:+.3f}s"
             yield Violation(rules.SIGTERM_ONLY_WITH_A_CAUSE, pod.name,
                             f"{container.name} to run on: no deletion, no failed probe of "
                             "its own, and the pod had not ended "
                             f"(restartPolicy {pod.restart_policy})",
-                            f"{container.name} got SIGTERM at {at}, in its run started at "
-                            f"{(run.started.sort_key() - origin) / 1e9:+.3f}s")
+                            f"{container.name} got SIGTERM at {at_offset(signal, origin)}, "
+                            f"in its run started at {at_offset(run.started, origin)}")

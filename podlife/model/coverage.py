@@ -32,6 +32,22 @@ def _scheduling_tags(pod: GenPod) -> set[str]:
     return tags
 
 
+def _own_policy_tags(pod: GenPod, phase: str | None) -> set[str]:
+    """Apps with a restart policy of their own that exit: restarted or not by it, by a
+    rule that matches or one that does not; a pod under Always that completes anyway."""
+    found = set()
+    for app in pod.of_kind("app"):
+        code = app.behaviour.exits_with
+        if app.restart_policy is None or code is None:
+            continue
+        found.add(f"own-policy:{'restarts' if pod.restarts(app, code) else 'stops'}")
+        if app.restart_on:
+            found.add(f"restart-rule:{'matches' if code in app.restart_on else 'misses'}")
+    if found and pod.restart_policy == "Always" and phase in ("Succeeded", "Failed"):
+        found.add("own-policy:always-pod-completes")
+    return found
+
+
 def tags(pod: GenPod) -> frozenset[str]:
     """The behaviours a correct cluster shows with this pod, by the model's prediction."""
     if not pod.fits():
@@ -50,6 +66,7 @@ def tags(pod: GenPod) -> frozenset[str]:
             isinstance(c.behaviour.readiness, float) for c in pod.containers
             if c.name in prediction.ready):
         found.add("readiness-passes-late")
+    found |= _own_policy_tags(pod, prediction.phase)
     kinds = {c.name: c.kind for c in pod.containers}
     found |= {f"liveness-fails:{kinds[name]}" for name in prediction.killed_by_liveness}
     if prediction.phase == "Running" and any(c.behaviour.liveness == LIVES

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podlife.model.requests import effective_request
+from podlife.model.restarts import RestartRule, restarts_after_exit
 
 #: The resource name the model counts widgets in (the cluster's is unique per pod).
 WIDGET = "widgets"
@@ -52,6 +53,13 @@ class GenContainer:
     cpu_m: int = 10
     #: Widgets it asks for: an extended resource of the pod's own (requests == limits).
     widgets: int = 0
+    #: An app's own restartPolicy (where the cluster has container restart rules), and
+    #: the exit codes on which its one restartPolicyRules entry restarts it.
+    restart_policy: str | None = None
+    restart_on: tuple[int, ...] = ()
+
+    def rules(self) -> tuple[RestartRule, ...]:
+        return (RestartRule("Restart", "In", self.restart_on),) if self.restart_on else ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,18 @@ class GenPod:
     def of_kind(self, *kinds: str) -> list[GenContainer]:
         return [c for c in self.containers if c.kind in kinds]
 
+    def restarts(self, container: GenContainer, exit_code: int) -> bool:
+        """Whether the container, exited with the code, is started again (an init
+        container only when it failed and the pod's policy is not Never)."""
+        if container.kind == "init":
+            return exit_code != 0 and self.restart_policy != "Never"
+        return restarts_after_exit(self.restart_policy, container.restart_policy,
+                                   container.rules(), exit_code)
+
+    def policy_of(self, container: GenContainer) -> str:
+        """The restart policy that applies to the container: its own, else the pod's."""
+        return container.restart_policy or self.restart_policy
+
     def describe(self) -> str:
         """One line: the shape a human reads in a failure (and a shrunk example)."""
         parts = []
@@ -119,6 +139,9 @@ class GenPod:
                 probe += (", livenessProbe passes" if b.liveness == LIVES
                           else f", livenessProbe fails after {b.liveness:g}s")
             widgets = "" if self.capacity is None else f", {c.widgets} widgets"
+            if c.restart_policy is not None:
+                widgets += f", own restartPolicy {c.restart_policy}"
+                widgets += "".join(f", restarts on exit {code}" for code in c.restart_on)
             parts.append(f"{c.kind}:{c.name}({does} after {b.after_s:g}s{probe}, "
                          f"on SIGTERM {b.on_term}{widgets})")
         deleted = ("" if self.delete_after_s is None
@@ -179,10 +202,9 @@ class Prediction:
 
 
 def _runs_once(pod: GenPod, exits: list[tuple[str, int | None]]) -> tuple[str, ...]:
-    kinds = {c.name: c.kind for c in pod.containers}
+    by_name = {c.name: c for c in pod.containers}
     return tuple(name for name, code in exits
-                 if pod.restart_policy == "Never" or (code == 0 and (
-                     kinds[name] == "init" or pod.restart_policy == "OnFailure")))
+                 if code is not None and not pod.restarts(by_name[name], code))
 
 
 def predict(pod: GenPod) -> Prediction:
@@ -234,15 +256,11 @@ def predict(pod: GenPod) -> Prediction:
               if a.behaviour.exits_with is not None]
     serving = any(a.behaviour.exits_with is None for a in apps)
     failed = any(a.behaviour.exits_with not in (None, 0) for a in apps)
-    if pod.restart_policy == "Always" or serving:
-        phase = "Running"
-    elif pod.restart_policy == "OnFailure" and failed:
-        phase = "Running"  # the failed ones are restarted, with back-off, for ever
-    else:
-        phase = "Failed" if failed else "Succeeded"
-    retried = tuple(a.name for a in apps if a.behaviour.exits_with is not None and (
-        pod.restart_policy == "Always"
-        or (pod.restart_policy == "OnFailure" and a.behaviour.exits_with != 0)))
+    # Restarted, with back-off, for ever: by the pod's policy, or the app's own (getPhase:
+    # an app stopped but restartable keeps the pod Running, v1.37.2).
+    retried = tuple(a.name for a in apps if a.behaviour.exits_with is not None
+                    and pod.restarts(a, a.behaviour.exits_with))
+    phase = "Running" if serving or retried else "Failed" if failed else "Succeeded"
     # Serving containers of a pod that stays Running: ready as their readiness
     # probes say (docs: pod-lifecycle, 'Container probes'; kubelet: prober_manager.go
     # UpdatePodStatus, ready only on a readiness result of Success, or with no probe).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from podlife.core.timeline import Timeline
-from podlife.model import causes, ordering, rules, status
+from podlife.model import causes, ordering, reruns, rules, status
 from podlife.model.backoff import BackOff
 from podlife.model.pod import Pod, from_api
 from podlife.model.rules import Rule
@@ -21,7 +21,7 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.SIDECAR_STOPS_AFTER_APPS, rules.SIDECARS_STOP_IN_REVERSE),
      ordering.sidecars_stop_in_order, True),
     ((rules.NO_RESTART_UNDER_NEVER, rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE),
-     ordering.restarts_follow_policy, True),
+     reruns.restarts_follow_policy, True),
     ((rules.EXIT_CODE_AS_REPORTED,), status.exit_code_as_reported, True),
     ((rules.RESTART_COUNT_COVERS_RUNS,), status.restart_count_covers_runs, True),
     ((rules.SUCCEEDED_MEANS_APPS_SUCCEEDED,), status.succeeded_means_apps_exited_0, False),
@@ -30,12 +30,13 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.SIDECAR_STARTUP_GATES_LATER,), ordering.sidecar_startup_gates_later, True),
     ((rules.SIDECAR_PRESTOP_AT_TERMINATION,), ordering.sidecar_prestop_at_termination, True),
     ((rules.DELETION_WITHIN_GRACE,), status.deletion_within_grace, False),
-    ((rules.RESTART_WAITS_FOR_BACKOFF,), ordering.restarts_wait_for_backoff, True),
+    ((rules.RESTART_WAITS_FOR_BACKOFF,), reruns.restarts_wait_for_backoff, True),
     ((rules.SANDBOX_READY_WHILE_RUNNING, rules.SANDBOX_CONDITION_REPORTED),
      status.sandbox_ready_while_running, False),
     ((rules.READY_ONLY_ONCE_PROBE_PASSES,), status.never_ready_without_its_file, False),
     ((rules.READY_ONLY_ONCE_PROBE_PASSES,), ordering.ready_only_after_its_file, True),
     ((rules.SIGTERM_ONLY_WITH_A_CAUSE,), causes.sigterm_has_a_cause, True),
+    ((rules.RESTART_FOLLOWS_OWN_POLICY,), reruns.restarts_follow_own_policy, True),
 )
 #: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
 NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})

@@ -1,9 +1,9 @@
 """Rules over the timeline: in which order containers may start, and stop while the pod
-terminates. Every comparison is on the runtime's ns timestamps, and a tie is no order."""
+terminates. Every comparison is on the runtime's ns timestamps, and a tie is no order.
+(When a container may run again is in podlife.model.reruns.)"""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 from podlife.core.timeline import Event
@@ -18,21 +18,18 @@ from podlife.model.pod import (
 )
 from podlife.model.verdict import Violation
 
-#: Seconds a restart may come earlier than its back-off allows, as measured: the exit is
-#: the script's `exiting` line, written before the runtime's finishedAt the kubelet counts
-#: from, and the start its `starting` line, written after the start; the margin covers
-#: the log timestamps of one host clock, never the back-off itself.
-BACKOFF_MARGIN_S = 0.5
 #: Seconds before the grace period's end from which a kubelet may stop waiting for the
 #: termination order (its timers and the signal's delivery; measured spread well under 1 s).
 GRACE_MARGIN_S = 2.0
 
 
-def _at(event: Event, origin: int) -> str:
+def at_offset(event: Event, origin: int) -> str:
+    """The event's time as seconds after `origin` (ns), as the failure messages show it."""
     return f"{(event.sort_key() - origin) / 1e9:+.3f}s"
 
 
-def _origin(pod: Pod) -> int:
+def first_start(pod: Pod) -> int:
+    """The ns time of the pod's first container start seen: the origin of the messages."""
     starts = [run.started.sort_key() for runs in pod.runs.values() for run in runs]
     return min(starts, default=0)
 
@@ -44,7 +41,7 @@ def _first_success(runs: list[Run]) -> Event | None:
 def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
     """Each later container's first start comes after the init container's first exit 0;
     under Never, an init container that failed means nothing after it starts."""
-    origin = _origin(pod)
+    origin = first_start(pod)
     for init in pod.of_kind("init"):
         if not pod.first_run_seen(init):
             continue  # an earlier run, unseen, may have exited 0 before
@@ -56,8 +53,8 @@ def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
             if success is not None and start.sort_key() <= success.sort_key():
                 yield Violation(rules.INIT_RUNS_TO_COMPLETION_FIRST, pod.name,
                                 f"{later.name} to start after {init.name} exited 0 "
-                                f"(at {_at(success, origin)})",
-                                f"{later.name} started at {_at(start, origin)}")
+                                f"(at {at_offset(success, origin)})",
+                                f"{later.name} started at {at_offset(start, origin)}")
             elif (success is None and pod.restart_policy == "Never"
                   and not init.own_restart_policy and pod.runs[init.name]
                   and pod.runs[init.name][-1].exit_code not in (None, 0)):
@@ -65,11 +62,11 @@ def init_completes_before_next(pod: Pod) -> Iterator[Violation]:
                 yield Violation(rules.INIT_RUNS_TO_COMPLETION_FIRST, pod.name,
                                 f"nothing after {init.name} to start: it exited "
                                 f"{failed.exit_code} under restartPolicy Never",
-                                f"{later.name} started at {_at(start, origin)}")
+                                f"{later.name} started at {at_offset(start, origin)}")
 
 
 def sidecar_starts_before_later(pod: Pod) -> Iterator[Violation]:
-    origin = _origin(pod)
+    origin = first_start(pod)
     for sidecar in pod.of_kind("sidecar"):
         if not pod.runs[sidecar.name] or not pod.first_run_seen(sidecar):
             continue  # its first start is unknown: an unseen run came before
@@ -79,15 +76,15 @@ def sidecar_starts_before_later(pod: Pod) -> Iterator[Violation]:
             if runs and runs[0].started.sort_key() <= first.sort_key():
                 yield Violation(rules.SIDECAR_STARTS_BEFORE_LATER, pod.name,
                                 f"{later.name} to start after sidecar {sidecar.name} "
-                                f"(at {_at(first, origin)})",
-                                f"{later.name} started at {_at(runs[0].started, origin)}")
+                                f"(at {at_offset(first, origin)})",
+                                f"{later.name} started at {at_offset(runs[0].started, origin)}")
 
 
 def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
     """A sidecar whose script reports `startup-ready` just before its startupProbe can
     pass: no container after it starts before the first such report (none at all, if no
     run of it got that far)."""
-    origin = _origin(pod)
+    origin = first_start(pod)
     for sidecar in pod.of_kind("sidecar"):
         if not (sidecar.reports_startup and pod.runs[sidecar.name]
                 and pod.first_run_seen(sidecar)):
@@ -100,11 +97,11 @@ def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
                             and runs[0].started.sort_key() > ready.sort_key()):
                 continue
             when = ("it never did" if ready is None
-                    else f"it reported {STARTUP_READY} at {_at(ready, origin)}")
+                    else f"it reported {STARTUP_READY} at {at_offset(ready, origin)}")
             yield Violation(rules.SIDECAR_STARTUP_GATES_LATER, pod.name,
                             f"{later.name} to start only after sidecar {sidecar.name}'s "
                             f"startupProbe could pass ({when})",
-                            f"{later.name} started at {_at(runs[0].started, origin)}")
+                            f"{later.name} started at {at_offset(runs[0].started, origin)}")
 
 
 def _probe_kill(container: Container, run: Run, signal: Event) -> bool:
@@ -180,7 +177,7 @@ def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
     began = _termination(pod)
     if began is None:
         return
-    origin = _origin(pod)
+    origin = first_start(pod)
     deadline = began + int((pod.grace_s - GRACE_MARGIN_S) * 1e9)
     sidecars = pod.of_kind("sidecar")
     for index, sidecar in enumerate(sidecars):
@@ -190,22 +187,22 @@ def sidecars_stop_in_order(pod: Pod) -> Iterator[Violation]:
                 yield Violation(rules.SIDECAR_STOPS_AFTER_APPS, pod.name,
                                 f"sidecar {sidecar.name} to get SIGTERM after {app.name} "
                                 f"stopped (it got SIGTERM or exited at "
-                                f"{_at(found[1], origin)}, and was still stopping)",
-                                f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
+                                f"{at_offset(found[1], origin)}, and was still stopping)",
+                                f"{sidecar.name} got SIGTERM at {at_offset(found[0], origin)}")
         for later in sidecars[index + 1:]:
             found = _signalled_while_stopping(pod, sidecar, later, deadline)
             if found:
                 yield Violation(rules.SIDECARS_STOP_IN_REVERSE, pod.name,
                                 f"sidecar {sidecar.name} to get SIGTERM after the later "
                                 f"sidecar {later.name} stopped (it got SIGTERM or exited at "
-                                f"{_at(found[1], origin)}, and was still stopping)",
-                                f"{sidecar.name} got SIGTERM at {_at(found[0], origin)}")
+                                f"{at_offset(found[1], origin)}, and was still stopping)",
+                                f"{sidecar.name} got SIGTERM at {at_offset(found[0], origin)}")
 
 
 def sidecar_prestop_at_termination(pod: Pod) -> Iterator[Violation]:
     """Each hook starts as the termination begins; an app with a hook gets SIGTERM only
     after its own hook, so a sidecar's hook (last run) must come before that SIGTERM."""
-    origin = _origin(pod)
+    origin = first_start(pod)
     for sidecar in pod.of_kind("sidecar"):
         runs = pod.runs[sidecar.name]
         if not (runs and sidecar.reports_prestop):
@@ -221,70 +218,18 @@ def sidecar_prestop_at_termination(pod: Pod) -> Iterator[Violation]:
             if hook is not None and hook.sort_key() >= signal.sort_key():
                 yield Violation(rules.SIDECAR_PRESTOP_AT_TERMINATION, pod.name,
                                 f"sidecar {sidecar.name}'s preStop hook to start before "
-                                f"{app.name} got SIGTERM (at {_at(signal, origin)}), after "
+                                f"{app.name} got SIGTERM (at {at_offset(signal, origin)}), after "
                                 "its own hook", f"{sidecar.name}'s hook started at "
-                                f"{_at(hook, origin)}")
+                                f"{at_offset(hook, origin)}")
             elif (hook is None and own_signal is not None
                   and own_signal.sort_key() > app_hook.sort_key()):
                 # Its log was read past its own SIGTERM, so a hook that had started
                 # would be there: the kubelet skipped it (no grace left at its turn).
                 yield Violation(rules.SIDECAR_PRESTOP_AT_TERMINATION, pod.name,
                                 f"sidecar {sidecar.name}'s preStop hook to start before "
-                                f"{app.name} got SIGTERM (at {_at(signal, origin)}), after "
+                                f"{app.name} got SIGTERM (at {at_offset(signal, origin)}), after "
                                 "its own hook", f"{sidecar.name}'s hook never started; it "
-                                f"got SIGTERM at {_at(own_signal, origin)}")
-
-
-def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
-    """Never: a regular container runs once. OnFailure: not again after exiting 0."""
-    origin = _origin(pod)
-    for container in pod.of_kind("init", "app"):
-        runs = pod.runs[container.name]
-        if container.own_restart_policy or len(runs) < 2:
-            continue
-        if pod.restart_policy == "Never":
-            yield Violation(rules.NO_RESTART_UNDER_NEVER, pod.name,
-                            f"{container.name} to run once (restartPolicy Never)",
-                            f"{len(runs)} runs, the second started at "
-                            f"{_at(runs[1].started, origin)}")
-        elif pod.restart_policy == "OnFailure":
-            for before, after in itertools.pairwise(runs):
-                # A run stopped by its failed probe is restarted whatever its exit code
-                # (computePodActions: restart unless the policy is Never).
-                if before.exit_code == 0 and before.first("sigterm") is None:
-                    yield Violation(rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
-                                    pod.name, f"{container.name} not to start again after "
-                                    f"exiting 0 (at {_at(before.exited, origin)})",
-                                    f"it started again at {_at(after.started, origin)}")
-                    break
-
-
-def restarts_wait_for_backoff(pod: Pod) -> Iterator[Violation]:
-    """Each restart that follows an exit the container reported comes no sooner than its
-    back-off allows (judged only where the kubelet's back-off is known)."""
-    if pod.backoff is None:
-        return
-    origin = _origin(pod)
-    for container in pod.containers:
-        runs, offset = pod.runs[container.name], pod.run_offset(container)
-        for index, (before, after) in enumerate(itertools.pairwise(runs), start=offset + 1):
-            exited = before.exited
-            if exited is None:
-                continue  # killed, or its exit unseen: when it ended is not known
-            if before.first("sigterm") is not None:
-                # Stopped, not exited on its own: a liveness kill restarts it in the same
-                # sync, with the back-off counted from the instance before (doBackOff
-                # finds the last *exited* one, and this one was running when it looked).
-                continue
-            wait = pod.backoff.before_run(index)
-            gap = (after.started.sort_key() - exited.sort_key()) / 1e9
-            if gap < wait - BACKOFF_MARGIN_S:
-                yield Violation(rules.RESTART_WAITS_FOR_BACKOFF, pod.name,
-                                f"run {index + 1} of {container.name} to start {wait:g} s or "
-                                f"more after run {index} exited (at {_at(exited, origin)}; "
-                                f"back-off {pod.backoff.describe()})",
-                                f"it started at {_at(after.started, origin)}, {gap:.2f} s "
-                                "after that exit")
+                                f"got SIGTERM at {at_offset(own_signal, origin)}")
 
 
 def ready_only_after_its_file(pod: Pod) -> Iterator[Violation]:
@@ -304,5 +249,5 @@ def ready_only_after_its_file(pod: Pod) -> Iterator[Violation]:
             yield Violation(rules.READY_ONLY_ONCE_PROBE_PASSES, pod.name,
                             f"{container.name} ready only after its script made the file "
                             "its readinessProbe tests", f"{container.name} ready=True, its "
-                            f"run started at {_at(runs[-1].started, _origin(pod))} reported "
-                            f"no {READY_FILE_MADE}")
+                            f"run started at {at_offset(runs[-1].started, first_start(pod))} "
+                            f"reported no {READY_FILE_MADE}")

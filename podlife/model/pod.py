@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from podlife.core.timeline import MARKER, Event, Timeline, parse_timestamp
 from podlife.model.backoff import BackOff
+from podlife.model.restarts import RestartRule, rules_of
 
 #: The default terminationGracePeriodSeconds (the API server fills it in when absent).
 DEFAULT_GRACE_S = 30
@@ -37,6 +38,10 @@ class Container:
     #: reported LIVENESS_FAILS and made NOT_LIVE_FILE): another one may fail at any time.
     liveness_probe: bool = False
     podlife_liveness: bool = False
+    #: A regular container's own restartPolicy and restartPolicyRules (1.35+; None and
+    #: () when it has none, and for a native sidecar, whose Always makes it one).
+    restart_policy: str | None = None
+    restart_rules: tuple[RestartRule, ...] = ()
 
 
 @dataclass
@@ -191,7 +196,9 @@ def _reports_startup(container: dict) -> bool:
 
 
 def _container(c: dict, index: int, kind: str, own_restart_policy: bool) -> Container:
+    own = None if kind == "sidecar" else c.get("restartPolicy")
     return Container(c["name"], index, kind, _instrumented(c),
+                     restart_policy=own, restart_rules=rules_of(c),
                      own_restart_policy=own_restart_policy,
                      startup_probe=bool(c.get("startupProbe")),
                      reports_startup=_reports_startup(c),

@@ -180,6 +180,18 @@ SIGTERM_ONLY_WITH_A_CAUSE = Rule(
     "restarted: KillPod) and kuberuntime_container.go computeInitContainerActions (the "
     "same for restartable init containers) (v1.28.15 to v1.37.2)")
 
+RESTART_FOLLOWS_OWN_POLICY = Rule(
+    "restart-follows-own-policy",
+    "a regular container with a restartPolicy of its own runs again only when that says "
+    "so: after an exit, a matching restartPolicyRules entry with action Restart, else its "
+    "own policy (Always; OnFailure after a non-zero code; Never not); after a kill by its "
+    "own probe, unless its own policy is Never",
+    "KEP-5307 'Container restart rules'; docs: concepts/workloads/pods/pod-lifecycle, "
+    "'Container restart policy'; pkg/api/v1/pod/util.go ContainerShouldRestart and "
+    "FindMatchingContainerRestartRule, kubelet: kuberuntime_manager.go computePodActions "
+    "(v1.37.2); kube_features.go ContainerRestartRules (alpha 1.34, beta and on from 1.35)",
+    since=35)
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
@@ -187,5 +199,5 @@ RULES: tuple[Rule, ...] = (
     INITIALIZED_ONCE_APPS_STARTED, RESTART_COUNT_COVERS_RUNS, SIDECAR_STARTUP_GATES_LATER,
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
     RESTART_WAITS_FOR_BACKOFF, SANDBOX_READY_WHILE_RUNNING, SANDBOX_CONDITION_REPORTED,
-    READY_ONLY_ONCE_PROBE_PASSES, SIGTERM_ONLY_WITH_A_CAUSE,
+    READY_ONLY_ONCE_PROBE_PASSES, SIGTERM_ONLY_WITH_A_CAUSE, RESTART_FOLLOWS_OWN_POLICY,
 )

@@ -7,7 +7,9 @@ passes, or one that fails after a delay (on sidecars, and on apps the policy res
 pods left to settle, without a preStop hook), sidecars with or without a startupProbe
 that passes after a delay, or that exit on their own, small CPU requests, a grace period of 1-4 s
 (short, so the suite stays quick), and left alone until the pod settles or deleted at a
-random point. One pod in five is a Job's template instead (OnFailure or Never, apps that
+random point; one app in twelve (bare pods, clusters with container restart rules) with a
+restartPolicy of its own, half of those with a rule restarting it on exit code 0, 1 or 3.
+One pod in five is a Job's template instead (OnFailure or Never, apps that
 exit, sidecars that serve, backoffLimit 0 or 1, under Never half with a podFailurePolicy
 that fails the Job on exit code 3). One other pod in four asks for widgets (an extended
 resource of its own: 0-4 per init container, so that an init container with the sidecars
@@ -80,7 +82,7 @@ def _liveness_that_can_fail(pod: GenPod) -> GenPod:
     read as the pod's); elsewhere it becomes one that passes."""
     def kept(c: GenContainer) -> bool:
         return (pod.delete_after_s is None and not c.behaviour.prestop
-                and (c.kind == "sidecar" or pod.restart_policy != "Never"))
+                and (c.kind == "sidecar" or pod.policy_of(c) != "Never"))
     return replace(pod, containers=tuple(
         c if not c.behaviour.fails_liveness or kept(c)
         else replace(c, behaviour=replace(c.behaviour, liveness=LIVES))
@@ -94,11 +96,25 @@ def job_specs(restart_policy: str) -> st.SearchStrategy[JobSpec]:
 
 
 @st.composite
+def own_restart_policies(draw: st.DrawFn, app: GenContainer) -> GenContainer:
+    """One app in twelve gets a restartPolicy of its own (few, so that the fixed set keeps
+    most of its pods on clusters without container restart rules), and then half of those
+    a rule that restarts it on exit code 0, 1 or 3 (which it may or may not exit with)."""
+    policy = draw(st.sampled_from((None,) * 33 + ("Always", "OnFailure", "Never")))
+    if policy is None:
+        return app
+    codes = draw(st.sampled_from(((), (), (), (0,), (1,), (3,))))
+    return replace(app, restart_policy=policy, restart_on=codes)
+
+
+@st.composite
 def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True,
-             jobs: bool = True) -> GenPod:
+             jobs: bool = True, container_restarts: bool = True) -> GenPod:
     """A pod of the grammar; without `sidecars` (a cluster lacking them) no native ones,
-    without `widgets` (no leave to change a node) none of those. With `jobs`, one pod in
-    five is a Job's template (left alone until the Job ends: no deletion, no widgets)."""
+    without `widgets` (no leave to change a node) none of those, without
+    `container_restarts` (a cluster before 1.35, or with the gate off) no app with a
+    restart policy of its own. With `jobs`, one pod in five is a Job's template (left
+    alone until the Job ends: no deletion, no widgets, no policy of an app's own)."""
     roles = ("init", "sidecar") if sidecars else ("init",)
     kinds = draw(st.lists(st.sampled_from(roles), max_size=4).filter(
         lambda k: k.count("sidecar") <= 3))
@@ -114,6 +130,9 @@ def gen_pods(draw: st.DrawFn, sidecars: bool = True, widgets: bool = True,
         policy = draw(st.sampled_from(JOB_RESTART_POLICIES))
         return GenPod(containers, policy, draw(st.integers(1, 3)),
                       job=draw(job_specs(policy)))
+    if container_restarts:
+        containers = tuple(draw(own_restart_policies(c)) if c.kind == "app" else c
+                           for c in containers)
     pod = _liveness_that_can_fail(GenPod(
         containers, draw(st.sampled_from(RESTART_POLICIES)), draw(st.sampled_from(GRACE_S)),
         draw(st.sampled_from(DELETE_AFTER))))
