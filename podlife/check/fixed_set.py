@@ -16,13 +16,13 @@ from pathlib import Path
 import hypothesis
 
 from podlife.core import flock, paths
-from podlife.model import coverage, generated, jobs, strategies
+from podlife.model import coverage, generated, jobs, restarts, strategies
 from podlife.model.generated import Behaviour, GenContainer, GenPod, JobSpec
 
 
 def _key(count: int) -> str:
     digest = hashlib.sha256(f"{count} {hypothesis.__version__}".encode())
-    for module in (strategies, generated, coverage, jobs):
+    for module in (strategies, generated, coverage, jobs, restarts):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 
@@ -30,7 +30,8 @@ def _key(count: int) -> str:
 def _load(data: list[dict]) -> list[GenPod]:
     pods = []
     for pod in data:
-        containers = tuple(GenContainer(**{**c, "behaviour": Behaviour(**c["behaviour"])})
+        containers = tuple(GenContainer(**{**c, "behaviour": Behaviour(**c["behaviour"]),
+                                           "restart_on": tuple(c.get("restart_on") or ())})
                            for c in pod["containers"])
         job = None if pod.get("job") is None else JobSpec(**pod["job"])
         pods.append(GenPod(**{**pod, "containers": containers, "job": job}))

@@ -67,6 +67,12 @@ def tags(pod: GenPod) -> frozenset[str]:
             if c.name in prediction.ready):
         found.add("readiness-passes-late")
     found |= _own_policy_tags(pod, prediction.phase)
+    if (pod.delete_after_s is None and prediction.phase is not None
+            and _serving(pod, "app") and any(a.behaviour.exits_with not in (None, 0)
+                                             for a in pod.of_kind("app"))):
+        # The others run on, whatever happens to the failed one (a pod under Never is not
+        # stopped: it ends only when every app has).
+        found.add(f"app-fails-beside-a-server:{pod.restart_policy}")
     kinds = {c.name: c.kind for c in pod.containers}
     found |= {f"liveness-fails:{kinds[name]}" for name in prediction.killed_by_liveness}
     if prediction.phase == "Running" and any(c.behaviour.liveness == LIVES

@@ -47,7 +47,7 @@ short = st.sampled_from((0.0, 0.3, 1.0))
 READINESS = (None, None, None, 0.5, 1.0, NEVER)
 #: A serving container's livenessProbe: none (mostly), one that passes, or one its script
 #: makes fail after a delay (see _liveness_that_can_fail for where that is kept).
-LIVENESS = (None, None, None, LIVES, 0.5, 1.0)
+LIVENESS = (None, None, None, None, LIVES, LIVES, 0.5, 1.0)
 #: Seconds after the first container's start at which a pod is deleted (None: not before
 #: it settles); three in five pods are left to settle, as the phase predictions need.
 DELETE_AFTER = (None, None, None, 0.5, 2.0)

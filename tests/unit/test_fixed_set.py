@@ -30,7 +30,9 @@ def test_the_fixed_set_covers_every_tagged_behaviour(tmp_path: Path,
                 "succeeded-with-a-sidecar-stopping-non-0", "failed-although-one-exited-0",
                 "job:Failed:PodFailurePolicy:Never", "job-pod-replaced",
                 "job:Failed:BackoffLimitExceeded:OnFailure", "job-with-sidecars:Complete",
-                "readiness-never-passes", "readiness-passes-late", "stop:sidecars-in-reverse"):
+                "readiness-never-passes", "readiness-passes-late", "stop:sidecars-in-reverse",
+                "liveness-passes", "liveness-fails:sidecar", "liveness-fails:app",
+                "app-fails-beside-a-server:Never", "own-policy:stops", "restart-rule:matches"):
         assert tag in covered
 
 
