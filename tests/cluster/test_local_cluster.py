@@ -486,6 +486,9 @@ def test_a_cluster_whose_processes_all_died_is_cleared_by_the_next_up_of_its_nam
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.2)
         assert not tree.pids(), "every process of the cluster should be gone"
+        status = podlife("cluster", "status", "--output", "json")
+        health = {row["name"]: row["health"] for row in json.loads(status.stdout)}
+        assert health["ci-dead"].startswith("dead: no process of it runs"), health
         again = podlife("cluster", "up", "--name", "ci-dead")
         assert again.returncode == 0, again.stderr
         said = again.stdout + again.stderr

@@ -79,7 +79,15 @@ def cluster_states() -> list[ClusterState]:
                 running, health = {}, f"unreadable: {exc}"
             else:
                 down = [component for component, ok in running.items() if not ok]
-                health = "healthy" if running and not down else f"down: {', '.join(down)}"
+                if running and not down:
+                    health = "healthy"
+                elif running and len(down) == len(running):
+                    # Not one process runs (the machine restarted, or all were killed at
+                    # once): nothing of it can serve again; `cluster up` clears it.
+                    health = (f"dead: no process of it runs; `podlife cluster down --name "
+                              f"{name}` removes it, or `cluster up --name {name}` replaces it")
+                else:
+                    health = f"down: {', '.join(down)}"
         gates = describe(record.get("feature_gates") or {}, record.get("component_gates") or {})
         kubelet = str(record.get("kubelet_version") or version)
         rows.append(ClusterState(name, version, server, health, gates, kubeconfig,
