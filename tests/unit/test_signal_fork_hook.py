@@ -54,3 +54,25 @@ def test_a_signal_during_a_shielded_teardown_waits_until_it_has_finished() -> No
             done.append("teardown finished")
         done.append("never: the interrupt is raised as the block ends")
     assert done == ["teardown finished"]
+
+
+def test_a_signal_during_a_kind_clusters_deletion_waits_until_it_has_finished(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """kind's delete (node containers, then podlife's dockerd) runs shielded like a local
+    cluster's teardown: cut short, the engine would be left running."""
+    import contextlib
+
+    from podlife.cluster.kind import cluster, engine
+
+    done = []
+
+    def deleting(name: str) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+        done.append(f"{name} deleted, engine stopped")
+
+    monkeypatch.setattr(cluster, "_delete", deleting)
+    monkeypatch.setattr(engine, "locked", contextlib.nullcontext)
+    with signals.interrupt_on_termination(), pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        cluster.delete("k")
+    assert done == ["k deleted, engine stopped"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from podlife.cluster.kind import binary, boot, config, engine, network, node_image
 from podlife.core import paths
 from podlife.core.errors import PodlifeError
+from podlife.core.signals import shielded
 from podlife.core.versions import KubeVersion
 
 
@@ -80,8 +81,10 @@ def up(name: str, version: KubeVersion, say: Callable[[str], None] = print,
 
 
 def delete(name: str) -> None:
-    """Delete the cluster; stop the engine when no podlife kind cluster is left."""
-    with engine.locked():
+    """Delete the cluster; stop the engine when no podlife kind cluster is left. A signal
+    that comes meanwhile waits until it is done (signals.shielded): cut short, the node
+    containers or podlife's own dockerd would be left running."""
+    with shielded(), engine.locked():
         _delete(name)
 
 
