@@ -17,6 +17,7 @@ from podlife.core.timeline import Event
 from podlife.model import rules
 from podlife.model.ordering import at_offset, first_start
 from podlife.model.pod import LIVENESS_FAILS, STARTUP_READY, Container, Pod, Run
+from podlife.model.restarts import restarts_after_exit, restarts_after_kill
 from podlife.model.verdict import Violation
 
 
@@ -48,11 +49,10 @@ def _terminated_in_status(pod: Pod, container: Container) -> bool:
 
 def _apps_done(pod: Pod, signal: Event) -> bool:
     """Every app is done for good by the signal, so the kubelet stops the pod's sidecars:
-    under Never each app's last run exited before it, under OnFailure exited 0; never
-    under Always (what exits is restarted). An app whose last exit was not seen (killed,
-    or unobserved) but is terminated in the status may have been done: not judged."""
-    if pod.restart_policy == "Always":
-        return False
+    each app's last run ended before it and the restart decision (the pod's policy, or the
+    app's own and its rules) does not start it again. An app whose last exit was not seen
+    (killed, or unobserved) but is terminated in the status may have been done: not
+    judged."""
     known = {c.name for c in pod.containers}
     if any(entry.get("name") not in known
            for entry in (pod.status or {}).get("containerStatuses") or []):
@@ -63,11 +63,16 @@ def _apps_done(pod: Pod, signal: Event) -> bool:
             if runs and _terminated_in_status(pod, app):
                 continue
             return False
-        if not _before(runs[-1].exited, signal):
+        last = runs[-1]
+        if not _before(last.exited, signal) or last.exit_code is None:
             return False
-        if pod.restart_policy == "OnFailure" and (
-                runs[-1].exit_code != 0 or runs[-1].first("sigterm") is not None):
-            return False  # a failure, or a kill (which OnFailure restarts whatever the code)
+        if last.first("sigterm") is not None:
+            again = restarts_after_kill(pod.restart_policy, app.restart_policy)
+        else:
+            again = restarts_after_exit(pod.restart_policy, app.restart_policy,
+                                        app.restart_rules, last.exit_code)
+        if again:
+            return False
     return True
 
 

@@ -135,3 +135,17 @@ def test_an_app_whose_exit_is_unseen_but_terminated_may_have_been_done() -> None
     statuses = [status("app", exit_code=137)]
     assert RULE not in broken(judge(a_pod(policy="Never", sidecar={},
                                           app_statuses=statuses), events, 37))
+
+
+def test_a_sidecar_is_stopped_once_apps_with_their_own_never_are_done_under_always() -> None:
+    """TestPodPhaseWithContainerRestartPolicy (1.35+): a pod under Always whose apps may not
+    run again ends, so its sidecars are stopped; an app whose own rule restarts it keeps
+    the pod, and its sidecars, going."""
+    events = timeline((0, "s", "starting", ""), (1, "app", "starting", ""),
+                      (2, "app", "exiting", "3"), (2.5, "s", "sigterm", ""))
+    own_never = a_pod(policy="Always", sidecar={}, app={"restartPolicy": "Never"})
+    assert RULE not in broken(judge(own_never, events, 37))
+    ruled = a_pod(policy="Always", sidecar={}, app={"restartPolicy": "Never",
+                  "restartPolicyRules": [{"action": "Restart",
+                                          "exitCodes": {"operator": "In", "values": [3]}}]})
+    assert RULE in broken(judge(ruled, events, 37))
