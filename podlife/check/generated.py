@@ -105,10 +105,11 @@ def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> d
                                      "periodSeconds": 1, "failureThreshold": 1}
         if c.behaviour.liveness is not None:
             # initialDelaySeconds 1: until the first probe the kubelet holds its initial
-            # result (Success), which a correct kubelet must not act on.
+            # result (Success), which a correct kubelet must not act on. Three failures
+            # of 3 s at most each: an exec slowed by a loaded node is not a failure.
             out["livenessProbe"] = {"exec": {"command": LIVENESS_COMMAND},
                                     "initialDelaySeconds": 1, "periodSeconds": 1,
-                                    "failureThreshold": 1}
+                                    "timeoutSeconds": 3, "failureThreshold": 3}
         return out
 
     spec = {"restartPolicy": pod.restart_policy,
