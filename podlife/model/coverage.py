@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
-from podlife.model.generated import LIVES, GenPod, predict
+from podlife.model.generated import LIVES, GenPod, Prediction, predict
 from podlife.model.jobs import predict_job
 
 #: How many fixed pods each tag should have, where the draws offer that many.
@@ -32,18 +33,23 @@ def _scheduling_tags(pod: GenPod) -> set[str]:
     return tags
 
 
-def _own_policy_tags(pod: GenPod, phase: str | None) -> set[str]:
-    """Apps with a restart policy of their own that exit: restarted or not by it, by a
-    rule that matches or one that does not; a pod under Always that completes anyway."""
-    found = set()
+def _own_policy_tags(pod: GenPod, prediction: Prediction) -> set[str]:
+    """Apps with a restart policy of their own that start and exit: restarted or not by
+    it; by a rule that decides (it restarts what the policy alone would not) or one that
+    does not match; a pod under Always that completes anyway."""
+    found: set[str] = set()
+    if pod.delete_after_s is not None:
+        return found  # deleted before its apps may have exited: nothing decided
     for app in pod.of_kind("app"):
         code = app.behaviour.exits_with
-        if app.restart_policy is None or code is None:
+        if app.restart_policy is None or code is None or app.name not in prediction.starts:
             continue
         found.add(f"own-policy:{'restarts' if pod.restarts(app, code) else 'stops'}")
-        if app.restart_on:
-            found.add(f"restart-rule:{'matches' if code in app.restart_on else 'misses'}")
-    if found and pod.restart_policy == "Always" and phase in ("Succeeded", "Failed"):
+        if app.restart_on and code not in app.restart_on:
+            found.add("restart-rule:misses")
+        elif app.restart_on and not pod.restarts(replace(app, restart_on=()), code):
+            found.add("restart-rule:decides")
+    if found and pod.restart_policy == "Always" and prediction.phase in ("Succeeded", "Failed"):
         found.add("own-policy:always-pod-completes")
     return found
 
@@ -66,7 +72,7 @@ def tags(pod: GenPod) -> frozenset[str]:
             isinstance(c.behaviour.readiness, float) for c in pod.containers
             if c.name in prediction.ready):
         found.add("readiness-passes-late")
-    found |= _own_policy_tags(pod, prediction.phase)
+    found |= _own_policy_tags(pod, prediction)
     if (pod.delete_after_s is None and prediction.phase is not None
             and _serving(pod, "app") and any(a.behaviour.exits_with not in (None, 0)
                                              for a in pod.of_kind("app"))):

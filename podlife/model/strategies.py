@@ -7,8 +7,9 @@ passes, or one that fails after a delay (on sidecars, and on apps the policy res
 pods left to settle, without a preStop hook), sidecars with or without a startupProbe
 that passes after a delay, or that exit on their own, small CPU requests, a grace period of 1-4 s
 (short, so the suite stays quick), and left alone until the pod settles or deleted at a
-random point; one app in twelve (bare pods, clusters with container restart rules) with a
-restartPolicy of its own, half of those with a rule restarting it on exit code 0, 1 or 3.
+random point; one app in eight (bare pods, clusters with container restart rules) with a
+restartPolicy of its own, two in three of those with a rule restarting it on its own exit
+code or on another.
 One pod in five is a Job's template instead (OnFailure or Never, apps that
 exit, sidecars that serve, backoffLimit 0 or 1, under Never half with a podFailurePolicy
 that fails the Job on exit code 3). One other pod in four asks for widgets (an extended
@@ -97,13 +98,15 @@ def job_specs(restart_policy: str) -> st.SearchStrategy[JobSpec]:
 
 @st.composite
 def own_restart_policies(draw: st.DrawFn, app: GenContainer) -> GenContainer:
-    """One app in twelve gets a restartPolicy of its own (few, so that the fixed set keeps
-    most of its pods on clusters without container restart rules), and then half of those
-    a rule that restarts it on exit code 0, 1 or 3 (which it may or may not exit with)."""
-    policy = draw(st.sampled_from((None,) * 33 + ("Always", "OnFailure", "Never")))
+    """One app in eight gets a restartPolicy of its own (few, so that the fixed set keeps
+    most of its pods on clusters without container restart rules), Never as often as the
+    two others together; then two in three of those a rule that restarts it on an exit
+    code: its own one (so the rule decides) or another (so it does not match)."""
+    policy = draw(st.sampled_from((None,) * 28 + ("Always", "OnFailure", "Never", "Never")))
     if policy is None:
         return app
-    codes = draw(st.sampled_from(((), (), (), (0,), (1,), (3,))))
+    own = app.behaviour.exits_with
+    codes = draw(st.sampled_from(((), (own if own is not None else 0,), (3 if own != 3 else 1,))))
     return replace(app, restart_policy=policy, restart_on=codes)
 
 

@@ -32,7 +32,7 @@ def test_the_fixed_set_covers_every_tagged_behaviour(tmp_path: Path,
                 "job:Failed:BackoffLimitExceeded:OnFailure", "job-with-sidecars:Complete",
                 "readiness-never-passes", "readiness-passes-late", "stop:sidecars-in-reverse",
                 "liveness-passes", "liveness-fails:sidecar", "liveness-fails:app",
-                "app-fails-beside-a-server:Never", "own-policy:stops", "restart-rule:matches"):
+                "app-fails-beside-a-server:Never", "own-policy:stops", "restart-rule:decides"):
         assert tag in covered
 
 
