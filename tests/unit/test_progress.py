@@ -19,10 +19,15 @@ class Clock:
         return self.now
 
 
-def test_a_build_says_when_it_starts_beats_and_ends() -> None:
+def recording() -> tuple[list[str], Clock, LineProgress]:
+    """A LineProgress writing into a list, on a clock the test moves (30 s heartbeats)."""
     lines: list[str] = []
     clock = Clock()
-    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    return lines, clock, LineProgress(lines.append, heartbeat_s=30, clock=clock)
+
+
+def test_a_build_says_when_it_starts_beats_and_ends() -> None:
+    lines, clock, progress = recording()
     progress("kubernetes-v1.37.2", 0, 2600)
     clock.now = 10
     progress("kubernetes-v1.37.2", 100, 2600)   # within 30 s of the last line: quiet
@@ -45,9 +50,7 @@ def test_a_build_says_when_it_starts_beats_and_ends() -> None:
 def test_a_build_that_reports_every_package_done_has_ended() -> None:
     """A patched build with a warm cache recompiles 3 of 1,799 packages, then says it is
     done; no heartbeat may follow (one used to, every 30 s, with a growing ETA)."""
-    lines: list[str] = []
-    clock = Clock()
-    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    lines, clock, progress = recording()
     progress("kubernetes-v1.37.2+m", 3, 1799)
     clock.now = 20
     progress("kubernetes-v1.37.2+m", 1799, 1799)
@@ -60,9 +63,7 @@ def test_a_build_that_reports_every_package_done_has_ended() -> None:
 
 def test_builds_one_after_another_each_end_when_the_next_starts() -> None:
     """A finished build stops beating: the next one starting ends it, at its last report."""
-    lines: list[str] = []
-    clock = Clock()
-    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    lines, clock, progress = recording()
     progress("kubernetes-v1.37.2", 0, 2599)
     clock.now = 380
     progress("kubernetes-v1.37.2", 2598, 2599)
@@ -83,9 +84,7 @@ def test_builds_one_after_another_each_end_when_the_next_starts() -> None:
 
 
 def test_a_heartbeat_without_a_total_says_the_time() -> None:
-    lines: list[str] = []
-    clock = Clock()
-    progress = LineProgress(lines.append, heartbeat_s=30, clock=clock)
+    lines, clock, progress = recording()
     progress("etcd", 0, 0)
     clock.now = 45
     progress.tick()
