@@ -8,13 +8,14 @@ manifest of its files, so an interrupted or damaged build is noticed and redone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,7 +234,8 @@ def _build(spec: GoBuild, cache: BinaryCache, progress: Progress | None) -> Path
                 spec = GoBuild(**{**spec.__dict__,
                                   "replaces": _staging_replaces(workdir, version)})
         _module_files(spec, workdir)
-        _compile(spec, workdir, staged, progress)
+        with _go_scratch(workdir) as scratch:
+            _compile(spec, workdir, staged, progress, scratch)
         entry = cache.commit(spec.key, staged, {
             "module": spec.module, "version": spec.version, "toolchain": spec.toolchain,
             "build_seconds": round(time.monotonic() - started, 1),
@@ -244,9 +246,25 @@ def _build(spec: GoBuild, cache: BinaryCache, progress: Progress | None) -> Path
     return entry
 
 
-def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None) -> None:
+@contextlib.contextmanager
+def _go_scratch(workdir: Path) -> Iterator[Path]:
+    """Go's temporary work dirs (GOTMPDIR), inside the build's own dir: a go killed with
+    SIGKILL (the way an interrupted build stops it) leaves its go-build* dir here, in
+    podlife's cache, removed by the next build, instead of in the host's /tmp."""
+    scratch = workdir / "gotmp"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _compile(spec: GoBuild, workdir: Path, out: Path, progress: Progress | None,
+             scratch: Path | None = None) -> None:
     """go build every main package in one invocation, so shared packages compile once."""
     env = {**os.environ, "GOTOOLCHAIN": spec.toolchain, "GOFLAGS": "-mod=mod",
+           **({"GOTMPDIR": str(scratch)} if scratch else {}),
            "CGO_ENABLED": "1" if spec.cgo else "0",
            **({"GOMODCACHE": spec.gomodcache} if spec.gomodcache else {})}
     total = 0

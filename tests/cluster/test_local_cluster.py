@@ -542,6 +542,7 @@ def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -
     """Ctrl-C while Go compiles stops the compiler, leaves no partial cache entry, and the
     next build completes (the Go build cache makes it quick)."""
     env = {"PODLIFE_CACHE": str(tmp_path / "cache")}
+    go_work_before = set(Path("/tmp").glob("go-build*"))
     # An empty Go build cache makes sure Go is really compiling when the interrupt comes.
     cold = {**os.environ, **env, "GOCACHE": str(tmp_path / "gocache")}
     proc = subprocess.Popen([sys.executable, "-m", "podlife.cli", "build", "--version",
@@ -558,6 +559,8 @@ def test_ctrl_c_during_build_leaves_nothing_and_next_run_works(tmp_path: Path) -
     assert proc.returncode == 130, err
     assert processes_working_in(tmp_path) == [], "a compiler outlived the interrupted build"
     assert not list((tmp_path / "cache" / "bin").glob(".*partial*")), "a partial entry was left"
+    # go, stopped with SIGKILL, cannot remove its work dir: it is podlife's (GOTMPDIR).
+    assert set(Path("/tmp").glob("go-build*")) <= go_work_before, "go left its work dir in /tmp"
     again = podlife("build", "--version", versions.DEFAULT_VERSION, env=env, timeout=1800)
     assert again.returncode == 0, again.stderr
     kubelet = tmp_path / "cache" / "bin" / f"kubernetes-v{versions.DEFAULT_VERSION}" / "kubelet"
