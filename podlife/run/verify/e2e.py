@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +30,10 @@ def parse_listing(text: str) -> list[str]:
 
 
 def list_specs(binary: Path, workdir: Path) -> list[str]:
-    proc = subprocess.run([str(binary), "--list-tests"], capture_output=True, text=True,
-                          cwd=workdir, timeout=300)
+    # Its test-kuberc* dir goes to a TMPDIR removed afterwards (see run_shards).
+    with tempfile.TemporaryDirectory(prefix="e2e-list-") as scratch:
+        proc = subprocess.run([str(binary), "--list-tests"], capture_output=True, text=True,
+                              cwd=workdir, timeout=300, env={**os.environ, "TMPDIR": scratch})
     names = parse_listing(proc.stdout)
     if proc.returncode != 0 or not names:
         raise PodlifeError(f"{binary} --list-tests listed no specs (exit {proc.returncode}): "
@@ -79,6 +83,10 @@ def e2e_args(kubeconfig: Path, shard: Shard, timeout_s: float) -> list[str]:
     ]
 
 
+def _scratch(shard: Shard) -> Path:
+    return shard.dir / "tmp"
+
+
 def run_shards(binary: Path, kubeconfig: Path, shards: list[Shard],
                timeout_s: float) -> list[junit.SpecResult]:
     """Start every shard, wait for all, and return each listed spec's result.
@@ -89,9 +97,13 @@ def run_shards(binary: Path, kubeconfig: Path, shards: list[Shard],
     try:
         for shard in shards:
             shard.dir.mkdir(parents=True, exist_ok=True)
+            # e2e.test writes kubeconfig copies (test-kuberc*, with credentials) to TMPDIR
+            # and leaves them: a dir of the shard's own takes them, removed below.
+            _scratch(shard).mkdir(exist_ok=True)
             log = (shard.dir / "e2e.log").open("wb")
             shard.proc = subprocess.Popen([str(binary), *e2e_args(kubeconfig, shard, timeout_s)],
                                           stdout=log, stderr=subprocess.STDOUT, cwd=shard.dir,
+                                          env={**os.environ, "TMPDIR": str(_scratch(shard))},
                                           start_new_session=True)
             log.close()
         for shard in shards:
@@ -102,6 +114,7 @@ def run_shards(binary: Path, kubeconfig: Path, shards: list[Shard],
             if shard.proc is not None and shard.proc.poll() is None:
                 os.killpg(shard.proc.pid, signal.SIGKILL)
                 shard.proc.wait()
+            shutil.rmtree(_scratch(shard), ignore_errors=True)
     results = []
     for shard in shards:
         reported = ({r.name: r for r in junit.read(shard.junit_path)}
