@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from podlife.core.timeline import Event
 from podlife.model import rules
-from podlife.model.ordering import at_offset, first_start
-from podlife.model.pod import LIVENESS_FAILS, STARTUP_READY, Container, Pod, Run
+from podlife.model.ordering import after_deletion, at_offset, first_start, probe_kill
+from podlife.model.pod import STARTUP_READY, Container, Pod, Run
 from podlife.model.restarts import restarts_after_exit, restarts_after_kill
 from podlife.model.verdict import Violation
 
@@ -25,18 +25,12 @@ def _before(event: Event | None, signal: Event) -> bool:
     return event is not None and event.sort_key() < signal.sort_key()
 
 
-def _deleted_by_then(pod: Pod, signal: Event) -> bool:
-    """The deletion was requested by the signal (whole seconds: 1 s of slack)."""
-    requested = pod.deletion_requested()
-    return requested is not None and signal.t >= requested - 1.0
-
-
 def _own_probe_failed(container: Container, run: Run, signal: Event) -> bool:
     """Its own probe may have failed by then: podlife's liveness probe only once the run
     reported making it fail; any other liveness probe at any time; a startupProbe before
     the run reported it can pass (or, not podlife's, at any time)."""
     if container.liveness_probe and (not container.podlife_liveness
-                                     or _before(run.first(LIVENESS_FAILS), signal)):
+                                     or probe_kill(container, run, signal)):
         return True
     return container.startup_probe and not (
         container.reports_startup and _before(run.first(STARTUP_READY), signal))
@@ -91,7 +85,7 @@ def _pod_ended(pod: Pod, container: Container, signal: Event) -> bool:
 
 def cause_of(pod: Pod, container: Container, run: Run, signal: Event) -> str | None:
     """The cause the model finds for the signal, or None."""
-    if _deleted_by_then(pod, signal):
+    if after_deletion(pod, signal):
         return "the pod's deletion"
     if _own_probe_failed(container, run, signal):
         return "its own probe"

@@ -104,7 +104,7 @@ def sidecar_startup_gates_later(pod: Pod) -> Iterator[Violation]:
                             f"{later.name} started at {at_offset(runs[0].started, origin)}")
 
 
-def _probe_kill(container: Container, run: Run, signal: Event) -> bool:
+def probe_kill(container: Container, run: Run, signal: Event) -> bool:
     """The signal may be its own failed liveness probe's: podlife's probe, made to fail in
     this run before the signal (a kill just before the deletion is not told apart from the
     deletion's by the API's whole seconds, so the run is not read as the termination's)."""
@@ -117,7 +117,7 @@ def _termination_signal(pod: Pod, container: Container) -> Event | None:
     """The last run's SIGTERM, unless it may be the container's own probe's."""
     runs = pod.runs.get(container.name) or []
     signal = runs[-1].first("sigterm") if runs else None
-    if signal is None or _probe_kill(container, runs[-1], signal):
+    if signal is None or probe_kill(container, runs[-1], signal):
         return None
     return signal
 
@@ -142,7 +142,7 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
     if signal is None:
         return None
     if (other_signal is not None and signal.sort_key() < other_signal.sort_key()
-            and not _after_deletion(pod, signal)):
+            and not after_deletion(pod, signal)):
         return None  # signalled before the termination reached `other`: not this rule's
     if other_exit is None:
         # It never said it exits: known to have run on only if it was signalled and then
@@ -158,7 +158,7 @@ def _signalled_while_stopping(pod: Pod, waiter: Container, other: Container,
     return None
 
 
-def _after_deletion(pod: Pod, signal: Event) -> bool:
+def after_deletion(pod: Pod, signal: Event) -> bool:
     """The SIGTERM came once the pod's deletion was requested, so it is the deletion's (a
     signal before it, e.g. a liveness kill, is not; 1 s for the request's whole seconds)."""
     requested = pod.deletion_requested()
