@@ -96,8 +96,12 @@ def tags(pod: GenPod) -> frozenset[str]:
             found.add(f"crashing-sidecar-then-init:{pod.restart_policy}")
         if prediction.stays:
             # It stays (Pending, or Running on its serving app): the sidecar must be
-            # restarted, whatever the restart policy.
-            found.add(f"crashing-sidecar-in-a-staying-pod:{pod.restart_policy}")
+            # restarted, whatever the restart policy. Its exit code is a tag of its own:
+            # from 1.35 the kubelet reaches a sidecar that failed through its restart
+            # policy (Always), and one that exited 0 through another path.
+            code = next(c for c in pod.containers if c.name == gate).behaviour.exits_with
+            found.add(f"crashing-sidecar-in-a-staying-pod:{pod.restart_policy}:"
+                      f"exits-{'0' if code == 0 else 'non-0'}")
     else:
         found.add(f"settles:{prediction.phase}:{pod.restart_policy}")
         found |= {f"init-fails:{pod.restart_policy}" for name, code in prediction.exits

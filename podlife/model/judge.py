@@ -37,6 +37,7 @@ CHECKS: tuple[tuple[tuple[Rule, ...], Check, bool], ...] = (
     ((rules.READY_ONLY_ONCE_PROBE_PASSES,), ordering.ready_only_after_its_file, True),
     ((rules.SIGTERM_ONLY_WITH_A_CAUSE,), causes.sigterm_has_a_cause, True),
     ((rules.RESTART_FOLLOWS_OWN_POLICY,), reruns.restarts_follow_own_policy, True),
+    ((rules.SIDECAR_RESTARTED_WHILE_NEEDED,), reruns.sidecars_restarted_while_needed, True),
 )
 #: Rules that need the kubelet's crash-loop back-off: with it unknown they do not apply.
 NEEDS_BACKOFF = frozenset({rules.RESTART_WAITS_FOR_BACKOFF.id})

@@ -18,6 +18,10 @@ from podlife.model.verdict import Violation
 #: from, and the start its `starting` line, written after the start; the margin covers
 #: the log timestamps of one host clock, never the back-off itself.
 BACKOFF_MARGIN_S = 0.5
+#: Seconds within which a kubelet starts a native sidecar again after its first exit: that
+#: restart is not held back, so this covers noticing the exit (a relist every second) and
+#: one sync, on a loaded node, with room to spare.
+SIDECAR_RESTART_DEADLINE_S = 20.0
 
 
 def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
@@ -101,3 +105,41 @@ def restarts_follow_own_policy(pod: Pod) -> Iterator[Violation]:
                 yield Violation(rules.RESTART_FOLLOWS_OWN_POLICY, pod.name,
                                 f"{container.name} not to run again ({decision[1]})",
                                 f"it started again at {at_offset(after.started, origin)}")
+
+
+def _apps_seen_until(pod: Pod) -> int | None:
+    """The ns time of the last event any app container reported: until then the pod had an
+    app that was not done for good (it was still running), so it had not ended."""
+    return max((run.events[-1].sort_key() for app in pod.of_kind("app")
+                for run in pod.runs[app.name]), default=None)
+
+
+def sidecars_restarted_while_needed(pod: Pod) -> Iterator[Violation]:
+    """A native sidecar's first exit on its own is followed by a restart, judged when an app
+    was still seen running SIDECAR_RESTART_DEADLINE_S after that exit and no deletion came
+    before then (the first restart is not held back, whatever the exit code or policy)."""
+    if (pod.status or {}).get("reason"):
+        return  # the kubelet ended the pod itself (evicted, past its deadline)
+    seen_until, requested = _apps_seen_until(pod), pod.deletion_requested()
+    origin = first_start(pod)
+    for sidecar in pod.of_kind("sidecar"):
+        runs = pod.runs[sidecar.name]
+        if not runs or not pod.first_run_seen(sidecar):
+            continue
+        exited = runs[0].exited
+        if exited is None or runs[0].first("sigterm") is not None:
+            continue  # stopped, not exited on its own (or its end was not seen)
+        deadline = exited.sort_key() + int(SIDECAR_RESTART_DEADLINE_S * 1e9)
+        if seen_until is None or seen_until < deadline or (
+                requested is not None and requested * 1e9 < deadline):
+            continue  # the pod may have ended, or been deleted, before the restart was due
+        status = pod.container_status(sidecar.name) or {}
+        if len(runs) > 1 or int(status.get("restartCount") or 0) > 0:
+            continue
+        yield Violation(rules.SIDECAR_RESTARTED_WHILE_NEEDED, pod.name,
+                        f"sidecar {sidecar.name} to start again within "
+                        f"{SIDECAR_RESTART_DEADLINE_S:g} s of its exit "
+                        f"{runs[0].exit_code} (at {at_offset(exited, origin)})",
+                        f"not started again (restartCount "
+                        f"{int(status.get('restartCount') or 0)}), while an app ran until "
+                        f"at least {(seen_until - origin) / 1e9:+.3f}s")

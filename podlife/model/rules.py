@@ -192,6 +192,20 @@ RESTART_FOLLOWS_OWN_POLICY = Rule(
     "(v1.37.2); kube_features.go ContainerRestartRules (alpha 1.34, beta and on from 1.35)",
     since=35)
 
+SIDECAR_RESTARTED_WHILE_NEEDED = Rule(
+    "sidecar-restarted-while-needed",
+    "a native sidecar that exited on its own, whatever its exit code and the pod's "
+    "restartPolicy, is started again while an app container of the pod still has to run "
+    "or is running: its first restart is not held back by the crash-loop back-off",
+    "KEP-753 'Sidecar containers' (a restartable init container is restarted until the "
+    "pod terminates, whatever the pod's restartPolicy); docs: concepts/workloads/pods/"
+    "sidecar-containers; kubelet: kuberuntime_container.go computeInitContainerActions "
+    "(an exited restartable init container is started again; v1.29.15 to v1.37.2) and "
+    "kuberuntime_manager.go doBackOff (no back-off before the first restart); upstream's "
+    "TestComputePodActionsWithRestartableInitContainers, 'restart restartable init "
+    "container if regular containers are running even if pod's RestartPolicy == Never'",
+    since=29)
+
 RULES: tuple[Rule, ...] = (
     INIT_RUNS_TO_COMPLETION_FIRST, SIDECAR_STARTS_BEFORE_LATER, SIDECAR_STOPS_AFTER_APPS,
     SIDECARS_STOP_IN_REVERSE, NO_RESTART_UNDER_NEVER, NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE,
@@ -200,4 +214,5 @@ RULES: tuple[Rule, ...] = (
     DELETION_WITHIN_GRACE, SIDECAR_PRESTOP_AT_TERMINATION, SCHEDULED_ONLY_IF_FITS,
     RESTART_WAITS_FOR_BACKOFF, SANDBOX_READY_WHILE_RUNNING, SANDBOX_CONDITION_REPORTED,
     READY_ONLY_ONCE_PROBE_PASSES, SIGTERM_ONLY_WITH_A_CAUSE, RESTART_FOLLOWS_OWN_POLICY,
+    SIDECAR_RESTARTED_WHILE_NEEDED,
 )

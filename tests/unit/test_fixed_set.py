@@ -25,7 +25,8 @@ def test_the_fixed_set_covers_every_tagged_behaviour(tmp_path: Path,
     assert list(tmp_path.glob("generated/fixed-*.json"))
     covered = {tag for pod in pods for tag in coverage.tags(pod)}
     for tag in ("init-fails:Never", "stop:hooked-sidecar-and-app",
-                "crashing-sidecar-in-a-staying-pod:Never", "unschedulable-by-overhead",
+                "crashing-sidecar-in-a-staying-pod:Never:exits-0",
+                "crashing-sidecar-in-a-staying-pod:Never:exits-non-0", "unschedulable-by-overhead",
                 "unschedulable-by-init-after-sidecars",
                 "succeeded-with-a-sidecar-stopping-non-0", "failed-although-one-exited-0",
                 "job:Failed:PodFailurePolicy:Never", "job-pod-replaced",

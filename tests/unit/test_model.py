@@ -270,7 +270,7 @@ def test_an_unreadable_log_is_missing_evidence() -> None:
 
 def test_every_rule_has_a_source_and_a_release() -> None:
     ids = [r.id for r in rules.RULES]
-    assert len(ids) == len(set(ids)) == 21
+    assert len(ids) == len(set(ids)) == 22
     for rule in rules.RULES:
         assert rule.source and rule.claim and 28 <= rule.since <= 37
 
