@@ -288,10 +288,26 @@ def _run(f: Framework, pod: GenPod, body: dict) -> None:
                                      what=f"the pod to settle as predicted "
                                           f"({prediction.phase or 'a sidecar restarted'})")
         except AssertionError as exc:
-            raise AssertionError(f"model: {pod.describe()}\npredicted {prediction}\n{exc}") \
-                from exc
+            ruled, timelines = _judged_after_timeout(f, pod)
+            raise AssertionError(f"{ruled}model: {pod.describe()}\npredicted {prediction}\n"
+                                 f"{exc}{timelines}") from exc
         problems = snapshots.lines + disagreements(prediction, settled_pod, pod)
         f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
     if problems:
         raise AssertionError(f"model disagrees: {'; '.join(problems)}\n"
                              f"pod: {pod.describe()}\npredicted: {prediction}")
+
+
+
+def _judged_after_timeout(f: Framework, pod: GenPod) -> tuple[str, str]:
+    """A pod that did not settle as predicted, deleted and judged by the rules: the lines
+    of the rules it broke (they name the cause, so they lead the failure) and its timeline."""
+    from podlife.check.invariants import judge_namespace
+
+    try:
+        f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
+    except AssertionError:
+        return "", ""  # not gone in time: the timeout alone is the failure
+    verdict = judge_namespace(f.api, f.namespace, f.finished, f.release_minor)
+    return ("".join(f"{line}\n" for line in verdict.violation_lines()),
+            "".join(f"\n{text}" for text in verdict.broken_timelines()))

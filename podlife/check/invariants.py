@@ -43,15 +43,18 @@ class NamespaceJudgement:
     def not_judged(self) -> list[str]:
         return [f"{j.pod}: {'; '.join(j.not_judged)}" for j in self.judgements if not j.judged]
 
+    def violation_lines(self) -> list[str]:
+        """One line per broken rule (the rule, its source, expected, observed)."""
+        return [v.line() for j in self.judgements for v in j.violations]
+
+    def broken_timelines(self) -> list[str]:
+        """The whole timeline of each pod that broke a rule."""
+        return [describe(self.timelines[j.pod]) for j in self.judgements if j.violations]
+
     def failure(self) -> str | None:
         """The failure message: every violation's line first, then the pods' timelines."""
-        broken = [j for j in self.judgements if j.violations]
-        if not broken:
-            return None
-        lines = [v.line() for j in broken for v in j.violations]
-        for j in broken:
-            lines.append(describe(self.timelines[j.pod]))
-        return "\n".join(lines)
+        lines = self.violation_lines()
+        return "\n".join(lines + self.broken_timelines()) if lines else None
 
 
 def judge_namespace(api: Any, namespace: str, finished: dict[str, tuple[dict, Timeline]],
