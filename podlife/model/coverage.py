@@ -35,7 +35,8 @@ def _scheduling_tags(pod: GenPod) -> set[str]:
 
 def _own_policy_tags(pod: GenPod, prediction: Prediction) -> set[str]:
     """Apps with a restart policy of their own that start and exit: restarted or not by
-    it; by a rule that decides (it restarts what the policy alone would not) or one that
+    it, where it decides (the pod's policy alone would do otherwise) or not; by a rule that
+    decides (it restarts what the policy alone would not) or one that
     does not match; a pod under Always that completes anyway."""
     found: set[str] = set()
     if pod.delete_after_s is not None:
@@ -44,7 +45,11 @@ def _own_policy_tags(pod: GenPod, prediction: Prediction) -> set[str]:
         code = app.behaviour.exits_with
         if app.restart_policy is None or code is None or app.name not in prediction.starts:
             continue
-        found.add(f"own-policy:{'restarts' if pod.restarts(app, code) else 'stops'}")
+        restarts = pod.restarts(app, code)
+        found.add(f"own-policy:{'restarts' if restarts else 'stops'}")
+        if restarts != pod.restarts(replace(app, restart_policy=None, restart_on=()), code):
+            # Its own policy (or rule) decides: the pod's policy alone would do otherwise.
+            found.add(f"own-policy:decides-{'restart' if restarts else 'stop'}")
         if app.restart_on and code not in app.restart_on:
             found.add("restart-rule:misses")
         elif app.restart_on and not pod.restarts(replace(app, restart_on=()), code):
