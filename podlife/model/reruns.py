@@ -115,9 +115,10 @@ def _apps_seen_until(pod: Pod) -> int | None:
 
 
 def sidecars_restarted_while_needed(pod: Pod) -> Iterator[Violation]:
-    """A native sidecar's first exit on its own is followed by a restart, judged when an app
-    was still seen running SIDECAR_RESTART_DEADLINE_S after that exit and no deletion came
-    before then (the first restart is not held back, whatever the exit code or policy)."""
+    """A native sidecar's first exit on its own is followed by a restart within
+    SIDECAR_RESTART_DEADLINE_S, judged when an app was still seen running that long after
+    the exit and no deletion came before then (the first restart is not held back, whatever
+    the exit code or policy). A restart the status counts but no log shows has no time."""
     if (pod.status or {}).get("reason"):
         return  # the kubelet ended the pod itself (evicted, past its deadline)
     seen_until, requested = _apps_seen_until(pod), pod.deletion_requested()
@@ -133,13 +134,16 @@ def sidecars_restarted_while_needed(pod: Pod) -> Iterator[Violation]:
         if seen_until is None or seen_until < deadline or (
                 requested is not None and requested * 1e9 < deadline):
             continue  # the pod may have ended, or been deleted, before the restart was due
-        status = pod.container_status(sidecar.name) or {}
-        if len(runs) > 1 or int(status.get("restartCount") or 0) > 0:
+        expected = (f"sidecar {sidecar.name} to start again within "
+                    f"{SIDECAR_RESTART_DEADLINE_S:g} s of its exit {runs[0].exit_code} "
+                    f"(at {at_offset(exited, origin)})")
+        if len(runs) > 1:
+            if runs[1].started.sort_key() > deadline:
+                yield Violation(rules.SIDECAR_RESTARTED_WHILE_NEEDED, pod.name, expected,
+                                f"it started again at {at_offset(runs[1].started, origin)}")
             continue
-        yield Violation(rules.SIDECAR_RESTARTED_WHILE_NEEDED, pod.name,
-                        f"sidecar {sidecar.name} to start again within "
-                        f"{SIDECAR_RESTART_DEADLINE_S:g} s of its exit "
-                        f"{runs[0].exit_code} (at {at_offset(exited, origin)})",
-                        f"not started again (restartCount "
-                        f"{int(status.get('restartCount') or 0)}), while an app ran until "
-                        f"at least {(seen_until - origin) / 1e9:+.3f}s")
+        restarts = int((pod.container_status(sidecar.name) or {}).get("restartCount") or 0)
+        if restarts == 0:
+            yield Violation(rules.SIDECAR_RESTARTED_WHILE_NEEDED, pod.name, expected,
+                            f"not started again (restartCount 0), while an app ran until "
+                            f"at least {(seen_until - origin) / 1e9:+.3f}s")

@@ -195,8 +195,9 @@ RESTART_FOLLOWS_OWN_POLICY = Rule(
 SIDECAR_RESTARTED_WHILE_NEEDED = Rule(
     "sidecar-restarted-while-needed",
     "a native sidecar that exited on its own, whatever its exit code and the pod's "
-    "restartPolicy, is started again while an app container of the pod still has to run "
-    "or is running: its first restart is not held back by the crash-loop back-off",
+    "restartPolicy, is started again within 20 s while an app container of the pod still "
+    "has to run or is running: its first restart is not held back by the crash-loop "
+    "back-off",
     "KEP-753 'Sidecar containers' (a restartable init container is restarted until the "
     "pod terminates, whatever the pod's restartPolicy); docs: concepts/workloads/pods/"
     "sidecar-containers; kubelet: kuberuntime_container.go computeInitContainerActions "

@@ -12,7 +12,7 @@ from podlife.model.judge import judge
 from tests.unit.test_model import broken, pod, status, timeline
 
 
-def _sidecar_exits(code: int, *, app_until: float = 60, restarted: bool = False,
+def _sidecar_exits(code: int, *, app_until: float = 60, restarted: float | None = None,
                    sigterm: bool = False) -> list[tuple[float, str, str, str]]:
     """The sidecar exits 0.3 s in; the app runs until its SIGTERM at 60 s (the deletion),
     or until it exits 0 on its own at `app_until`."""
@@ -20,7 +20,7 @@ def _sidecar_exits(code: int, *, app_until: float = 60, restarted: bool = False,
         (app_until, "app", "exiting", "0")
     events = [(0, "s", "starting", ""), *([(0.2, "s", "sigterm", "")] if sigterm else []),
               (0.3, "s", "exiting", str(code)), (0.5, "app", "starting", ""), app_end]
-    return events + ([(0.6, "s", "starting", "")] if restarted else [])
+    return events + ([(restarted, "s", "starting", "")] if restarted else [])
 
 
 def _manifest(policy: str, *, restarts: int = 0, deleted_at: int | None = 60) -> dict:
@@ -38,7 +38,7 @@ def test_a_sidecar_left_stopped_beside_a_running_app_breaks_the_rule(policy, cod
 
 
 def test_a_restart_seen_in_the_log_or_the_status_keeps_the_rule() -> None:
-    events = timeline(*_sidecar_exits(0, restarted=True))
+    events = timeline(*_sidecar_exits(0, restarted=0.6))
     assert judge(_manifest("Never", restarts=1), events, 37).violations == []
     assert judge(_manifest("Never", restarts=1), timeline(*_sidecar_exits(0)), 37) \
         .violations == []
@@ -57,3 +57,10 @@ def test_a_sidecar_stopped_by_a_signal_or_before_1_29_is_not_judged() -> None:
     stopped = timeline(*_sidecar_exits(0, sigterm=True))
     assert "sidecar-restarted-while-needed" not in broken(judge(_manifest("Never"), stopped, 37))
     assert judge(_manifest("Never"), timeline(*_sidecar_exits(0)), 28).violations == []
+
+
+def test_a_first_restart_later_than_20_s_breaks_the_rule() -> None:
+    result = judge(_manifest("Always", restarts=1), timeline(*_sidecar_exits(1, restarted=25)),
+                   37)
+    assert broken(result) == ["sidecar-restarted-while-needed"]
+    assert result.violations[0].observed == "it started again at +25.000s"
