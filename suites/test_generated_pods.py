@@ -20,8 +20,9 @@ import yaml
 from podlife.check.features import native_sidecar_support
 from podlife.check.fixed_set import fixed_examples
 from podlife.check.framework import Framework
-from podlife.check.generated import manifest, run_example
+from podlife.check.generated import run_example
 from podlife.check.generated_job import delete_job, job_manifest
+from podlife.check.generated_manifest import manifest
 from podlife.check.restart_rules_support import container_restart_rules_support
 from podlife.model.generated import GenPod
 from podlife.model.strategies import gen_pods

@@ -8,120 +8,22 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from podlife.check import pod_state
-from podlife.check.instrument import Script
+from podlife.check.generated_manifest import NAME, Widgets, manifest
 from podlife.check.widgets import advertised, runtime_class
-from podlife.core.images import ImageMap
-from podlife.core.timeline import MARKER
 from podlife.model import rules
-from podlife.model.generated import GenContainer, GenPod, Prediction, predict
+from podlife.model.generated import GenPod, Prediction, predict
 from podlife.model.judge import judge_status
-from podlife.model.pod import (
-    LIVENESS_COMMAND,
-    LIVENESS_FAILS,
-    NOT_LIVE_FILE,
-    READY_FILE,
-    READY_FILE_MADE,
-    STARTUP_READY,
-)
 from podlife.model.verdict import Violation
 
 if TYPE_CHECKING:
     from podlife.check.framework import Framework
 
-NAME = "generated"
 #: Seconds for a pod to settle: the slowest shape (4 init containers of 2 s, back-off of a
 #: failing init container's first retry: 10 s) with room for a loaded node.
 SETTLE_TIMEOUT_S = 90
-
-
-#: The file a startupProbe waits for; the script reports STARTUP_READY just before it
-#: creates it, so no probe can pass before that event.
-STARTED_FILE = "/tmp/podlife-started"
-
-
-def script(pod: GenPod, name: str) -> Script:
-    behaviour = next(c.behaviour for c in pod.containers if c.name == name)
-    # In the background, timed from the start ("&" ends that command: no ";" after it);
-    # reported just before the file that fails the probe exists, so no liveness failure
-    # can come before the event.
-    background = (f"(sleep {behaviour.liveness:g}; ev {LIVENESS_FAILS}; "
-                  f"touch {NOT_LIVE_FILE}) & " if behaviour.fails_liveness else "")
-    steps = [f"sleep {behaviour.after_s:g}"] if behaviour.after_s else []
-    if behaviour.startup_s is not None:
-        steps += [f"sleep {behaviour.startup_s:g}", f"ev {STARTUP_READY}",
-                  f"touch {STARTED_FILE}"]
-    if isinstance(behaviour.readiness, float):
-        # Reported just before the file exists: no readinessProbe can pass before it.
-        steps += [f"sleep {behaviour.readiness:g}", f"ev {READY_FILE_MADE}",
-                  f"touch {READY_FILE}"]
-    body = (background + "; ".join(steps)).strip()
-    if behaviour.exits_with is None:
-        return Script(body=body, serve=True, on_term=behaviour.on_term)
-    return Script(body=body, exit_code=behaviour.exits_with)
-
-
-@dataclass(frozen=True)
-class Widgets:
-    """Where a pod's widgets come from on the cluster: the node advertising them, the
-    resource's name there, and the RuntimeClass adding the overhead (None: no overhead)."""
-
-    node: str
-    resource: str
-    runtime_class: str | None = None
-
-
-def manifest(pod: GenPod, images: ImageMap, widgets: Widgets | None = None) -> dict:
-    """The pod as podlife deploys it: every container a podlife script on busybox. Its
-    widgets are named as `widgets` says (the overhead is set by the RuntimeClass)."""
-    def container(c: GenContainer) -> dict:
-        requests = {"cpu": f"{c.cpu_m}m", "memory": "8Mi"}
-        resources: dict = {"requests": requests}
-        if widgets is not None and c.widgets:
-            requests[widgets.resource] = str(c.widgets)
-            resources["limits"] = {widgets.resource: str(c.widgets)}
-        out = {"name": c.name, "image": images.ref("busybox"), "imagePullPolicy": "IfNotPresent",
-               "command": ["sh", "-c", script(pod, c.name).render(c.name)],
-               "resources": resources}
-        if c.kind == "sidecar":
-            out["restartPolicy"] = "Always"
-        elif c.restart_policy is not None:
-            out["restartPolicy"] = c.restart_policy
-            if c.restart_on:
-                out["restartPolicyRules"] = [{"action": "Restart", "exitCodes": {
-                    "operator": "In", "values": list(c.restart_on)}}]
-        if c.behaviour.prestop:
-            # The hook reports into the container's log as it starts, and works for 1 s.
-            report = f"echo {MARKER} {c.name} prestop > /proc/1/fd/1; sleep 1"
-            out["lifecycle"] = {"preStop": {"exec": {"command": ["sh", "-c", report]}}}
-        if c.behaviour.startup_s is not None:
-            out["startupProbe"] = {"exec": {"command": ["test", "-f", STARTED_FILE]},
-                                   "periodSeconds": 1, "failureThreshold": 60}
-        if c.behaviour.readiness is not None:
-            out["readinessProbe"] = {"exec": {"command": ["test", "-f", READY_FILE]},
-                                     "periodSeconds": 1, "failureThreshold": 1}
-        if c.behaviour.liveness is not None:
-            # initialDelaySeconds 1: until the first probe the kubelet holds its initial
-            # result (Success), which a correct kubelet must not act on. Three failures
-            # of 3 s at most each: an exec slowed by a loaded node is not a failure.
-            out["livenessProbe"] = {"exec": {"command": LIVENESS_COMMAND},
-                                    "initialDelaySeconds": 1, "periodSeconds": 1,
-                                    "timeoutSeconds": 3, "failureThreshold": 3}
-        return out
-
-    spec = {"restartPolicy": pod.restart_policy,
-            "terminationGracePeriodSeconds": pod.grace_s,
-            "initContainers": [container(c) for c in pod.of_kind("init", "sidecar")],
-            "containers": [container(c) for c in pod.of_kind("app")]}
-    if widgets is not None and widgets.runtime_class:
-        spec["runtimeClassName"] = widgets.runtime_class
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": NAME, "labels": {"app.kubernetes.io/managed-by": "podlife"},
-                         "annotations": {"podlife.dev/generated": pod.describe()}},
-            "spec": spec}
 
 
 def _ran(pod: dict, name: str) -> bool:
@@ -288,26 +190,35 @@ def _run(f: Framework, pod: GenPod, body: dict) -> None:
                                      what=f"the pod to settle as predicted "
                                           f"({prediction.phase or 'a sidecar restarted'})")
         except AssertionError as exc:
-            ruled, timelines = _judged_after_timeout(f, pod)
+            gone = _deleted(f, pod)
+            ruled, timelines = _rules_broken(f, []) if gone else ("", "")
             raise AssertionError(f"{ruled}model: {pod.describe()}\npredicted {prediction}\n"
                                  f"{exc}{timelines}") from exc
         problems = snapshots.lines + disagreements(prediction, settled_pod, pod)
         f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
     if problems:
-        raise AssertionError(f"model disagrees: {'; '.join(problems)}\n"
-                             f"pod: {pod.describe()}\npredicted: {prediction}")
+        ruled, timelines = _rules_broken(f, problems)
+        raise AssertionError(f"{ruled}model disagrees: {'; '.join(problems)}\n"
+                             f"pod: {pod.describe()}\npredicted: {prediction}{timelines}")
 
 
-
-def _judged_after_timeout(f: Framework, pod: GenPod) -> tuple[str, str]:
-    """A pod that did not settle as predicted, deleted and judged by the rules: the lines
-    of the rules it broke (they name the cause, so they lead the failure) and its timeline."""
-    from podlife.check.invariants import judge_namespace
-
+def _deleted(f: Framework, pod: GenPod) -> bool:
+    """Delete a pod that did not settle, watching it to the end; False if not gone in time
+    (the timeout alone is then the failure)."""
     try:
         f.delete_pod_final(NAME, timeout=pod.grace_s + 60)
     except AssertionError:
-        return "", ""  # not gone in time: the timeout alone is the failure
+        return False
+    return True
+
+
+def _rules_broken(f: Framework, already: list[str]) -> tuple[str, str]:
+    """The deleted pod judged by every rule now, not after the check: the lines of the
+    rules it broke (they name the cause, so they lead the failure; those the snapshots
+    already gave are not repeated) and its timeline."""
+    from podlife.check.invariants import judge_namespace
+
     verdict = judge_namespace(f.api, f.namespace, f.finished, f.release_minor)
-    return ("".join(f"{line}\n" for line in verdict.violation_lines()),
-            "".join(f"\n{text}" for text in verdict.broken_timelines()))
+    lines = [line for line in verdict.violation_lines() if line not in already]
+    return ("".join(f"{line}\n" for line in lines),
+            "".join(f"\n{text}" for text in verdict.broken_timelines()) if lines else "")

@@ -14,7 +14,8 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from podlife.check import pod_state
-from podlife.check.generated import NAME, SETTLE_TIMEOUT_S, disagreements, manifest
+from podlife.check.generated import SETTLE_TIMEOUT_S, disagreements
+from podlife.check.generated_manifest import NAME, manifest
 from podlife.check.namespaces import HOLD_FINALIZER, release_pod
 from podlife.check.workloads import job_condition
 from podlife.core.images import ImageMap

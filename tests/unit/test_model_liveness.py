@@ -87,7 +87,7 @@ def test_every_generated_script_is_valid_shell(pod) -> None:
     import shutil
     import subprocess
 
-    from podlife.check.generated import script
+    from podlife.check.generated_manifest import script
 
     shell = [shutil.which("busybox"), "sh"] if shutil.which("busybox") else ["sh"]
     for c in pod.containers:
