@@ -124,9 +124,13 @@ def _termination_signal(pod: Pod, container: Container) -> Event | None:
 
 def _termination(pod: Pod) -> int | None:
     """When the pod's termination began: the earliest termination SIGTERM of any
-    container's last run."""
+    container's last run, or the earliest preStop hook run for the deletion (every hook
+    starts as the termination does, and its container's SIGTERM waits for it: a pod whose
+    apps' signals were not seen, with hooked sidecars, shows its start only there)."""
     found = [s.sort_key() for c in pod.containers
              if (s := _termination_signal(pod, c)) is not None]
+    found += [hook.sort_key() for runs in pod.runs.values() if runs
+              if (hook := runs[-1].first("prestop")) is not None and after_deletion(pod, hook)]
     return min(found, default=None)
 
 

@@ -151,6 +151,25 @@ def test_once_the_grace_period_runs_out_the_order_is_not_required() -> None:
     assert broken(late) == []
 
 
+def test_hooks_mark_the_start_of_a_termination_whose_app_signals_were_not_seen() -> None:
+    """Seen exploring v1.37.2 (seed 1): an app that ignored SIGTERM and whose log was not
+    read, and two hooked sidecars: their hooks ran at the deletion (grace 3 s), and both
+    got SIGTERM together when the grace period ran out. The termination began with the
+    hooks, so the order is not required by then."""
+    manifest = pod(grace=3, **DELETED)
+    manifest["spec"]["containers"][0]["command"] = ["sleep", "3600"]  # not observed
+
+    def hooked(first_signal: float, later_signal: float) -> Timeline:
+        return timeline((0, "first", "starting", ""), (0.5, "second", "starting", ""),
+                        (10.2, "first", "prestop", ""), (10.27, "second", "prestop", ""),
+                        (10 + later_signal, "second", "sigterm", ""),
+                        (10 + later_signal, "second", "exiting", "143"),
+                        (10 + first_signal, "first", "sigterm", ""),
+                        (11 + first_signal, "first", "exiting", "0"))
+    assert broken(judge(manifest, hooked(3.22, 3.25), 37)) == []
+    assert broken(judge(manifest, hooked(0.5, 0.6), 37)) == ["sidecars-stop-in-reverse"]
+
+
 def test_termination_order_is_not_claimed_before_1_29() -> None:
     """kuberuntime_termination_order.go appeared in v1.29 (v1.28.15 has none)."""
     result = judge(pod(**DELETED), terminating(2.0, later_signal=2.0, later_exit=2.5), 28)
