@@ -390,6 +390,22 @@ def test_a_deleted_pod_stops_within_its_grace() -> None:
     assert "30 s after the deletionTimestamp" in result.violations[0].observed
 
 
+def test_a_container_that_reported_its_exit_in_time_is_not_late_by_its_finished_at() -> None:
+    """Seen exploring v1.35.8 on a loaded node: the script reported its exit 4 s after the
+    deletionTimestamp, the runtime's finishedAt came 26 s after it."""
+    manifest = pod(phase="Failed", statuses=[status("app", exit_code=143)])
+    manifest["metadata"].update(deletionTimestamp="1970-01-01T00:00:10Z",
+                                deletionGracePeriodSeconds=4)
+    manifest["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"] = \
+        "1970-01-01T00:00:36Z"
+    reported = timeline((0, "app", "starting", ""), (14, "app", "sigterm", ""),
+                        (14, "app", "exiting", "143"))
+    assert judge(manifest, reported, 37).violations == []
+    late = timeline((0, "app", "starting", ""), (14, "app", "sigterm", ""),
+                    (30, "app", "exiting", "143"))
+    assert broken(judge(manifest, late, 37)) == ["deletion-within-grace"]
+
+
 def test_a_sidecar_that_exits_is_started_again_while_the_pod_stays() -> None:
     """KEP-753 and TestComputePodActionsWithRestartableInitContainers: an exited native
     sidecar is restarted, whatever the pod's restartPolicy: the pod settles once it was (or
