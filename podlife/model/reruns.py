@@ -24,12 +24,45 @@ BACKOFF_MARGIN_S = 0.5
 SIDECAR_RESTART_DEADLINE_S = 20.0
 
 
+def _previous_exit(pod: Pod, container: Container) -> int | None:
+    """The exit code of the instance before the current one, from the status, when the
+    status counts a restart and no probe of the container's own can have killed that
+    instance (its restart then followed that exit): evidence of a run again that holds
+    when the logs of the runs are missing. None otherwise."""
+    if container.liveness_probe or container.startup_probe:
+        return None
+    status = pod.container_status(container.name) or {}
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    if int(status.get("restartCount") or 0) < 1 or last.get("exitCode") is None:
+        return None
+    return int(last["exitCode"])
+
+
+def _restarted_per_status(pod: Pod, container: Container) -> Iterator[Violation]:
+    """The pod's policy broken as the status alone shows it (fewer than two runs seen)."""
+    code = _previous_exit(pod, container)
+    if code is None:
+        return
+    observed = (f"restartCount {(pod.container_status(container.name) or {})['restartCount']}"
+                f", the instance before the current one exited {code}")
+    if pod.restart_policy == "Never":
+        yield Violation(rules.NO_RESTART_UNDER_NEVER, pod.name,
+                        f"{container.name} to run once (restartPolicy Never)", observed)
+    elif pod.restart_policy == "OnFailure" and code == 0:
+        yield Violation(rules.NO_RESTART_AFTER_SUCCESS_UNDER_ON_FAILURE, pod.name,
+                        f"{container.name} not to start again after exiting 0", observed)
+
+
 def restarts_follow_policy(pod: Pod) -> Iterator[Violation]:
-    """Never: a regular container runs once. OnFailure: not again after exiting 0."""
+    """Never: a regular container runs once. OnFailure: not again after exiting 0. Read
+    from the runs seen, else from the status's restart count and last state."""
     origin = first_start(pod)
     for container in pod.of_kind("init", "app"):
         runs = pod.runs[container.name]
-        if container.own_restart_policy or len(runs) < 2:
+        if container.own_restart_policy:
+            continue
+        if len(runs) < 2:
+            yield from _restarted_per_status(pod, container)
             continue
         if pod.restart_policy == "Never":
             yield Violation(rules.NO_RESTART_UNDER_NEVER, pod.name,
@@ -99,6 +132,15 @@ def restarts_follow_own_policy(pod: Pod) -> Iterator[Violation]:
     for container in pod.of_kind("init", "app"):
         if container.restart_policy is None:
             continue
+        code = _previous_exit(pod, container)
+        if len(pod.runs[container.name]) < 2 and code is not None and not restarts_after_exit(
+                pod.restart_policy, container.restart_policy, container.restart_rules, code):
+            count = (pod.container_status(container.name) or {})["restartCount"]
+            yield Violation(rules.RESTART_FOLLOWS_OWN_POLICY, pod.name,
+                            f"{container.name} not to run again (exited {code}, under its own "
+                            f"restartPolicy {container.restart_policy})",
+                            f"restartCount {count}, the instance before the current one "
+                            "exited with that code")
         for before, after in itertools.pairwise(pod.runs[container.name]):
             decision = _own_decision(pod, container, before)
             if decision is not None and not decision[0]:

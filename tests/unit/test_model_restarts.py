@@ -91,6 +91,39 @@ def test_a_restart_by_a_matching_rule_holds() -> None:
     assert broken(result) == [] and "restart-follows-own-policy" in result.held
 
 
+def _restarted_status(manifest: dict, code: int) -> dict:
+    entry = manifest["status"]["containerStatuses"][0]
+    entry["lastState"] = {"terminated": {"exitCode": code, "reason": "Completed"}}
+    return manifest
+
+
+#: Only the current run's log was read (seen with the container-own-never-policy-ignored
+#: mutant: the previous instance's log was missing); the status counts the restart.
+ONCE = timeline((2, "app", "starting", ""))
+
+
+def test_a_restart_the_status_shows_is_judged_without_the_earlier_runs_log() -> None:
+    result = judge(_restarted_status(_manifest("Always", "Never"), 0), ONCE, 37)
+    assert broken(result) == ["restart-follows-own-policy"]
+    assert "restartCount 1" in result.violations[0].observed
+    assert judge(_restarted_status(_manifest("Always", "OnFailure"), 3), ONCE, 37) \
+        .violations == []
+
+
+def test_the_pods_policy_is_judged_from_the_status_too() -> None:
+    def plain(policy: str, code: int) -> dict:
+        manifest = _manifest(policy, "Never")
+        del manifest["spec"]["containers"][0]["restartPolicy"]
+        return _restarted_status(manifest, code)
+    assert broken(judge(plain("Never", 1), ONCE, 37)) == ["no-restart-under-never"]
+    assert broken(judge(plain("OnFailure", 0), ONCE, 37)) == [
+        "no-restart-after-success-under-onfailure"]
+    assert judge(plain("OnFailure", 1), ONCE, 37).violations == []
+    probed = plain("Never", 0)
+    probed["spec"]["containers"][0]["livenessProbe"] = {"exec": {"command": ["true"]}}
+    assert "no-restart-under-never" not in broken(judge(probed, ONCE, 37))
+
+
 def test_the_rule_is_not_claimed_before_1_35() -> None:
     assert "restart-follows-own-policy" not in broken(judge(_manifest("Always", "Never"),
                                                             TWICE, 34))
