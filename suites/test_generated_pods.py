@@ -113,6 +113,11 @@ def _save(out: Path, used_seed: int, pod: GenPod, f: Framework) -> None:
             + yaml.safe_dump(manifest(pod, f.images) if pod.job is None
                              else job_manifest(pod, f.images), sort_keys=False))
     path.write_text(text, encoding="utf-8")
+    # The pods as the model judged them (deleted by now), for a failure hypothesis cannot
+    # replay: what the API recorded of them is not on the cluster any more.
+    if f.finished:
+        (out / f"seed-{used_seed}.judged-pods.yaml").write_text(yaml.safe_dump_all(
+            [judged for judged, _ in f.finished.values()], sort_keys=False), encoding="utf-8")
 
 
 def _clean(f: Framework) -> None:

@@ -2,7 +2,8 @@
 
 For every pod in the check's namespace: its YAML, its events, and every container's log
 (current and previous instance), plus the namespace's events, under
-reports/<run>/evidence/<check>/.
+reports/<run>/evidence/<check>/; and the pods the check deleted and watched to the end, as
+last seen (they are gone from the namespace by then, yet they are what the model judged).
 """
 
 from __future__ import annotations
@@ -49,3 +50,14 @@ def dump_namespace(api, namespace: str, out: Path) -> Path:
             if items:
                 (out / f"{kind}.yaml").write_text(yaml.safe_dump_all(items, sort_keys=False))
     return out
+
+
+def dump_finished(finished: dict, out: Path) -> Path | None:
+    """Write the pods a check deleted and watched to the end (name -> (pod, timeline)), as
+    last seen, into out/deleted-pods.yaml; None when there were none."""
+    if not finished:
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "deleted-pods.yaml"
+    path.write_text(yaml.safe_dump_all([pod for pod, _ in finished.values()], sort_keys=False))
+    return path

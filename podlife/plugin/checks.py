@@ -172,6 +172,7 @@ def save_evidence(request: pytest.FixtureRequest, api: Any, namespace: str,
     out = run_dir(request.config) / "evidence" / evidence.safe_name(request.node.nodeid)
     try:
         evidence.dump_namespace(api, namespace, out)
+        evidence.dump_finished(framework.finished, out)
         (out / "timelines.json").write_text(json.dumps(
             [t.to_dict() for t in framework.timelines], indent=1))
     except Exception as exc:  # any failure: the evidence is incomplete and must say so
